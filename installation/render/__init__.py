@@ -1,0 +1,1 @@
+"""GL side of the frame path: context, texture upload, compositor, calibration pass."""
