@@ -7,11 +7,16 @@
   compositor draw them; outputs read the result.
 
 Network and device threads never call into here directly: they enqueue, and the loop drains
-once a frame.  A scene whose plugin fails to load is logged and shown as black; the show goes on.
+once a frame.  Plugin faults cost only their scene: generators are built and run in their
+worker (with deadlines, restarts and back-off, see :mod:`installation.engine.worker`); a faulted
+scene holds its last good keyframe, and shows the show's fallback scene when it has none or the
+fault outlasts ``hold_limit`` seconds.
 """
 from __future__ import annotations
 
 import logging
+import math
+import time
 from dataclasses import dataclass, field
 
 import torch
@@ -21,10 +26,10 @@ from .engine.buffer import Keyframe, KeyframeBuffer
 from .engine.mixer import KeyframeMixer
 from .engine.post import PostChain
 from .engine.source import KeyframeSource
-from .engine.worker import GeneratorWorker
+from .engine.worker import GeneratorWorker, RestartPolicy
 from .plugins import PluginRegistry
 from .render.compositor import Compositor, LayerDraw
-from .show.schema import Scene, Show
+from .show.schema import GeneratorSpec, Scene, Show, WalkSpec
 from .show.timeline import LayerState, Timeline
 
 log = logging.getLogger(__name__)
@@ -54,6 +59,13 @@ def build_source(scene: Scene, registry: PluginRegistry, device: torch.device, s
     return KeyframeSource(generator, walk, post, scene.keyframe_rate)
 
 
+def default_fallback_scene() -> Scene:
+    """What a failing scene shows when the show names no fallback: a slow built-in noise field."""
+    return Scene(name="fallback", duration=3600.0, keyframe_rate=1.0, transition=0.0,
+                 generator=GeneratorSpec(plugin="noisefield", size=128),
+                 walk=WalkSpec(type="slerp", seeds=[101, 102, 103], transition=8.0))
+
+
 @dataclass
 class SceneRuntime:
     index: int
@@ -65,7 +77,8 @@ class SceneRuntime:
 
 class App:
     def __init__(self, show: Show, registry: PluginRegistry, compositor: Compositor, clock: Clock,
-                 device: torch.device | str = "cpu", preload: float = 3.0):
+                 device: torch.device | str = "cpu", preload: float = 3.0,
+                 policy: RestartPolicy | None = None, hold_limit: float = 10.0):
         self.show = show
         self.timeline = Timeline(show)
         self.registry = registry
@@ -78,6 +91,9 @@ class App:
         self.offset = 0.0  # shifted by /scene/next and /scene/prev
         self.t = 0.0
         self.layers: list[LayerState] = []
+        self.policy = policy or RestartPolicy()
+        self.hold_limit = hold_limit  # seconds a faulted scene may freeze before the fallback shows
+        self.fallback: SceneRuntime | None = None
         compositor.brightness = show.output.brightness
 
     # -- update ---------------------------------------------------------------------------
@@ -101,23 +117,43 @@ class App:
         for index in list(self.runtimes):
             if index not in wanted:
                 self._stop(index)
+        if self.fallback is None or (self.fallback.worker.state == "failed" and self.fallback.index == -1):
+            self._start_fallback()
         return self.t
 
-    def _start(self, index: int) -> None:
-        scene = self.show.scenes[index]
-        try:
-            source = build_source(scene, self.registry, self.device, self.show.show.seed)
-        except Exception as exc:
-            self.failed[index] = f"{type(exc).__name__}: {exc}"
-            log.error("scene %r could not start: %s", scene.name, self.failed[index])
-            return
-        worker = GeneratorWorker(source, KeyframeBuffer(capacity=4), name=scene.name)
+    def _runtime(self, scene: Scene, index: int) -> SceneRuntime:
+        """A worker that builds the scene's generator off the render thread (and rebuilds it after faults)."""
+        def build() -> KeyframeSource:
+            return build_source(scene, self.registry, self.device, self.show.show.seed)
+
+        worker = GeneratorWorker(None, KeyframeBuffer(capacity=4), name=scene.name, build=build,
+                                 rate=scene.keyframe_rate, policy=self.policy, permanent=(SceneLoadError,),
+                                 now=self.clock.now if self.clock.deterministic else time.monotonic)
         if not self.clock.deterministic:
             worker.start()
-        self.runtimes[index] = SceneRuntime(index, worker, KeyframeMixer(worker, self.clock.deterministic))
+        return SceneRuntime(index, worker, KeyframeMixer(worker, self.clock.deterministic))
+
+    def _start(self, index: int) -> None:
+        self.runtimes[index] = self._runtime(self.show.scenes[index], index)
+
+    def _start_fallback(self) -> None:
+        named = self.show.show.fallback
+        if self.fallback is not None:  # the named fallback failed too: use the built-in one
+            log.error("fallback scene %r failed: %s", self.fallback.worker.name, self.fallback.worker.last_error)
+            self._release_runtime(self.fallback)
+            named = None
+        scene = next((s for s in self.show.scenes if s.name == named), None) or default_fallback_scene()
+        self.fallback = self._runtime(scene, -1 if named else -2)  # -2: the built-in one, never replaced
+        if not self.clock.deterministic:  # warm: one keyframe ready before any scene needs it
+            self.fallback.worker.request(math.floor(self.t * scene.keyframe_rate))
 
     def _stop(self, index: int) -> None:
         rt = self.runtimes.pop(index)
+        if rt.worker.state == "failed":  # a configuration error: do not retry each time it comes round
+            self.failed[index] = rt.worker.last_error or "failed"
+        self._release_runtime(rt)
+
+    def _release_runtime(self, rt: SceneRuntime) -> None:
         rt.worker.stop()
         for kf in rt.worker.buffer.clear() + rt.retired + [k for k in (rt.mixer.shown_a, rt.mixer.shown_b) if k]:
             self.compositor.release(kf)
@@ -128,20 +164,29 @@ class App:
         draws = []
         for layer in self.layers:
             rt = self.runtimes.get(layer.index)
-            if rt is None:
-                continue
-            if layer.local_t < rt.last_local_t:  # the scene restarted (loop or seek)
-                rt.retired += rt.worker.buffer.clear()
-                rt.mixer = KeyframeMixer(rt.worker, self.clock.deterministic)
-            rt.last_local_t = layer.local_t
-            blend = rt.mixer.blend(layer.local_t, wall)
-            draws.append(LayerDraw(blend.a, blend.b, blend.mix, layer.opacity))
+            blend = None
+            if rt is not None:
+                if layer.local_t < rt.last_local_t:  # the scene restarted (loop or seek)
+                    rt.retired += rt.worker.buffer.clear()
+                    rt.mixer = KeyframeMixer(rt.worker, self.clock.deterministic)
+                rt.last_local_t = layer.local_t
+                blend = rt.mixer.blend(layer.local_t, wall)
+            if blend is None or blend.b is None or rt.worker.faulted_for() > self.hold_limit:
+                blend = self._fallback_blend(wall) or blend
+            if blend is not None:
+                draws.append(LayerDraw(blend.a, blend.b, blend.mix, layer.opacity))
         self.compositor.compose(draws)
         self.compositor.present()
         self._release_unused()
 
+    def _fallback_blend(self, wall: float):
+        if self.fallback is None or self.fallback.worker.state == "failed":
+            return None
+        blend = self.fallback.mixer.blend(max(self.t, 0.0), wall)
+        return blend if blend.b is not None else None
+
     def _release_unused(self) -> None:
-        for rt in self.runtimes.values():
+        for rt in [*self.runtimes.values(), *([self.fallback] if self.fallback else [])]:
             rt.retired += rt.worker.buffer.take_evicted()
             keep = rt.mixer.in_use()
             still = []
@@ -160,3 +205,6 @@ class App:
     def close(self) -> None:
         for index in list(self.runtimes):
             self._stop(index)
+        if self.fallback is not None:
+            self._release_runtime(self.fallback)
+            self.fallback = None

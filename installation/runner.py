@@ -16,6 +16,7 @@ import torch
 
 from .app import App
 from .clock import FixedStepClock, RealClock
+from .health import HealthMonitor, Heartbeat, StatusServer
 from .output.video import VideoRecorder
 from .plugins import make_plugin_manager
 from .render.compositor import Compositor
@@ -38,6 +39,9 @@ class RunOptions:
     start: float = 0.0
     fps: float | None = None
     size: tuple[int, int] | None = None
+    health_port: int | None = None   # serve GET /status here (0: any free port)
+    health_host: str = "127.0.0.1"
+    heartbeat: Path | None = None    # file the supervisor watches
 
 
 @dataclass
@@ -80,6 +84,9 @@ def run_show(opts: RunOptions) -> RunStats:
     compositor = Compositor(ctx, size)
     app = App(show, registry, compositor, clock, device=torch.device(opts.device))
     recorder = VideoRecorder(opts.record, size, fps) if opts.record else None
+    monitor = HealthMonitor(app, fps).activate()
+    status = StatusServer(monitor.snapshot, opts.health_port, opts.health_host).start() if opts.health_port is not None else None
+    heartbeat = Heartbeat(opts.heartbeat) if opts.heartbeat else None
     n_frames = round(opts.duration * fps) if opts.duration is not None else None
 
     stop = {"flag": False}
@@ -105,10 +112,19 @@ def run_show(opts: RunOptions) -> RunStats:
             if window is not None:
                 compositor.present(ctx.screen, window.size)
                 window.flip()
-            elif recorder is None:  # headless real time: pace to the show's frame rate
+            monitor.frame(time.perf_counter() - frame_start)
+            if heartbeat is not None:
+                heartbeat.beat(app.t, frames)
+            if window is None and recorder is None:  # headless real time: pace to the show's frame rate
                 time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - frame_start)))
             frames += 1
+    except Exception:
+        log.exception("render loop failed", extra={"event": "runtime_error"})
+        raise
     finally:
+        monitor.deactivate()
+        if status is not None:
+            status.close()
         for s, h in old_handlers.items():
             signal.signal(s, h)
         app.close()

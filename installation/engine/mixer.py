@@ -8,6 +8,9 @@ Real time: the mixer asks the worker for the keyframe ahead and never waits.  Wh
 keyframe arrives it becomes the fade target, and the fade runs over the measured interval
 between arrivals (at least ``1 / rate``), so a model that delivers 3 keyframes a second still
 gives motion that is smooth at display rate.
+
+When the worker faults, both modes keep showing the last good keyframe (the app switches to the
+show's fallback scene when there is none, or the fault lasts too long).
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ class KeyframeMixer:
     def __init__(self, worker: GeneratorWorker, deterministic: bool):
         self.worker = worker
         self.deterministic = deterministic
-        self.rate = worker.source.rate
+        self.rate = worker.rate
         self.shown_a: Keyframe | None = None
         self.shown_b: Keyframe | None = None
         self._fade_start = 0.0
@@ -40,7 +43,11 @@ class KeyframeMixer:
             pos = local_t * self.rate
             k0 = math.floor(pos)
             a = self.worker.ensure(k0)
-            b = self.worker.ensure(k0 + 1)
+            b = self.worker.ensure(k0 + 1) if a is not None else None
+            if a is None or b is None:  # plugin fault: hold the last good keyframe
+                held = a or self.shown_b
+                self.shown_a = self.shown_b = held
+                return Blend(held, held, 0.0)
             self.shown_a, self.shown_b = a, b
             return Blend(a, b, pos - k0)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Strict(BaseModel):
@@ -40,6 +40,7 @@ class PostSpec(PluginTable):
 class ShowInfo(Strict):
     name: str = "Untitled show"
     seed: int = 0
+    fallback: Optional[str] = Field(None, description="scene shown where a scene's plugin fails (default: a built-in noise field)")
 
 
 class OutputSpec(Strict):
@@ -71,3 +72,10 @@ class Show(Strict):
     output: OutputSpec = OutputSpec()
     scenes: list[Scene] = Field(min_length=1)
     loop: bool = True
+
+    @model_validator(mode="after")
+    def _fallback_names_a_scene(self) -> "Show":
+        names = [s.name for s in self.scenes]
+        if self.show.fallback is not None and self.show.fallback not in names:
+            raise ValueError(f"[show] fallback = {self.show.fallback!r} names no scene; scenes: {', '.join(names)}")
+        return self

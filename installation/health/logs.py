@@ -1,0 +1,56 @@
+"""Logging setup: readable lines on stderr, JSON lines in a rotating file for the long run.
+
+Events worth counting carry an ``event`` field (``plugin_fault``, ``plugin_restart``,
+``plugin_degraded``, ``runtime_restart`` ...) passed through ``extra=``; the JSON formatter
+writes every such extra field, so logs can be filtered with ``jq 'select(.event == ...)'``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import time
+from pathlib import Path
+
+# attributes every LogRecord has; anything else came in through ``extra=``
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC ISO), level, logger, message, extras, exception text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": record.process,
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                doc[key] = value
+        if record.exc_info:
+            doc["exception"] = self.formatException(record.exc_info)
+        return json.dumps(doc, default=str)
+
+
+def setup_logging(verbose: bool = False, log_file: Path | str | None = None, max_bytes: int = 10 * 2**20,
+                  backups: int = 5) -> None:
+    """Configure the root logger once per process (replacing earlier handlers)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    console = logging.StreamHandler()
+    console.setLevel(logging.INFO if verbose else logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(console)
+    root.setLevel(logging.INFO)
+    if log_file is not None:
+        path = Path(log_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+        handler.setLevel(logging.INFO)
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)

@@ -1,0 +1,223 @@
+"""Plugin faults cost only their scene: frames read back from the EGL compositor prove it.
+
+Each fault is injected by the ``faulty`` generator in ``tests/fault_plugins`` (loaded the way
+``--plugins-dir`` loads plugins).  Deterministic tests use a fixed-step clock, so the show time
+at which the plugin recovers is exact; the live tests check the render loop never waits.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from installation.app import App
+from installation.clock import FixedStepClock, RealClock
+from installation.engine.worker import RestartPolicy
+from installation.plugins import make_plugin_manager
+from installation.render.compositor import Compositor
+from installation.show.loader import parse_show
+
+pytestmark = pytest.mark.gl
+PLUGINS = Path(__file__).parent / "fault_plugins"
+GREEN = (0, 255, 0)
+FPS = 10.0
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    from installation.render.context import create_headless_context
+
+    return create_headless_context()
+
+
+@pytest.fixture
+def registry():
+    reg = make_plugin_manager(PLUGINS, entry_points_enabled=False)
+    faulty = sys.modules["installation_plugin_faulty"]
+    yield reg
+    faulty.release_all()  # let abandoned hung threads finish
+
+
+def make_show(generator: str, fallback: bool = True, extra: str = "") -> str:
+    text = f"""
+[show]
+name = "faults"
+{'fallback = "green"' if fallback else ''}
+[output]
+width = 64
+height = 64
+fps = {FPS}
+[[scenes]]
+name = "under test"
+duration = 600
+keyframe_rate = 2
+transition = 0
+{extra}
+[scenes.generator]
+plugin = "faulty"
+{generator}
+[scenes.walk]
+type = "slerp"
+seeds = [1, 2, 3, 4]
+transition = 1
+[[scenes]]
+name = "green"
+duration = 10
+transition = 0
+[scenes.generator]
+plugin = "faulty"
+key = "green"
+color = [0.0, 1.0, 0.0]
+"""
+    return parse_show(text)
+
+
+def make_app(ctx, registry, show, clock=None, **kw) -> App:
+    policy = kw.pop("policy", RestartPolicy(deadline=0.5, build_deadline=5.0, backoff=0.5, factor=2.0))
+    return App(show, registry, Compositor(ctx, (64, 64)), clock or FixedStepClock(FPS), policy=policy, **kw)
+
+
+def render(app: App, n: int) -> list[np.ndarray]:
+    out = []
+    for _ in range(n):
+        app.frame()
+        out.append(app.compositor.read_output().copy())
+    return out
+
+
+def colour(frame: np.ndarray) -> tuple[int, int, int]:
+    return tuple(int(v) for v in frame[32, 32])
+
+
+def is_green(frame: np.ndarray) -> bool:
+    return bool(np.abs(frame.astype(int) - GREEN).max() <= 2)
+
+
+def test_healthy_plugin_moves_and_is_not_fallback(ctx, registry):
+    app = make_app(ctx, registry, make_show('mode = "ok"'))
+    frames = render(app, 20)
+    assert len({colour(f) for f in frames}) > 10  # the walk moves
+    assert not any(is_green(f) for f in frames)
+    assert app.runtimes[0].worker.status()["faults"] == {k: 0 for k in ("error", "bad_output", "hang", "oom", "build")}
+    app.close()
+
+
+@pytest.mark.parametrize("mode, kind", [("raise", "error"), ("nan", "bad_output"), ("shape", "bad_output")])
+def test_fault_holds_last_good_frame_then_restarts(ctx, registry, mode, kind):
+    # generate calls 0..3 succeed (keyframes 0-3), calls 4 and 5 fault: keyframe 4 is lost twice
+    app = make_app(ctx, registry, make_show(f'mode = "{mode}"\nkey = "k"\nfault_at = 4\nfault_count = 2'))
+    frames = render(app, 40)
+    worker = app.runtimes[0].worker
+    assert worker.faults[kind] == 2
+    assert worker.restarts == 2  # a fresh generator instance after each fault
+    # keyframe 4 is first needed at t = 1.5 s (frame 15): from there the scene holds keyframe 3
+    held = frames[15:20]
+    assert all(np.array_equal(f, held[0]) for f in held)
+    assert not np.array_equal(frames[14], frames[13])
+    assert not any(is_green(f) or f.max() == 0 for f in frames)  # never black, no fallback needed
+    # back-off 0.5 s then 1.0 s of show time: keyframe 4 arrives and the walk moves again
+    assert worker.last_recovery == pytest.approx(1.5, abs=0.11)
+    assert len({colour(f) for f in frames[-10:]}) > 5
+    assert worker.state == "ok"
+    app.close()
+
+
+def test_hang_is_abandoned_and_render_loop_does_not_wait(ctx, registry):
+    app = make_app(ctx, registry, make_show('mode = "hang"\nkey = "h"\nfault_at = 2\nfault_count = 1\nhang_s = 60'),
+                   policy=RestartPolicy(deadline=0.3, backoff=0.5))
+    durations, frames = [], []
+    for _ in range(30):
+        t0 = time.perf_counter()
+        app.frame()
+        durations.append(time.perf_counter() - t0)
+        frames.append(app.compositor.read_output().copy())
+    worker = app.runtimes[0].worker
+    assert worker.faults["hang"] == 1 and worker.abandoned == 1
+    assert worker.restarts == 1 and worker.state == "ok"
+    # exactly one frame paid the deadline; the hung thread is never waited for again
+    slow = [d for d in durations if d > 0.25]
+    assert len(slow) == 1 and slow[0] < 2.0
+    assert not any(f.max() == 0 for f in frames)
+    app.close()
+
+
+def test_scene_without_any_good_frame_shows_fallback_in_the_same_frame(ctx, registry):
+    app = make_app(ctx, registry, make_show('mode = "raise"\nkey = "dead"\nfault_at = 0\nfault_count = -1'))
+    frames = render(app, 30)
+    assert all(is_green(f) for f in frames)
+    worker = app.runtimes[0].worker
+    assert worker.faults["error"] >= 2 and worker.produced == 0
+    app.close()
+
+
+def test_default_fallback_is_noisefield_when_show_names_none(ctx, registry):
+    app = make_app(ctx, registry, make_show('mode = "raise"\nkey = "dead"\nfault_at = 0\nfault_count = -1', fallback=False))
+    frames = render(app, 5)
+    assert app.fallback.worker.name == "fallback" and app.fallback.worker.produced > 0
+    assert all(f.max() > 0 and f.std() > 1 for f in frames)  # a noise field, not black, not flat
+    app.close()
+
+
+def test_long_fault_switches_from_frozen_frame_to_fallback(ctx, registry):
+    app = make_app(ctx, registry, make_show('mode = "raise"\nkey = "late"\nfault_at = 3\nfault_count = -1'), hold_limit=1.0)
+    frames = render(app, 40)
+    # keyframe 3 is needed at 1.0 s; it faults at frame 10, held for 1 s of show time, then fallback
+    assert not is_green(frames[11])
+    assert np.array_equal(frames[11], frames[15])
+    assert all(is_green(f) for f in frames[22:])
+    app.close()
+
+
+def test_build_failure_is_retried_and_unknown_plugin_is_permanent(ctx, registry):
+    app = make_app(ctx, registry, make_show('mode = "crash_build"\nkey = "b"\nfault_at = 0\nfault_count = 1'))
+    frames = render(app, 20)
+    worker = app.runtimes[0].worker
+    assert worker.faults["build"] == 1 and worker.state == "ok" and worker.produced > 0
+    assert is_green(frames[0]) and not is_green(frames[-1])  # fallback until the rebuild succeeds
+    app.close()
+
+    show = make_show('mode = "ok"')
+    show.scenes[0].generator.plugin = "no_such_plugin"
+    app = make_app(ctx, registry, show)
+    frames = render(app, 10)
+    assert app.runtimes[0].worker.state == "failed" and "no_such_plugin" in app.runtimes[0].worker.last_error
+    assert app.runtimes[0].worker.faults["build"] == 0  # a configuration error is not retried
+    assert all(is_green(f) for f in frames)
+    app.close()
+
+
+def test_out_of_memory_degrades_resolution_and_reports(ctx, registry):
+    from installation.health import HealthMonitor
+
+    app = make_app(ctx, registry, make_show('mode = "oom"\nkey = "m"\nsize = 64\noom_below = 16'))
+    monitor = HealthMonitor(app, FPS)
+    frames = render(app, 10)
+    for _ in range(3):
+        monitor.frame()
+    worker = app.runtimes[0].worker
+    assert worker.faults["oom"] == 2 and worker.degraded == 2
+    assert worker.source.generator.resolution == (16, 16)
+    assert worker.state == "ok" and worker.restarts == 0
+    plugin = monitor.snapshot()["plugins"]["under test"]
+    assert plugin["degraded"] == 2 and "16" in plugin["degrade_notes"][-1]
+    assert not any(is_green(f) or f.max() == 0 for f in frames)
+    app.close()
+
+
+def test_live_hang_keeps_frames_flowing(ctx, registry):
+    show = make_show('mode = "hang"\nkey = "live"\nfault_at = 3\nfault_count = 1\nhang_s = 60')
+    app = make_app(ctx, registry, show, clock=RealClock(), policy=RestartPolicy(deadline=0.4, backoff=0.2))
+    worst, end = 0.0, time.perf_counter() + 4.0
+    while time.perf_counter() < end:
+        t0 = time.perf_counter()
+        app.frame()
+        worst = max(worst, time.perf_counter() - t0)
+        time.sleep(0.02)
+    worker = app.runtimes[0].worker
+    assert worker.faults["hang"] == 1 and worker.abandoned == 1 and worker.restarts == 1
+    assert worker.produced > 5  # the fresh instance took over
+    assert worst < 0.25  # the render loop never waited on the hung thread
+    app.close()
