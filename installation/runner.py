@@ -6,6 +6,7 @@ the show runs on the wall clock and the generator worker runs in the background.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import time
@@ -42,6 +43,7 @@ class RunOptions:
     health_port: int | None = None   # serve GET /status here (0: any free port)
     health_host: str = "127.0.0.1"
     heartbeat: Path | None = None    # file the supervisor watches
+    start_wall: float | None = None  # time.time() at which show time was ``start`` (live resume after a restart)
 
 
 @dataclass
@@ -80,6 +82,8 @@ def run_show(opts: RunOptions) -> RunStats:
         window = Window(size, fullscreen=opts.fullscreen, display=opts.display, title=show.show.name)
         ctx = window.ctx
 
+    if opts.start_wall is not None and not opts.record:  # a live show resumes where the wall clock is now
+        opts = dataclasses.replace(opts, start=opts.start + max(0.0, time.time() - opts.start_wall), start_wall=None)
     clock = FixedStepClock(fps, start=opts.start) if opts.record else RealClock(start=opts.start)
     compositor = Compositor(ctx, size)
     app = App(show, registry, compositor, clock, device=torch.device(opts.device))

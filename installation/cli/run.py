@@ -1,7 +1,8 @@
 """``installation run SHOW``: play a show in a window, headless, and/or to a video file."""
 from __future__ import annotations
 
-import logging
+import os
+import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -24,13 +25,45 @@ def register(app: typer.Typer) -> None:
         fps: Optional[float] = typer.Option(None, "--fps", help="Override the show's output frame rate."),
         plugins_dir: Optional[Path] = typer.Option(None, "--plugins-dir", help="Also load plugins from *.py files in this folder."),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Log plugin and scene events."),
+        health_port: Optional[int] = typer.Option(None, "--health-port", help="Serve the status as JSON at http://HOST:PORT/status (e.g. 8787)."),
+        health_host: str = typer.Option("127.0.0.1", "--health-host", help="Address the status endpoint listens on (default loopback only)."),
+        log_file: Optional[Path] = typer.Option(None, "--log-file", help="Also write JSON-lines logs here, rotated at 10 MB (5 kept)."),
+        supervise: bool = typer.Option(False, "--supervise", help="Run the show in a child process; restart it if it dies or stops producing frames, resuming the schedule."),
+        watchdog: float = typer.Option(30.0, "--watchdog", help="With --supervise: seconds without a frame before the runtime is restarted."),
+        heartbeat: Optional[Path] = typer.Option(None, "--heartbeat", help="Write a heartbeat file each second (the supervisor sets this)."),
     ):
         """Run a show. Without a display, use --headless (and --record out.mp4 to keep the result). Esc quits."""
+        from ..health.logs import setup_logging
         from ..render.context import NoDisplayError, has_display
         from ..runner import RunOptions, run_show
-        from ..show.loader import ShowError
+        from ..show.loader import ShowError, load_show
 
-        logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        if supervise:
+            from ..supervise import SuperviseOptions, supervise as run_supervised
+
+            sup_log = log_file.with_name(f"{log_file.stem}.supervisor{log_file.suffix}") if log_file else None
+            setup_logging(verbose=True, log_file=sup_log)
+            try:
+                load_show(show)  # a broken show file is reported once, not restarted forever
+            except ShowError as exc:
+                typer.echo(str(exc), err=True)
+                raise typer.Exit(1)
+            child = [str(show.resolve()), "--device", device]
+            child += ["--headless"] if headless else []
+            child += ["--fullscreen"] if fullscreen else []
+            child += ["--display", str(display)]
+            child += ["--fps", str(fps)] if fps is not None else []
+            child += ["--plugins-dir", str(plugins_dir.resolve())] if plugins_dir else []
+            child += ["--verbose"] if verbose else []
+            child += ["--health-port", str(health_port), "--health-host", health_host] if health_port is not None else []
+            child += ["--log-file", str(log_file.resolve())] if log_file else []
+            hb = heartbeat or Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"installation-{os.getpid()}.heartbeat"
+            result = run_supervised(SuperviseOptions(child_args=child, heartbeat=hb, start=start, duration=duration,
+                                                     record=record.resolve() if record else None, watchdog=watchdog))
+            typer.echo(f"supervisor: {result.restarts} restarts")
+            raise typer.Exit(result.exit_code)
+
+        setup_logging(verbose=verbose, log_file=log_file)
         if not headless and not has_display():
             typer.echo(
                 "No display found (DISPLAY is not set). Run headless through EGL instead:\n"
@@ -40,7 +73,8 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         opts = RunOptions(show=show, headless=headless, fullscreen=fullscreen, display=display, record=record,
                           duration=duration, device=str(resolve_device(device)), plugins_dir=plugins_dir,
-                          start=start, fps=fps)
+                          start=start, fps=fps, health_port=health_port, health_host=health_host, heartbeat=heartbeat,
+                          start_wall=float(os.environ["INSTALLATION_FROM_WALL"]) if os.environ.get("INSTALLATION_FROM_WALL") else None)
         try:
             stats = run_show(opts)
         except ShowError as exc:

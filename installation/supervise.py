@@ -1,0 +1,167 @@
+"""``installation run --supervise``: keep a show running for weeks.
+
+The supervisor starts the runtime as a child process (``python -m installation run ...``) with
+a heartbeat file, and restarts it when it exits with an error, is killed, or stops beating for
+``watchdog`` seconds (a stalled render loop, a driver hang).  The child resumes the schedule
+where it should be: a live show resumes at the show time the wall clock has reached (anchored
+at the last beat), a recording at the last frame written.  Restarts back off (1 s doubling to
+60 s, reset after a child has run for 10 minutes).  SIGTERM/SIGINT to the supervisor are passed
+on to the child, which finalises its outputs; the supervisor then exits.
+
+A child that exits 0 ended on purpose (``--duration`` reached, Esc, SIGTERM): not restarted.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .health.heartbeat import Beat, read_heartbeat
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SuperviseOptions:
+    child_args: list[str]            # `run` arguments, without --from/--duration/--record/--heartbeat
+    heartbeat: Path
+    start: float = 0.0
+    duration: float | None = None
+    record: Path | None = None       # recordings resume into numbered segments: out.mp4, out.1.mp4, ...
+    watchdog: float = 30.0           # seconds without a beat before the child is killed
+    startup_grace: float = 180.0     # the first beat may take longer (imports, GL, first weights)
+    backoff: float = 1.0
+    backoff_limit: float = 60.0
+    stable_after: float = 600.0
+    max_restarts: int | None = None
+    poll: float = 0.5
+    python: list[str] = field(default_factory=lambda: [sys.executable, "-m", "installation"])
+
+
+@dataclass
+class SuperviseResult:
+    restarts: int
+    exit_code: int
+    positions: list[float]           # show time each child started from
+
+
+def segment_path(record: Path, n: int) -> Path:
+    return record if n == 0 else record.with_name(f"{record.stem}.{n}{record.suffix}")
+
+
+class Supervisor:
+    def __init__(self, opts: SuperviseOptions, sleep: Callable[[float], None] = time.sleep):
+        self.opts = opts
+        self.sleep = sleep
+        self.child: subprocess.Popen | None = None
+        self.stopping = False
+        self.restarts = 0
+        self.positions: list[float] = []
+        # live shows: show time = wall - anchor; moved by every beat (scene skips shift it)
+        self._anchor = time.time() - opts.start
+        self._position = opts.start
+
+    # -- signals ----------------------------------------------------------------------------
+    def request_stop(self, signum: int | None = None, frame=None) -> None:
+        self.stopping = True
+        if self.child is not None and self.child.poll() is None:
+            self.child.send_signal(signal.SIGTERM)
+
+    def _resume_position(self, beat: Beat | None, started_wall: float) -> float:
+        if self.opts.record is not None:  # fixed-step: the next frame after the last one written
+            return beat.t if beat is not None else self._position
+        if beat is not None:
+            self._anchor = beat.wall - beat.t
+        return max(0.0, time.time() - self._anchor)
+
+    def _argv(self, position: float) -> list[str] | None:
+        argv = [*self.opts.python, "run", *self.opts.child_args, "--from", f"{position:.6f}",
+                "--heartbeat", str(self.opts.heartbeat)]
+        if self.opts.duration is not None:
+            remaining = self.opts.start + self.opts.duration - position
+            if remaining <= 1e-6:
+                return None
+            argv += ["--duration", f"{remaining:.6f}"]
+        if self.opts.record is not None:
+            argv += ["--record", str(segment_path(self.opts.record, self.restarts))]
+        return argv
+
+    def _kill(self, child: subprocess.Popen, grace: float = 10.0) -> None:
+        """SIGTERM (so a recording is finalised if the loop still runs), then SIGKILL after ``grace`` s."""
+        child.send_signal(signal.SIGTERM)
+        child.send_signal(signal.SIGCONT)  # a stopped process cannot act on SIGTERM
+        try:
+            child.wait(grace)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+    def run(self) -> SuperviseResult:
+        backoff = self.opts.backoff
+        while True:
+            argv = self._argv(self._position)
+            if argv is None:
+                return SuperviseResult(self.restarts, 0, self.positions)
+            self.positions.append(self._position)
+            env = dict(os.environ, INSTALLATION_SUPERVISOR_RESTARTS=str(self.restarts), INSTALLATION_FROM_WALL=repr(time.time()))
+            started = time.time()
+            self.opts.heartbeat.unlink(missing_ok=True)
+            log.info("starting runtime at show time %.2f s", self._position,
+                     extra={"event": "runtime_start", "from_s": self._position, "restarts": self.restarts})
+            self.child = subprocess.Popen(argv, env=env)
+            reason, beat = self._watch(self.child, started)
+            code = self.child.returncode
+            if self.stopping or reason == "exit" and code == 0:
+                return SuperviseResult(self.restarts, code or 0, self.positions)
+            self._position = self._resume_position(beat, started)
+            ran = time.time() - started
+            backoff = self.opts.backoff if ran > self.opts.stable_after else backoff
+            log.error("runtime %s (exit code %s) after %.1f s; restarting at show time %.2f s in %.1f s", reason, code,
+                      ran, self._position, backoff,
+                      extra={"event": "runtime_restart", "reason": reason, "exit_code": code, "ran_s": ran,
+                             "from_s": self._position, "backoff_s": backoff})
+            self.restarts += 1
+            if self.opts.max_restarts is not None and self.restarts > self.opts.max_restarts:
+                log.error("giving up after %d restarts", self.restarts - 1)
+                return SuperviseResult(self.restarts - 1, code if code else 1, self.positions)
+            self.sleep(backoff)
+            backoff = min(backoff * 2, self.opts.backoff_limit)
+            if self.stopping:
+                return SuperviseResult(self.restarts, 0, self.positions)
+
+    def _watch(self, child: subprocess.Popen, started: float) -> tuple[str, Beat | None]:
+        last: Beat | None = None
+        while True:
+            code = child.poll()
+            beat = read_heartbeat(self.opts.heartbeat)
+            if beat is not None and beat.pid == child.pid:
+                last = beat
+            if code is not None:
+                return ("exit" if code >= 0 else f"killed by signal {-code}"), last
+            since = time.time() - (last.wall if last else started)
+            limit = self.opts.watchdog if last else self.opts.startup_grace
+            if since > limit and not self.stopping:
+                log.error("runtime stalled: no frame for %.1f s; killing pid %d", since, child.pid,
+                          extra={"event": "runtime_stalled", "silent_s": since})
+                self._kill(child, grace=3.0)
+                return "stalled", last
+            time.sleep(self.opts.poll)
+
+
+def supervise(opts: SuperviseOptions) -> SuperviseResult:
+    """Run the supervisor in this process until the show ends or a signal stops it."""
+    sup = Supervisor(opts)
+    old = {s: signal.signal(s, sup.request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return sup.run()
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        if sup.child is not None and sup.child.poll() is None:
+            sup._kill(sup.child)
