@@ -1,0 +1,137 @@
+"""Health: the snapshot, GET /status, and JSON-lines logs with rotation."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from installation.health import HealthMonitor, JsonFormatter, StatusServer, health_snapshot, setup_logging
+
+PLUGINS = Path(__file__).parent / "fault_plugins"
+
+
+def get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_status_server_serves_json_on_loopback():
+    calls = {"n": 0}
+
+    def snap():
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("boom")
+        return {"status": "running", "fps": 30.0}
+
+    server = StatusServer(snap, port=0).start()
+    try:
+        assert server.host == "127.0.0.1"
+        assert get(server.url) == (200, {"status": "running", "fps": 30.0})
+        assert get(server.url.replace("/status", "/healthz")) == (200, {"status": "running"})
+        code, doc = get(server.url)  # a failing snapshot is reported, the server lives on
+        assert code == 500 and "boom" in doc["error"]
+        assert get(server.url.replace("/status", "/nope"))[0] == 404
+        assert get(server.url)[0] == 200
+    finally:
+        server.close()
+
+
+@pytest.mark.gl
+def test_snapshot_reports_show_scene_plugins_and_memory():
+    from installation.app import App
+    from installation.clock import FixedStepClock
+    from installation.engine.worker import RestartPolicy
+    from installation.plugins import make_plugin_manager
+    from installation.render.compositor import Compositor
+    from installation.render.context import create_headless_context
+    from installation.show.loader import parse_show
+
+    show = parse_show("""
+[show]
+name = "health"
+[output]
+width = 32
+height = 32
+fps = 10
+[[scenes]]
+name = "flaky"
+duration = 5
+keyframe_rate = 2
+transition = 0
+[scenes.generator]
+plugin = "faulty"
+mode = "raise"
+fault_at = 2
+fault_count = 1
+[[scenes]]
+name = "calm"
+duration = 5
+transition = 0
+[scenes.generator]
+plugin = "noisefield"
+size = 16
+""")
+    registry = make_plugin_manager(PLUGINS, entry_points_enabled=False)
+    app = App(show, registry, Compositor(create_headless_context(), (32, 32)), FixedStepClock(10),
+              policy=RestartPolicy(backoff=0.2))
+    monitor = HealthMonitor(app, 10).activate()
+    try:
+        for _ in range(70):  # into the second scene: the first one's worker is retired
+            app.frame()
+            monitor.frame(0.01)
+        snap = health_snapshot()
+        assert snap["status"] == "running" and snap["show"] == "health"
+        assert snap["frames"] == 70 and snap["dropped_frames"] == 0
+        assert snap["scene"]["name"] == "calm" and snap["scene"]["local_t"] == pytest.approx(1.9)
+        assert snap["plugins"]["calm"]["state"] == "ok" and snap["plugins"]["fallback"]["scene_index"] < 0
+        assert snap["plugin_history"]["flaky"] == {"produced": snap["plugin_history"]["flaky"]["produced"],
+                                                   "restarts": 1, "faults": 1}
+        assert snap["plugin_restarts"] == 1 and snap["plugin_faults"] == 1
+        assert snap["memory"]["rss_mb"] > 10 and snap["uptime_s"] >= 0
+        assert snap["frame_ms"]["mean"] == pytest.approx(10.0)
+        json.dumps(snap)  # plain data: any channel can send it
+    finally:
+        monitor.deactivate()
+        app.close()
+    assert health_snapshot() == {"status": "idle"}
+
+
+def test_json_logs_carry_event_fields_and_rotate(tmp_path):
+    log_file = tmp_path / "logs" / "show.jsonl"
+    setup_logging(log_file=log_file, max_bytes=2000, backups=2)
+    try:
+        log = logging.getLogger("installation.test")
+        log.warning("fault in %s", "scene a", extra={"event": "plugin_fault", "scene": "a", "kind": "hang"})
+        try:
+            raise ValueError("bad frame")
+        except ValueError:
+            log.exception("with traceback")
+        first = [json.loads(line) for line in log_file.read_text().splitlines()]
+        assert first[0]["event"] == "plugin_fault" and first[0]["kind"] == "hang" and first[0]["message"] == "fault in scene a"
+        assert first[0]["level"] == "WARNING" and first[0]["time"].endswith("Z")
+        assert "ValueError: bad frame" in first[1]["exception"]
+        for i in range(100):
+            log.info("filler %d", i, extra={"event": "filler"})
+        assert (tmp_path / "logs" / "show.jsonl.1").exists() and (tmp_path / "logs" / "show.jsonl.2").exists()
+        assert not (tmp_path / "logs" / "show.jsonl.3").exists()
+        for path in (tmp_path / "logs").iterdir():
+            for line in path.read_text().splitlines():
+                json.loads(line)  # every line is a whole JSON document
+    finally:
+        setup_logging()
+
+
+def test_json_formatter_survives_unserialisable_extras():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "hi", (), None)
+    record.thing = object()
+    doc = json.loads(JsonFormatter().format(record))
+    assert doc["message"] == "hi" and "object" in doc["thing"]

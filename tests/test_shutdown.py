@@ -1,0 +1,63 @@
+"""SIGTERM to a recording runtime: it finishes the frame, finalises the video, and exits 0."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from installation.health.heartbeat import read_heartbeat
+from installation.output.video import read_video
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOW = """
+[show]
+name = "shutdown"
+[output]
+width = 64
+height = 48
+fps = 10
+[[scenes]]
+name = "a"
+duration = 600
+keyframe_rate = 2
+[scenes.generator]
+plugin = "noisefield"
+size = 32
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_finalises_recording(tmp_path, sig):
+    show, out, hb = tmp_path / "s.toml", tmp_path / "out.mp4", tmp_path / "hb"
+    show.write_text(SHOW)
+    proc = subprocess.Popen([sys.executable, "-m", "installation", "run", str(show), "--headless", "--record", str(out),
+                             "--heartbeat", str(hb)], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        end = time.time() + 90
+        while time.time() < end:
+            beat = read_heartbeat(hb)
+            if beat is not None and beat.frames >= 15:
+                break
+            assert proc.poll() is None, proc.communicate()[0]
+            time.sleep(0.1)
+        else:
+            raise AssertionError("runtime produced no frames")
+        proc.send_signal(sig)
+        output, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, output
+    written = int(re.search(r"(\d+) frames", output).group(1))
+    frames, fps = read_video(out)
+    assert written >= 15 and len(frames) == written
+    assert fps == pytest.approx(10.0) and frames[0].shape == (48, 64, 3)
+    assert frames[-1].std() > 1  # real pictures, not an empty or broken tail
