@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import sys
 import time
 from pathlib import Path
 
@@ -35,22 +36,38 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, default=str)
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (never to a stream replaced and closed since)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def setup_logging(verbose: bool = False, log_file: Path | str | None = None, max_bytes: int = 10 * 2**20,
                   backups: int = 5) -> None:
-    """Configure the root logger once per process (replacing earlier handlers)."""
+    """Configure the root logger; calling it again replaces the handlers it added (and only those)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
-        root.removeHandler(handler)
-        handler.close()
-    console = logging.StreamHandler()
+        if getattr(handler, "_installation", False):
+            root.removeHandler(handler)
+            handler.close()
+    console = _Stderr()
     console.setLevel(logging.INFO if verbose else logging.WARNING)
     console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    root.addHandler(console)
-    root.setLevel(logging.INFO)
+    handlers: list[logging.Handler] = [console]
     if log_file is not None:
         path = Path(log_file)
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
         handler.setLevel(logging.INFO)
         handler.setFormatter(JsonFormatter())
+        handlers.append(handler)
+    for handler in handlers:
+        handler._installation = True
         root.addHandler(handler)
+    root.setLevel(logging.INFO)
