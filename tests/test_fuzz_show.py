@@ -131,3 +131,14 @@ def test_mutated_default_show(data):
 
 def test_default_show_loads():
     assert check(DEFAULT) is not None
+
+
+def test_line_numbers_ignore_unicode_line_separators_inside_strings():
+    """Found by the fuzzer: U+0085 / U+2028 in a string once shifted every line number after it."""
+    text = '[show]\nname = "a\x85b\u2028c"\n[[scenes]]\nname = "x"\nduration = -1\n[scenes.generator]\nplugin = "noisefield"\n'
+    try:
+        parse_show(text, "f.toml")
+    except ShowError as exc:
+        assert [(p.field, p.line) for p in exc.problems] == [("scenes[0].duration", 5)]
+    else:
+        raise AssertionError("duration = -1 must be rejected")

@@ -60,7 +60,7 @@ def _index_paths(text: str) -> dict[tuple, int]:
                 out.append(counters[tuple(out)])
         return tuple(out)
 
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(text.split("\n"), 1):  # TOML lines end at LF only (not at U+0085, U+2028 ...)
         m = _HEADER.match(line)
         if m:
             keys = _split_key(m.group(2))
