@@ -311,7 +311,7 @@ class GeneratorWorker:
                     return None
                 self.source, self._needs_build = source, False
                 self._busy = (index, time.perf_counter(), "make")
-                if self._built_once:
+                if self._built_once or self.faults["build"]:  # a rebuild after a fault
                     self.restarts += 1
                     log.info("generator %s restarted", self.name, extra={"event": "plugin_restart", "scene": self.name})
                 self._built_once = True
