@@ -81,7 +81,7 @@ class AudioConfig(_Model):
     device: str | int | None = None
     samplerate: int = Field(48000, gt=0)
     blocksize: int = Field(1024, ge=64)
-    onset_threshold: float = Field(1.5, gt=0, description="flux over its running median to count as an onset")
+    onset_threshold: float = Field(3.0, gt=0, description="relative flux over its running median to count as an onset")
     level_epsilon: float = Field(0.002, ge=0, description="smallest level change that is sent")
 
 
