@@ -6,8 +6,10 @@
 * view   — :meth:`App.view` asks each visible scene's mixer for its keyframe blend and has the
   compositor draw them; outputs read the result.
 
-Network and device threads never call into here directly: they enqueue, and the loop drains
-once a frame.  A scene whose plugin fails to load is logged and shown as black; the show goes on.
+Network and device threads never call into here directly: they enqueue on
+``app.control.events``, and :meth:`App.update` drains the queue once a frame into the parameter
+registry; brightness, blackout, layer opacity and the walks' control state are read from the
+registry every frame, so a value that arrives before a frame starts is in that frame.  A scene whose plugin fails to load is logged and shown as black; the show goes on.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .clock import Clock
+from .control.system import Control
 from .engine.buffer import Keyframe, KeyframeBuffer
 from .engine.mixer import KeyframeMixer
 from .engine.post import PostChain
@@ -65,7 +68,7 @@ class SceneRuntime:
 
 class App:
     def __init__(self, show: Show, registry: PluginRegistry, compositor: Compositor, clock: Clock,
-                 device: torch.device | str = "cpu", preload: float = 3.0):
+                 device: torch.device | str = "cpu", preload: float = 3.0, control: Control | None = None):
         self.show = show
         self.timeline = Timeline(show)
         self.registry = registry
@@ -79,6 +82,13 @@ class App:
         self.t = 0.0
         self.layers: list[LayerState] = []
         compositor.brightness = show.output.brightness
+        # control inputs are started by the runner; without it the queue still works (tests, replays)
+        self.control = control if control is not None else Control.from_show(show)
+        self._clock_t: float | None = None
+        self._changes: dict = {}
+        self._walk_version = -1
+        self._wall_prev: float | None = None
+        self.fps = 0.0
 
     # -- update ---------------------------------------------------------------------------
     def handle(self, address: str) -> None:
@@ -90,8 +100,49 @@ class App:
             i, local, _ = self.timeline.scene_index_at(self.t)
             self.offset -= local + self.show.scenes[(i - 1) % len(self.show.scenes)].duration
 
+    def goto_scene(self, index: int) -> None:
+        """Cut to scene ``index`` (past its own fade-in), keeping the loop count."""
+        i, local, loops = self.timeline.scene_index_at(self.t)
+        scene = self.show.scenes[index]
+        base = loops * self.timeline.length if self.show.loop else 0.0
+        target = base + self.timeline.starts[index] + min(scene.transition, 0.5 * scene.duration)
+        self.offset += target - self.t
+        self.t = target
+
+    def apply_control(self, dt: float) -> None:
+        """Drain the control queue and act on it: triggers, scene jumps, uniforms, walk state."""
+        fc = self.control.frame(dt)
+        for address, times in fc.triggers.items():
+            for _ in range(times):
+                self.handle(address)
+                self.t = self.clock.now() + self.offset
+        names = [s.name for s in self.show.scenes]
+        if "/scene" in fc.changes and fc.changes["/scene"] in names:
+            self.goto_scene(names.index(fc.changes["/scene"]))
+        elif "/scene/index" in fc.changes and fc.changes["/scene/index"] < len(names):
+            self.goto_scene(fc.changes["/scene/index"])
+        reg = self.control.registry
+        self.compositor.brightness = 0.0 if reg.get("/output/blackout") else (
+            self.show.output.brightness * reg.get("/output/brightness", 1.0))
+        self._changes = fc.changes
+
+    def walk_control(self) -> dict:
+        """The control state walks receive (``Walk.latent(t, control)``); a new dict when it changes."""
+        reg = self.control.registry
+        k = 0
+        directions = []
+        while f"/direction/{k}" in reg:
+            directions.append(reg.get(f"/direction/{k}"))
+            k += 1
+        return {"speed": reg.get("/walk/speed"), "direction": reg.get("/walk/direction"),
+                "truncation": reg.get("/walk/truncation"), "directions": tuple(directions)}
+
     def update(self) -> float:
-        self.t = self.clock.tick() + self.offset
+        clock_t = self.clock.tick()
+        dt = 0.0 if self._clock_t is None else max(clock_t - self._clock_t, 0.0)
+        self._clock_t = clock_t
+        self.t = clock_t + self.offset
+        self.apply_control(dt)
         self.layers = self.timeline.layers_at(self.t)
         wanted = {layer.index for layer in self.layers}
         wanted |= {layer.index for layer in self.timeline.layers_at(self.t + self.preload)}
@@ -101,6 +152,15 @@ class App:
         for index in list(self.runtimes):
             if index not in wanted:
                 self._stop(index)
+        reg = self.control.registry
+        if reg.version != self._walk_version:  # replace, never mutate: workers read it from their thread
+            self._walk_version = reg.version
+            state = self.walk_control()
+            for rt in self.runtimes.values():
+                rt.worker.source.control = state
+        i, _, _ = self.timeline.scene_index_at(self.t)
+        reg.set("/scene", self.show.scenes[i].name, quiet=True)
+        reg.set("/scene/index", i, quiet=True)
         return self.t
 
     def _start(self, index: int) -> None:
@@ -111,6 +171,7 @@ class App:
             self.failed[index] = f"{type(exc).__name__}: {exc}"
             log.error("scene %r could not start: %s", scene.name, self.failed[index])
             return
+        source.control = self.walk_control()
         worker = GeneratorWorker(source, KeyframeBuffer(capacity=4), name=scene.name)
         if not self.clock.deterministic:
             worker.start()
@@ -126,7 +187,8 @@ class App:
     def view(self) -> None:
         wall = self.clock.wall()
         draws = []
-        for layer in self.layers:
+        reg = self.control.registry
+        for slot, layer in enumerate(self.layers, 1):
             rt = self.runtimes.get(layer.index)
             if rt is None:
                 continue
@@ -135,7 +197,7 @@ class App:
                 rt.mixer = KeyframeMixer(rt.worker, self.clock.deterministic)
             rt.last_local_t = layer.local_t
             blend = rt.mixer.blend(layer.local_t, wall)
-            draws.append(LayerDraw(blend.a, blend.b, blend.mix, layer.opacity))
+            draws.append(LayerDraw(blend.a, blend.b, blend.mix, layer.opacity * reg.get(f"/layer/{slot}/opacity", 1.0)))
         self.compositor.compose(draws)
         self.compositor.present()
         self._release_unused()
@@ -152,11 +214,29 @@ class App:
                     self.compositor.release(kf)
             rt.retired = still
 
+    def state(self) -> dict:
+        """What controllers are shown (``/status/...``): scene, cue standing by, fps, health."""
+        i, _, _ = self.timeline.scene_index_at(self.t)
+        names = [s.name for s in self.show.scenes]
+        standby = names[(i + 1) % len(names)] if (self.show.loop or i + 1 < len(names)) else ""
+        failed = [f"scene {self.show.scenes[k].name} failed" for k in sorted(self.failed)]
+        return {"scene": names[i], "cue": standby, "fps": round(self.fps, 1), "health": self.control.health(failed)}
+
+    def publish(self) -> None:
+        wall = self.clock.wall()
+        if self._wall_prev is not None and wall > self._wall_prev:
+            inst = 1.0 / (wall - self._wall_prev)
+            self.fps = inst if self.fps == 0.0 else 0.9 * self.fps + 0.1 * inst
+        self._wall_prev = wall
+        self.control.publish(self.state(), self._changes)
+
     def frame(self) -> float:
         t = self.update()
         self.view()
+        self.publish()
         return t
 
     def close(self) -> None:
         for index in list(self.runtimes):
             self._stop(index)
+        self.control.stop()

@@ -16,6 +16,7 @@ import torch
 
 from .app import App
 from .clock import FixedStepClock, RealClock
+from .control.system import Control
 from .output.video import VideoRecorder
 from .plugins import make_plugin_manager
 from .render.compositor import Compositor
@@ -38,6 +39,7 @@ class RunOptions:
     start: float = 0.0
     fps: float | None = None
     size: tuple[int, int] | None = None
+    control: bool = True  # start the show's OSC/MIDI/audio/serial inputs
 
 
 @dataclass
@@ -78,7 +80,10 @@ def run_show(opts: RunOptions) -> RunStats:
 
     clock = FixedStepClock(fps, start=opts.start) if opts.record else RealClock(start=opts.start)
     compositor = Compositor(ctx, size)
-    app = App(show, registry, compositor, clock, device=torch.device(opts.device))
+    control = Control.from_show(show)
+    if opts.control:
+        control.start_inputs(registry.inputs())
+    app = App(show, registry, compositor, clock, device=torch.device(opts.device), control=control)
     recorder = VideoRecorder(opts.record, size, fps) if opts.record else None
     n_frames = round(opts.duration * fps) if opts.duration is not None else None
 

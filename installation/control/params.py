@@ -143,8 +143,12 @@ class ParameterRegistry:
                 raise KeyError(f"no valued parameter {address!r}")
             return self._values[address]
 
-    def set(self, address: str, value: Any = None) -> bool:
-        """Validate and store; a trigger fires.  Returns False (and counts why) when dropped."""
+    def set(self, address: str, value: Any = None, quiet: bool = False) -> bool:
+        """Validate and store; a trigger fires.  Returns False (and counts why) when dropped.
+
+        ``quiet`` stores without logging a change: the app uses it to mirror show state (the
+        scene now playing) into the registry without that reading as a request to jump there.
+        """
         param = self._params.get(address)
         if param is None:
             self.counters.incr("unknown_address")
@@ -161,7 +165,8 @@ class ParameterRegistry:
                 return True
             if self._values.get(address) != v:
                 self._values[address] = v
-                self._changed[address] = v
+                if not quiet:
+                    self._changed[address] = v
                 self.version += 1
         return True
 

@@ -9,6 +9,8 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..control.config import BindingSpec, ControlConfig
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -71,3 +73,5 @@ class Show(Strict):
     output: OutputSpec = OutputSpec()
     scenes: list[Scene] = Field(min_length=1)
     loop: bool = True
+    control: ControlConfig = Field(default_factory=ControlConfig, description="OSC, MIDI, audio and serial inputs (docs/control.md)")
+    bindings: list[BindingSpec] = Field(default_factory=list, description="inputs mapped to live parameters (docs/control.md)")

@@ -1,0 +1,161 @@
+"""OSC into the real render path: a value sent over UDP is in the frame read back within 2 frames.
+
+Runs the app (timeline, worker, mixer, compositor) on a fixed-step clock through a headless EGL
+context.  ``arrival`` is the frame count when the OSC server had queued the message; the frame
+that shows it must be at most 2 frames later.  A reference run without OSC gives the expected
+pixels, so the check is exact, not a threshold on an unknown image.
+"""
+from __future__ import annotations
+
+import socket
+import textwrap
+import time
+
+import numpy as np
+import pytest
+from pythonosc.osc_message import OscMessage
+
+from installation.app import App
+from installation.clock import FixedStepClock
+from installation.control.events import ControlEvent
+from installation.control.osc_out import build_message
+from installation.control.system import Control
+from installation.plugins import make_plugin_manager
+from installation.render.compositor import Compositor
+from installation.render.context import create_headless_context
+from installation.show.loader import parse_show
+
+SHOW = textwrap.dedent("""
+    [show]
+    name = "control test"
+    seed = 1
+    [output]
+    width = 64
+    height = 48
+    fps = 24
+    [control.osc]
+    host = "127.0.0.1"
+    port = 0
+    [[bindings]]
+    input = "/fader/gain"
+    param = "/output/brightness"
+    out_range = [0, 1]
+    [[scenes]]
+    name = "only"
+    duration = 60
+    keyframe_rate = 4
+    transition = 0
+    [scenes.generator]
+    plugin = "noisefield"
+    size = 32
+    [scenes.walk]
+    type = "slerp"
+    seeds = [1, 2]
+    transition = 1
+""")
+
+pytestmark = pytest.mark.gl
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    c = create_headless_context()
+    yield c
+    c.release()
+
+
+def make_app(ctx, start_osc: bool):
+    show = parse_show(SHOW)
+    control = Control.from_show(show)
+    if start_osc:
+        control.start_inputs(make_plugin_manager(entry_points_enabled=False).inputs())
+        assert not control.input_failures
+    registry = make_plugin_manager(entry_points_enabled=False)
+    comp = Compositor(ctx, (show.output.width, show.output.height))
+    return App(show, registry, comp, FixedStepClock(show.output.fps), control=control)
+
+
+def render(app, n, on_frame=None):
+    frames = []
+    for i in range(n):
+        if on_frame is not None:
+            on_frame(i)
+        app.frame()
+        frames.append(app.compositor.read_output().astype(np.int16))
+    return frames
+
+
+@pytest.mark.parametrize("address, value, expect", [
+    ("/output/brightness", 0.5, lambda ref: ref * 0.5),
+    ("/fader/gain", 0.25, lambda ref: ref * 0.25),           # through a binding
+    ("/layer/1/opacity", 0.0, lambda ref: np.zeros_like(ref)),
+    ("/output/blackout", 1, lambda ref: np.zeros_like(ref)),
+])
+def test_osc_value_is_in_the_frame_within_two_frames(ctx, address, value, expect):
+    ref_app = make_app(ctx, start_osc=False)
+    reference = render(ref_app, 12)
+    ref_app.close()
+
+    app = make_app(ctx, start_osc=True)
+    server = app.control.inputs["osc"]
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    arrival = {}
+
+    def on_frame(i):
+        if i == 5:  # between frame 4 and frame 5 the message arrives
+            client.sendto(build_message(address, [value]), server.address)
+            deadline = time.monotonic() + 5
+            while len(app.control.events) == 0 and time.monotonic() < deadline:
+                time.sleep(0.001)
+            arrival["frame"] = i  # frames completed when it was queued
+
+    try:
+        frames = render(app, 12, on_frame)
+    finally:
+        client.close()
+        app.close()
+    assert arrival["frame"] == 5
+    for i in range(5):
+        assert np.array_equal(frames[i], reference[i]), f"frame {i} changed before the message arrived"
+    shown = [i for i in range(5, 12) if np.abs(frames[i] - expect(reference[i])).max() <= 1]
+    assert reference[5].mean() > 20, "reference frame too dark to tell"
+    assert shown and shown[0] - arrival["frame"] < 2, f"first frame showing it: {shown[:1]}, arrival {arrival}"
+    assert shown == list(range(shown[0], 12)), "the value must stay applied"
+
+
+def test_scene_triggers_over_osc_and_state_out(ctx):
+    show = parse_show(SHOW.replace('[[scenes]]\nname = "only"\nduration = 60', '[[scenes]]\nname = "only"\nduration = 2')
+                      + textwrap.dedent("""
+        [[scenes]]
+        name = "second"
+        duration = 2
+        transition = 0
+        [scenes.generator]
+        plugin = "noisefield"
+        size = 32
+        seed = 4
+    """))
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(2.0)
+    show.control.osc_out.targets = [f"127.0.0.1:{rx.getsockname()[1]}"]
+    control = Control.from_show(show)
+    registry = make_plugin_manager(entry_points_enabled=False)
+    app = App(show, registry, Compositor(ctx, (64, 48)), FixedStepClock(24), control=control)
+    try:
+        app.frame()
+        assert app.state()["scene"] == "only" and app.state()["cue"] == "second"
+        control.events.put(ControlEvent("/scene/next"))
+        app.frame()
+        assert app.state()["scene"] == "second"
+        control.events.put(ControlEvent("/scene", ("only",)))
+        app.frame()
+        assert app.state()["scene"] == "only" and control.registry["/scene"] == "only"
+        seen = {}
+        while "/status/scene" not in seen or seen["/status/scene"] != ["only"] or "/status/health" not in seen:
+            m = OscMessage(rx.recv(4096))
+            seen[m.address] = m.params
+        assert seen["/status/health"] == ["ok"]
+    finally:
+        rx.close()
+        app.close()
