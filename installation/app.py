@@ -86,13 +86,36 @@ class App:
         self.control = control if control is not None else Control.from_show(show)
         self._clock_t: float | None = None
         self._changes: dict = {}
+        self.standby: int | None = None
         self._walk_version = -1
         self._wall_prev: float | None = None
         self.fps = 0.0
 
     # -- update ---------------------------------------------------------------------------
+    def standby_index(self) -> int:
+        """The scene ``/cue/go`` goes to: the one after the current, unless moved by ``/cue/next|prev``."""
+        if self.standby is not None:
+            return self.standby
+        i, _, _ = self.timeline.scene_index_at(self.t)
+        return (i + 1) % len(self.show.scenes)
+
     def handle(self, address: str) -> None:
-        """Apply a control action (keyboard now; OSC routes here too)."""
+        """Apply a control action (keyboard and OSC triggers alike).
+
+        Until shows carry their own cue lists, cues are the scenes: ``/cue/go`` plays the
+        standing-by scene (the next one, with its transition; any other one as a cut) and
+        ``/cue/next`` / ``/cue/prev`` move the standby without firing.
+        """
+        n = len(self.show.scenes)
+        if address in ("/cue/next", "/cue/prev"):
+            self.standby = (self.standby_index() + (1 if address == "/cue/next" else -1)) % n
+            return
+        if address == "/cue/go":
+            i, _, _ = self.timeline.scene_index_at(self.t)
+            target, self.standby = self.standby_index(), None
+            if target != (i + 1) % n:
+                self.goto_scene(target)
+                return
         if address in ("/scene/next", "/cue/go"):
             i, local, _ = self.timeline.scene_index_at(self.t)
             self.offset += self.show.scenes[i].duration - local
@@ -121,6 +144,9 @@ class App:
             self.goto_scene(names.index(fc.changes["/scene"]))
         elif "/scene/index" in fc.changes and fc.changes["/scene/index"] < len(names):
             self.goto_scene(fc.changes["/scene/index"])
+        if fc.changes.get("/cue/goto") in names:
+            self.goto_scene(names.index(fc.changes["/cue/goto"]))
+            self.control.registry.reset("/cue/goto")  # so the same cue can be fired again
         reg = self.control.registry
         self.compositor.brightness = 0.0 if reg.get("/output/blackout") else (
             self.show.output.brightness * reg.get("/output/brightness", 1.0))
@@ -136,6 +162,15 @@ class App:
             k += 1
         return {"speed": reg.get("/walk/speed"), "direction": reg.get("/walk/direction"),
                 "truncation": reg.get("/walk/truncation"), "directions": tuple(directions)}
+
+    def post_control(self) -> dict:
+        """``{stage: (enabled, mix)}`` for every post stage of the show (see :class:`PostChain`)."""
+        reg = self.control.registry
+        out = {}
+        for scene in self.show.scenes:
+            for p in scene.post:
+                out[p.stage] = (bool(reg.get(f"/post/{p.stage}/enabled", True)), float(reg.get(f"/post/{p.stage}/mix", 1.0)))
+        return out
 
     def update(self) -> float:
         clock_t = self.clock.tick()
@@ -155,9 +190,10 @@ class App:
         reg = self.control.registry
         if reg.version != self._walk_version:  # replace, never mutate: workers read it from their thread
             self._walk_version = reg.version
-            state = self.walk_control()
+            state, post = self.walk_control(), self.post_control()
             for rt in self.runtimes.values():
                 rt.worker.source.control = state
+                rt.worker.source.post.control = post
         i, _, _ = self.timeline.scene_index_at(self.t)
         reg.set("/scene", self.show.scenes[i].name, quiet=True)
         reg.set("/scene/index", i, quiet=True)
@@ -172,6 +208,7 @@ class App:
             log.error("scene %r could not start: %s", scene.name, self.failed[index])
             return
         source.control = self.walk_control()
+        source.post.control = self.post_control()
         worker = GeneratorWorker(source, KeyframeBuffer(capacity=4), name=scene.name)
         if not self.clock.deterministic:
             worker.start()
@@ -218,7 +255,7 @@ class App:
         """What controllers are shown (``/status/...``): scene, cue standing by, fps, health."""
         i, _, _ = self.timeline.scene_index_at(self.t)
         names = [s.name for s in self.show.scenes]
-        standby = names[(i + 1) % len(names)] if (self.show.loop or i + 1 < len(names)) else ""
+        standby = names[self.standby_index()] if (self.show.loop or self.standby is not None or i + 1 < len(names)) else ""
         failed = [f"scene {self.show.scenes[k].name} failed" for k in sorted(self.failed)]
         return {"scene": names[i], "cue": standby, "fps": round(self.fps, 1), "health": self.control.health(failed)}
 

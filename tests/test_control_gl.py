@@ -159,3 +159,59 @@ def test_scene_triggers_over_osc_and_state_out(ctx):
     finally:
         rx.close()
         app.close()
+
+
+def test_cues_standby_and_goto(ctx):
+    body = SHOW.replace('name = "only"\nduration = 60', 'name = "only"\nduration = 5')
+    for name in ("b", "c"):
+        body += textwrap.dedent(f"""
+            [[scenes]]
+            name = "{name}"
+            duration = 5
+            [scenes.generator]
+            plugin = "noisefield"
+            size = 32
+        """)
+    show = parse_show(body)
+    app = App(show, make_plugin_manager(entry_points_enabled=False), Compositor(ctx, (64, 48)), FixedStepClock(24))
+    q = app.control.events
+    try:
+        app.frame()
+        assert app.state()["cue"] == "b"
+        q.put(ControlEvent("/cue/next"))
+        app.frame()
+        assert app.state()["cue"] == "c" and app.state()["scene"] == "only"
+        q.put(ControlEvent("/cue/go"))
+        app.frame()
+        assert app.state()["scene"] == "c" and app.state()["cue"] == "only"
+        q.put(ControlEvent("/cue/goto", ("b",)))
+        app.frame()
+        assert app.state()["scene"] == "b"
+        q.put(ControlEvent("/scene/index", (0,)))
+        app.frame()
+        q.put(ControlEvent("/cue/goto", ("b",)))  # the same cue again fires again
+        app.frame()
+        assert app.state()["scene"] == "b"
+    finally:
+        app.close()
+
+
+def test_post_stage_controls_reach_the_chain(ctx):
+    body = SHOW + '[[scenes.post]]\nstage = "levels"\nbrightness = 0.5\n'
+    show = parse_show(body)
+    app = App(show, make_plugin_manager(entry_points_enabled=False), Compositor(ctx, (64, 48)), FixedStepClock(24))
+    try:
+        app.frame()
+        chain = app.runtimes[0].worker.source.post
+        assert chain.names == ["levels"] and chain.control == {"levels": (True, 1.0)}
+        app.control.events.put(ControlEvent("/post/levels/mix", (0.5,)))
+        app.control.events.put(ControlEvent("/post/levels/enabled", (False,)))
+        app.frame()
+        assert chain.control == {"levels": (False, 0.5)}
+        import torch
+        x = torch.full((1, 3, 4, 4), 0.8)
+        assert torch.equal(chain(x), x)
+        chain.control = {"levels": (True, 0.5)}
+        assert torch.allclose(chain(x), torch.full_like(x, 0.6))
+    finally:
+        app.close()

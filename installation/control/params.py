@@ -183,6 +183,14 @@ class ParameterRegistry:
             value = param.clamp(value)
         return self.set(address, value)
 
+    def reset(self, address: str) -> None:
+        """Put a parameter back to its default without logging a change (a fired one-shot value)."""
+        with self._lock:
+            param = self.param(address)
+            if param.type != "trigger" and self._values.get(address) != param.default:
+                self._values[address] = param.default
+                self.version += 1
+
     def fire(self, address: str) -> bool:
         return self.set(address, None)
 
@@ -250,7 +258,8 @@ def _summary(row: dict) -> str:
     if row["choices"] is not None:
         parts.append("{" + ", ".join(row["choices"]) + "}")
     if row["type"] != "trigger":
-        parts.append(f"= {row['value'] if row['value'] is not None else row['default']!r}")
+        value = row["value"] if row["value"] is not None else row["default"]
+        parts.append(f"= {value!r}" if value is not None else "= (none)")
     if row["description"]:
         parts.append(f"  # {row['description']}")
     return " ".join(parts)

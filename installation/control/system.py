@@ -41,7 +41,8 @@ class FrameControl:
 def layout_from_show(show: Any, config: ControlConfig) -> ShowLayout:
     """Scene names, cue names, layer count and post stages of a show (duck-typed on the schema)."""
     scenes = [s.name for s in getattr(show, "scenes", [])]
-    cues = [c.name for c in getattr(show, "cues", []) or []]
+    # until the schema has a cue list, cues are the scenes (App.handle: GO plays the standby scene)
+    cues = [c.name for c in getattr(show, "cues", []) or []] or scenes
     stages: list[str] = []
     for s in getattr(show, "scenes", []):
         for p in getattr(s, "post", []) or []:
