@@ -98,16 +98,27 @@ def test_burst_of_10000_loses_nothing_accepted(server, client):
         assert seqs == list(range(n))
 
 
-def test_rate_limit_counts_what_it_refuses(client):
+def test_burst_over_the_rate_limit_is_queued_or_counted(client):
+    n = 10_000
     q = EventQueue()
-    with OscServer(q, port=0, rate_limit=50.0, burst=500) as srv:
-        for i in range(3000):
+    with OscServer(q, port=0, rate_limit=50.0, burst=4000) as srv:
+        for i in range(n):
             client.sendto(build_message("/burst", [i]), srv.address)
         c = srv.counters
-        assert wait_for(lambda: c["datagrams"] + c["kernel_dropped"] >= 3000, timeout=20)
+        assert wait_for(lambda: c["datagrams"] + c["kernel_dropped"] >= n, timeout=20)
+        time.sleep(0.05)
+        client.sendto(build_message("/sentinel"), srv.address)
+        assert wait_for(lambda: c["datagrams"] + c["kernel_dropped"] >= n + 1)
         snap = c.snapshot()
+        queued = q.drain()
         assert snap["accepted"] + snap["rate_limited"] == snap["messages"] == snap["datagrams"]
-        assert 500 <= snap["accepted"] < 1500 and len(q.drain()) == snap["accepted"]
+        assert snap["datagrams"] + snap.get("kernel_dropped", 0) == n + 1
+        assert len(queued) == snap["accepted"] and 4000 <= snap["accepted"] < 4000 + 50 * 20
+        seqs = [e.value for e in queued if e.address == "/burst"]
+        assert seqs == sorted(seqs)
+        if srv._sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) >= 4 * 1024 * 1024:
+            assert snap["accepted"] + snap["rate_limited"] == n + 1  # nothing lost anywhere
+            assert seqs[:4000] == list(range(4000))  # the bucket's burst passes whole, in order
 
 
 def test_rate_limiter_refills():
