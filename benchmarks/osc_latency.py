@@ -151,7 +151,7 @@ def main() -> None:
     print(f"  send -> queued by OSC thread   ms: p50 {statistics.median(queued):.3f}  p95 {pct(queued, 95):.3f}  max {max(queued):.3f}")
     print(f"  send -> frame read back        ms: p50 {statistics.median(lat):.1f}  p95 {pct(lat, 95):.1f}  "
           f"max {max(lat):.1f}  mean {statistics.mean(lat):.1f}")
-    print(f"  frames started after send until shown: p50 {statistics.median(lat_frames):.0f}  max {max(lat_frames)}")
+    print(f"  frames read back after the send, up to the one showing it: p50 {statistics.median(lat_frames):.0f}  max {max(lat_frames)}")
     print(f"  counters: {server_counts}")
 
 

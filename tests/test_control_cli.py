@@ -164,3 +164,15 @@ def test_any_datagram_is_counted_never_raised(data):
     assert snap["datagrams"] == 1
     assert n == len(q) == snap.get("accepted", 0)
     assert snap.get("malformed", 0) + snap.get("accepted", 0) + snap.get("rate_limited", 0) >= 1
+
+
+def test_example_live_show_loads_and_binds():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "shows" / "live_control.toml"
+    show = load_show(path)
+    control = Control.from_show(show)  # every binding resolves to a parameter of this show
+    assert len(control.router.inputs) == 6 and len(control.router.groups["/walk/speed"].bindings) == 2
+    control.stop()
+    res = CliRunner().invoke(build_app(), ["osc", "map", str(path)])
+    assert res.exit_code == 0 and "/serial/dist[0] [3, 0.5] -> /layer/2/opacity" in res.output
