@@ -252,12 +252,13 @@ class App:
             rt.retired = still
 
     def state(self) -> dict:
-        """What controllers are shown (``/status/...``): scene, cue standing by, fps, health."""
+        """What controllers are shown (``/status/...``): scene, cue standing by, fps, health, inputs refused."""
         i, _, _ = self.timeline.scene_index_at(self.t)
         names = [s.name for s in self.show.scenes]
         standby = names[self.standby_index()] if (self.show.loop or self.standby is not None or i + 1 < len(names)) else ""
         failed = [f"scene {self.show.scenes[k].name} failed" for k in sorted(self.failed)]
-        return {"scene": names[i], "cue": standby, "fps": round(self.fps, 1), "health": self.control.health(failed)}
+        return {"scene": names[i], "cue": standby, "fps": round(self.fps, 1), "health": self.control.health(failed),
+                "rejected": self.control.rejected()}
 
     def publish(self) -> None:
         wall = self.clock.wall()
