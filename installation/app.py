@@ -134,7 +134,7 @@ class App:
 
     def apply_control(self, dt: float) -> None:
         """Drain the control queue and act on it: triggers, scene jumps, uniforms, walk state."""
-        fc = self.control.frame(dt)
+        fc = self.control.frame(dt, self._clock_t)
         for address, times in fc.triggers.items():
             for _ in range(times):
                 self.handle(address)

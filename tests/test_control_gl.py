@@ -215,3 +215,30 @@ def test_post_stage_controls_reach_the_chain(ctx):
         assert torch.allclose(chain(x), torch.full_like(x, 0.6))
     finally:
         app.close()
+
+
+def test_show_timed_replay_lands_on_an_exact_frame(ctx, tmp_path):
+    log = tmp_path / "rehearsal.jsonl"
+    log.write_text('{"t": 0.0, "address": "/output/brightness", "args": [0.5]}\n'
+                   '{"t": 0.25, "address": "/output/blackout", "args": [true]}\n'
+                   '{"t": 0.375, "address": "/output/blackout", "args": [false]}\n')
+    body = SHOW.replace("[[bindings]]", f'[control.replay]\npath = "{log}"\ntiming = "show"\nstart = 0.125\n[[bindings]]')
+
+    def run():
+        show = parse_show(body)
+        app = App(show, make_plugin_manager(entry_points_enabled=False), Compositor(ctx, (64, 48)), FixedStepClock(24))
+        try:
+            assert "replay" not in app.control.wanted_inputs()
+            return render(app, 14)
+        finally:
+            app.close()
+
+    a, b = run(), run()
+    assert all(np.array_equal(x, y) for x, y in zip(a, b)), "a show-timed replay must render identically"
+    lit = [bool(f.max() > 0) for f in a]
+    # 24 fps: brightness 0.5 from frame 3 (0.125 s), black on frames 9..11 (0.375 s .. 0.5 s)
+    assert lit == [True] * 9 + [False] * 3 + [True] * 2
+    ref_app = make_app(ctx, start_osc=False)
+    ref = render(ref_app, 4)
+    ref_app.close()
+    assert np.array_equal(a[2], ref[2]) and np.abs(a[3] - ref[3] * 0.5).max() <= 1

@@ -38,6 +38,8 @@ def replay_input(events, **options):
     from .replay import Replay
 
     cfg = ReplayConfig(**options)
+    if cfg.timing != "wall":
+        raise ValueError("show-timed replays are drained by the render loop (Control), not started as an input")
     return Replay(events, cfg.path, cfg.speed, cfg.loop)
 
 

@@ -92,9 +92,15 @@ class SerialConfig(_Model):
 
 
 class ReplayConfig(_Model):
+    """Play recorded events back.  ``timing = "show"`` delivers each event on the first frame whose
+    show time reaches ``start + t / speed``, so a ``--record`` render with a replay is identical on
+    every run; ``"wall"`` replays in real time from a thread, like a live input."""
+
     path: str
     speed: float = Field(1.0, gt=0)
     loop: bool = False
+    timing: Literal["wall", "show"] = "wall"
+    start: float = Field(0.0, ge=0, description="show time of the recording's first event (show timing)")
 
 
 class ParamOverride(_Model):

@@ -117,3 +117,31 @@ class Replay:
         if self._thread is not None:
             self._thread.join(timeout=2.0)
             self._thread = None
+
+
+class ShowTimeReplay:
+    """Recorded events keyed to show time, drained by the render loop (no thread, deterministic)."""
+
+    def __init__(self, path: str | Path, speed: float = 1.0, start: float = 0.0, loop: bool = False) -> None:
+        self.path = Path(path)
+        self.items = read_events(self.path)
+        self.speed, self.start, self.loop = speed, start, loop
+        self.length = (self.items[-1][0] / speed) if self.items else 0.0
+        self._next = 0
+        self._cycle = 0
+
+    def due(self, show_t: float) -> list[ControlEvent]:
+        """Events whose time has come at show time ``show_t`` (each delivered once, in order)."""
+        out: list[ControlEvent] = []
+        while self.items:
+            if self._next >= len(self.items):
+                if not self.loop or self.length <= 0:
+                    break
+                self._next, self._cycle = 0, self._cycle + 1
+            t, address, args, src = self.items[self._next]
+            at = self.start + self._cycle * self.length + t / self.speed
+            if at > show_t:
+                break
+            out.append(ControlEvent(address, args, f"replay:{src}", at))
+            self._next += 1
+        return out

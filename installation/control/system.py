@@ -17,7 +17,7 @@ from .config import BindingSpec, ControlConfig
 from .events import ControlEvent, EventQueue
 from .osc_out import OscOut
 from .params import ParameterRegistry
-from .replay import EventRecorder
+from .replay import EventRecorder, ShowTimeReplay
 from .router import ControlRouter
 from .standard import ShowLayout, build_registry
 from .stats import Counters
@@ -66,6 +66,9 @@ class Control:
         self.inputs: dict[str, Any] = {}
         self.input_failures: dict[str, str] = {}
         self.recorder = EventRecorder(record) if record else None
+        rp = self.config.replay
+        self.show_replay = (ShowTimeReplay(rp.path, rp.speed, rp.start, rp.loop)
+                            if rp is not None and rp.timing == "show" else None)
 
     @classmethod
     def from_show(cls, show: Any, record: str | Path | None = None) -> "Control":
@@ -85,8 +88,8 @@ class Control:
             wanted["audio"] = c.audio.model_dump(exclude={"enabled"})
         if c.serial.enabled:
             wanted["serial"] = {"port": c.serial.port, "baud": c.serial.baud}
-        if c.replay is not None:
-            wanted["replay"] = c.replay.model_dump()
+        if c.replay is not None and c.replay.timing == "wall":
+            wanted["replay"] = c.replay.model_dump(exclude={"timing", "start"})
         return wanted
 
     def start_inputs(self, factories: dict | None = None) -> None:
@@ -118,9 +121,12 @@ class Control:
             self.recorder.close()
 
     # -- per frame --------------------------------------------------------------------------
-    def frame(self, dt: float) -> FrameControl:
-        """Drain the queue, apply events and bindings, return triggers and changed values."""
+    def frame(self, dt: float, show_t: float | None = None) -> FrameControl:
+        """Drain the queue (and show-timed replay events due at ``show_t``), apply events and
+        bindings, return triggers and changed values."""
         events = self.events.drain()
+        if self.show_replay is not None and show_t is not None:
+            events = self.show_replay.due(show_t) + events
         if self.recorder is not None and events:
             self.recorder.record(events)
         self.router.update(events, dt)
