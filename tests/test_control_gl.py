@@ -22,7 +22,6 @@ from installation.control.osc_out import build_message
 from installation.control.system import Control
 from installation.plugins import make_plugin_manager
 from installation.render.compositor import Compositor
-from installation.render.context import create_headless_context
 from installation.show.loader import parse_show
 
 SHOW = textwrap.dedent("""
@@ -57,11 +56,11 @@ SHOW = textwrap.dedent("""
 pytestmark = pytest.mark.gl
 
 
-@pytest.fixture(scope="module")
-def ctx():
-    c = create_headless_context()
-    yield c
-    c.release()
+@pytest.fixture
+def ctx(gl_ctx):
+    # the session's one EGL context (tests/conftest.py): creating and releasing a second context in
+    # the process makes later H.264 recordings differ run to run (see the determinism test)
+    return gl_ctx
 
 
 def make_app(ctx, start_osc: bool):
