@@ -82,8 +82,8 @@ def main() -> None:
     arrivals: list[float] = []
     orig_frame = control.frame
 
-    def frame_hook(dt):
-        fc = orig_frame(dt)
+    def frame_hook(dt, show_t=None):
+        fc = orig_frame(dt, show_t)
         arrivals.extend(e.arrival for e in fc.events if e.address == "/output/brightness")
         return fc
 
