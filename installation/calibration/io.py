@@ -50,10 +50,12 @@ def key_lines(text: str) -> dict[tuple, int]:
         m = _HEADER.match(raw)
         if m and not raw.lstrip().startswith("#"):
             names = tuple(n.strip().strip('"') for n in m.group(2).split("."))
-            table = _resolve(names, counters)
             if m.group(1) == "[[":
+                table = _resolve(names[:-1], counters) + (names[-1],)
                 counters[table] = counters.get(table, -1) + 1
                 table = table + (counters[table],)
+            else:
+                table = _resolve(names, counters)
             found.setdefault(table, number)
             continue
         k = _KEY.match(raw)
@@ -178,7 +180,9 @@ def profile_dict(profile: CalibrationProfile) -> dict:
     """Plain data for writing: defaults left out except the fields a technician edits on site."""
     dumped = profile.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
     data = {"version": profile.version, **dumped}
-    for out, model in zip(data["outputs"], profile.outputs):
+    for i, (out, model) in enumerate(zip(data["outputs"], profile.outputs)):
+        data["outputs"][i] = out = {"name": model.name, "display": model.display, "resolution": list(model.resolution),
+                                    "position": list(model.position), **out}
         out["corners"] = [list(p) for p in model.corners]
         blend = {side: edge.model_dump(mode="json") for side, edge in model.blend.sides().items() if edge.width > 0}
         out.pop("blend", None)

@@ -28,7 +28,7 @@ def rasterize_masks(output: Output, profile: CalibrationProfile | None = None) -
         if mask.polygon is not None:
             layer = np.zeros((h, w), dtype=np.uint8)
             pts = np.asarray(mask.polygon, dtype=np.float64) * (w, h) - 0.5  # edge coords → pixel centres
-            cv2.fillPoly(layer, [np.round(pts * (1 << _SHIFT)).astype(np.int32)], 255, cv2.LINE_AA, _SHIFT)
+            cv2.fillPoly(layer, [np.round(pts * (1 << _SHIFT)).astype(np.int32)], 255, cv2.LINE_8, _SHIFT)
             shown = layer.astype(np.float32) / 255.0
             if mask.mode == "hide":
                 shown = 1.0 - shown

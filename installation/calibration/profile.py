@@ -10,19 +10,16 @@ in content.  Validation refuses what would fold or tear the picture, naming the 
 from __future__ import annotations
 
 import math
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from . import geometry
 
 #: how far outside the output a corner or mesh point may go (normalised units)
 COORD_MIN, COORD_MAX = -0.5, 1.5
-
-Point = tuple[float, float]
-
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
@@ -36,6 +33,10 @@ def _check_point(p: Point, lo: float = COORD_MIN, hi: float = COORD_MAX) -> Poin
         raise ValueError(f"point {[x, y]} is out of range: each coordinate must lie in [{lo}, {hi}] "
                          "(normalised, 0..1 is the output)")
     return (float(x), float(y))
+
+
+#: a normalised point; out-of-range errors name its index (``outputs[0].corners[2]``)
+Point = Annotated[tuple[float, float], AfterValidator(_check_point)]
 
 
 class BlendEdge(_Model):
@@ -109,11 +110,6 @@ class Mesh(_Model):
     points: list[Point]
     subdivisions: int = Field(8, ge=1, le=64)
 
-    @field_validator("points")
-    @classmethod
-    def _points(cls, v: list[Point]) -> list[Point]:
-        return [_check_point(p) for p in v]
-
     @model_validator(mode="after")
     def _shape(self) -> "Mesh":
         if len(self.points) != self.cols * self.rows:
@@ -143,7 +139,7 @@ class Mask(_Model):
 
     The marked area is the polygon's inside or the image's white.  ``mode = "hide"`` blacks it
     out; ``"show"`` keeps only it.
-    ``feather`` softens the edge over that many output pixels.  Image paths are relative to
+    ``feather`` softens the edge over about that many output pixels (a hard edge is aliased).  Image paths are relative to
     the profile file.
     """
 
@@ -159,10 +155,9 @@ class Mask(_Model):
             return v
         if len(v) < 3:
             raise ValueError(f"a polygon needs at least 3 points, got {len(v)}")
-        pts = [_check_point(p) for p in v]
-        if geometry.polygon_self_crosses(pts):
+        if geometry.polygon_self_crosses(v):
             raise ValueError("the polygon crosses itself")
-        return pts
+        return v
 
     @model_validator(mode="after")
     def _one_source(self) -> "Mask":
@@ -195,11 +190,10 @@ class Output(_Model):
     @field_validator("corners")
     @classmethod
     def _corners(cls, v):
-        pts = tuple(_check_point(p) for p in v)
-        problem = geometry.quad_problem(pts)
+        problem = geometry.quad_problem(v)
         if problem:
             raise ValueError(problem)
-        return pts
+        return v
 
     def homography(self):
         """Content unit square → output normalised coordinates."""
