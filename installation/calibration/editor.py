@@ -29,10 +29,11 @@ class CalibrationEditor:
     """Holds the profile being calibrated and what the technician has selected."""
 
     def __init__(self, profile: CalibrationProfile, path: Optional[Path] = None,
-                 fine_step: float = FINE_STEP, coarse_step: float = COARSE_STEP):
+                 fine_step: float = FINE_STEP, coarse_step: float = COARSE_STEP, only_output: Optional[int] = None):
         self.profile = profile
+        self.only_output = only_output  # one process per display: save merges just this output
         self.path = Path(path) if path is not None else profile.source
-        self.output = 0
+        self.output = only_output or 0
         self.target = "corners"
         self.point = 0
         self.pattern: Optional[str] = "grid"
@@ -212,7 +213,15 @@ class CalibrationEditor:
         target = Path(path) if path else self.path
         if target is None:
             return self._refuse("no file to save to: give a path")
-        save_profile(self.profile, target)
+        profile = self.profile
+        if self.only_output is not None and target.is_file():
+            from .io import load_profile
+
+            on_disk = load_profile(target)  # other outputs may have been saved by their own processes
+            data = on_disk.model_dump()
+            data["outputs"][self.only_output] = self.profile.outputs[self.only_output].model_dump()
+            profile = CalibrationProfile.model_validate(data)
+        save_profile(profile, target)
         self.path = target
         self.saved_version = self.version
         return self._ok(f"saved {target}")

@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "run",
     "plugins",
     "train",
+    "calibrate",
 )
 
 

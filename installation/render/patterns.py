@@ -109,7 +109,13 @@ def ids(w: int, h: int, profile=None) -> np.ndarray:
 
 
 def make_pattern(name: str, width: int, height: int, profile=None) -> np.ndarray:
-    """The pattern ``name`` (one of :data:`PATTERNS`) at ``width × height``."""
+    """The pattern ``name`` (one of :data:`PATTERNS`) at ``width × height``, fully opaque."""
+    img = _draw(name, width, height, profile)
+    img[..., 3] = 255  # anti-aliased drawing also blends alpha
+    return img
+
+
+def _draw(name: str, width: int, height: int, profile) -> np.ndarray:
     if name == "grid":
         return grid(width, height)
     if name == "crosshair":
