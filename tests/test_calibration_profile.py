@@ -196,3 +196,17 @@ def test_mesh_surface_passes_through_control_points():
     surf = geometry.mesh_surface(grid, 5)
     assert np.allclose(surf[::5, ::5], grid)
     assert not np.allclose(surf, geometry.flat_grid(16, 16))
+
+
+def test_bourke_ramps_are_complementary():
+    from installation.calibration.blendmap import blend_tables, bourke
+
+    t = np.linspace(0, 1, 101)
+    for p in (1.0, 2.0, 3.7):
+        assert np.allclose(bourke(t, p) + bourke(1 - t, p), 1.0)
+    assert np.allclose(bourke(t, 1.0), t)
+    profile = CalibrationProfile.span(2, 300, 10, 60, curve=3.0, gamma=2.4)
+    left_x, left_y = blend_tables(profile.outputs[0])
+    right_x, _ = blend_tables(profile.outputs[1])
+    assert np.allclose(left_y, 1.0) and np.all(left_x[:240] == 1.0)
+    assert np.allclose(left_x[240:] ** 2.4 + right_x[:60] ** 2.4, 1.0, atol=1e-6)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
-from ..render.context import load_program
+from ..render.context import GL_VERSION, load_shader
 from . import geometry
+from .blendmap import blend_tables
 from .masks import rasterize_masks
 from .profile import CalibrationProfile, Output
 
@@ -32,15 +33,59 @@ def output_vertices(output: Output) -> tuple[np.ndarray, np.ndarray]:
     return data, geometry.grid_indices(rows, cols)
 
 
+def features(output: Output) -> tuple[str, ...]:
+    """Shader stages output ``output`` needs; the others are compiled out."""
+    used = []
+    if any(g != 1.0 for g in output.color.gamma):
+        used.append("USE_GAMMA")
+    if any(b != 1.0 for b in output.color.brightness) or any(v != 0.0 for v in output.color.black_level):
+        used.append("USE_COLOR")
+    if output.blend.left.width > 0 or output.blend.right.width > 0:
+        used.append("USE_BLEND_X")
+    if output.blend.top.width > 0 or output.blend.bottom.width > 0:
+        used.append("USE_BLEND_Y")
+    if output.masks:
+        used.append("USE_MASK")
+    return tuple(used)
+
+
+def _set(program: moderngl.Program, name: str, value) -> None:
+    """Set a uniform the compiler kept (an unused one is optimised away)."""
+    member = program.get(name, None)
+    if member is not None:
+        member.value = value
+
+
 class _OutputResources:
     def __init__(self, ctx: moderngl.Context, program: moderngl.Program, output: Output, profile):
         self.ctx = ctx
+        self.program = program
         data, indices = output_vertices(output)
         self.vbo = ctx.buffer(data.tobytes())
         self.ibo = ctx.buffer(indices.tobytes())
         self.vao = ctx.vertex_array(program, [(self.vbo, "3f 2f", "in_pos", "in_uv")], self.ibo, index_element_size=4)
         self.masks = list(output.masks)
         self.mask = self._mask_texture(output, profile)
+        self._res = output.resolution
+        self._blend_key = None
+        self.blend_x = self.blend_y = None
+        self._blend_textures(output)
+
+    def _blend_textures(self, output: Output) -> None:
+        key = (output.blend, tuple(output.region))
+        if key == self._blend_key:
+            return
+        for tex in (self.blend_x, self.blend_y):
+            if tex is not None:
+                tex.release()
+        self.blend_x, self.blend_y = (self._table(t) for t in blend_tables(output))
+        self._blend_key = key
+
+    def _table(self, values: np.ndarray) -> moderngl.Texture:
+        tex = self.ctx.texture((len(values), 1), 1, values.tobytes(), dtype="f4")
+        tex.filter = (moderngl.LINEAR, moderngl.LINEAR)
+        tex.repeat_x = tex.repeat_y = False
+        return tex
 
     def _mask_texture(self, output: Output, profile) -> moderngl.Texture:
         img = rasterize_masks(output, profile)
@@ -53,7 +98,7 @@ class _OutputResources:
 
     def update(self, program, output: Output, profile) -> None:
         data, indices = output_vertices(output)
-        if data.nbytes == self.vbo.size and indices.nbytes == self.ibo.size:
+        if data.nbytes == self.vbo.size and indices.nbytes == self.ibo.size and program is self.program:
             self.vbo.write(data.tobytes())
         else:
             self.release(keep_mask=True)
@@ -61,11 +106,13 @@ class _OutputResources:
             self.ibo = self.ctx.buffer(indices.tobytes())
             self.vao = self.ctx.vertex_array(program, [(self.vbo, "3f 2f", "in_pos", "in_uv")], self.ibo,
                                              index_element_size=4)
-        if list(output.masks) != self.masks or output.resolution != getattr(self, "_res", output.resolution):
+            self.program = program
+        if list(output.masks) != self.masks or output.resolution != self._res:
             self.mask.release()
             self.mask = self._mask_texture(output, profile)
             self.masks = list(output.masks)
         self._res = output.resolution
+        self._blend_textures(output)
 
     def release(self, keep_mask: bool = False) -> None:
         self.vao.release()
@@ -73,6 +120,8 @@ class _OutputResources:
         self.ibo.release()
         if not keep_mask:
             self.mask.release()
+            self.blend_x.release()
+            self.blend_y.release()
 
 
 class CalibrationPass:
@@ -86,22 +135,35 @@ class CalibrationPass:
 
     def __init__(self, ctx: moderngl.Context, profile: CalibrationProfile):
         self.ctx = ctx
-        self.program = load_program(ctx, "calibration")
-        self.program["u_canvas"].value = 0
-        self.program["u_mask"].value = 1
+        self._programs: dict[tuple[str, ...], moderngl.Program] = {}
         self.sampler = ctx.sampler(filter=(moderngl.LINEAR, moderngl.LINEAR), repeat_x=False, repeat_y=False)
         self.profile = profile
-        self._outputs = [_OutputResources(ctx, self.program, out, profile) for out in profile.outputs]
+        self._outputs = [_OutputResources(ctx, self.program_for(out), out, profile) for out in profile.outputs]
+
+    def program_for(self, output: Output) -> moderngl.Program:
+        """The shader variant compiled with just the stages ``output`` uses (cached)."""
+        key = features(output)
+        if key not in self._programs:
+            src = load_shader("calibration.glsl")
+            header = f"#version {GL_VERSION}\n" + "".join(f"#define {name}\n" for name in key)
+            prog = self.ctx.program(vertex_shader=header + "#define VERTEX_SHADER\n" + src,
+                                    fragment_shader=header + "#define FRAGMENT_SHADER\n" + src)
+            _set(prog, "u_canvas", 0)
+            _set(prog, "u_mask", 1)
+            _set(prog, "u_blend_x", 2)
+            _set(prog, "u_blend_y", 3)
+            self._programs[key] = prog
+        return self._programs[key]
 
     def update(self, profile: CalibrationProfile) -> None:
         """Take a changed profile (from the editor); cheap when only points moved."""
         if len(profile.outputs) != len(self._outputs):
             for res in self._outputs:
                 res.release()
-            self._outputs = [_OutputResources(self.ctx, self.program, out, profile) for out in profile.outputs]
+            self._outputs = [_OutputResources(self.ctx, self.program_for(out), out, profile) for out in profile.outputs]
         else:
             for res, out in zip(self._outputs, profile.outputs):
-                res.update(self.program, out, profile)
+                res.update(self.program_for(out), out, profile)
         self.profile = profile
 
     def viewport(self, output_index: int, framebuffer) -> tuple[int, int, int, int]:
@@ -119,18 +181,14 @@ class CalibrationPass:
         out = self.profile.outputs[output_index]
         res = self._outputs[output_index]
         vp = tuple(viewport) if viewport is not None else self.viewport(output_index, framebuffer)
-        prog = self.program
-        prog["u_canvas_size"].value = tuple(float(s) for s in self.profile.canvas)
-        prog["u_region"].value = tuple(float(v) for v in out.region)
-        prog["u_viewport"].value = tuple(float(v) for v in vp)
-        sides = out.blend.sides().values()
-        prog["u_blend_width"].value = tuple(float(e.width) for e in sides)
-        prog["u_blend_curve"].value = tuple(float(e.curve) for e in sides)
-        prog["u_blend_gamma"].value = tuple(float(e.gamma) for e in sides)
-        prog["u_gamma"].value = tuple(float(v) for v in out.color.gamma)
-        prog["u_brightness"].value = tuple(float(v) for v in out.color.brightness)
-        prog["u_black"].value = tuple(float(v) for v in out.color.black_level)
-        prog["u_black_everywhere"].value = out.color.black_level_mode == "everywhere"
+        prog = res.program
+        _set(prog, "u_canvas_size", tuple(float(s) for s in self.profile.canvas))
+        _set(prog, "u_region", tuple(float(v) for v in out.region))
+        _set(prog, "u_viewport", tuple(float(v) for v in vp))
+        _set(prog, "u_gamma", tuple(float(v) for v in out.color.gamma))
+        _set(prog, "u_brightness", tuple(float(v) for v in out.color.brightness))
+        _set(prog, "u_black", tuple(float(v) for v in out.color.black_level))
+        _set(prog, "u_black_everywhere", out.color.black_level_mode == "everywhere")
         framebuffer.viewport = vp
         framebuffer.use()
         framebuffer.clear(0.0, 0.0, 0.0, 1.0, viewport=vp)
@@ -138,6 +196,8 @@ class CalibrationPass:
         canvas.use(location=0)
         self.sampler.use(location=0)
         res.mask.use(location=1)
+        res.blend_x.use(location=2)
+        res.blend_y.use(location=3)
         res.vao.render(moderngl.TRIANGLES)
         self.sampler.clear(location=0)
 
@@ -146,4 +206,6 @@ class CalibrationPass:
             res.release()
         self._outputs = []
         self.sampler.release()
-        self.program.release()
+        for prog in self._programs.values():
+            prog.release()
+        self._programs = {}
