@@ -1,0 +1,1 @@
+"""Where frames go: a pygame OpenGL window, and/or a video file."""

@@ -1,0 +1,98 @@
+"""The compositor: scene layers crossfaded into a canvas at display rate, then presented.
+
+Each frame the app hands over a list of :class:`LayerDraw` (one per visible scene: two keyframes,
+their mix and the layer's opacity).  Layers are drawn in order with alpha blending into the
+canvas framebuffer, so a scene transition is just two layers with complementary opacity.  The
+canvas is then presented to an output framebuffer (the window, or an offscreen target) by a
+final pass that the calibration pass replaces on site.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import moderngl
+import numpy as np
+
+from ..engine.buffer import Keyframe
+from .context import FullscreenQuad, load_program
+from .upload import TextureUploader
+
+
+@dataclass
+class LayerDraw:
+    a: Keyframe | None
+    b: Keyframe | None
+    mix: float
+    opacity: float = 1.0
+
+
+def cover_scale(src: tuple[int, int], dst: tuple[int, int]) -> tuple[float, float]:
+    """Fraction of ``src`` (w, h) shown per axis so that it fills ``dst`` (w, h), cropping the excess."""
+    sa, da = src[0] / src[1], dst[0] / dst[1]
+    return (da / sa, 1.0) if sa > da else (1.0, sa / da)
+
+
+class Compositor:
+    def __init__(self, ctx: moderngl.Context, size: tuple[int, int]):
+        self.ctx = ctx
+        self.size = (int(size[0]), int(size[1]))
+        self.canvas = ctx.texture(self.size, 4, dtype="f1")
+        self.canvas.filter = (moderngl.LINEAR, moderngl.LINEAR)
+        self.fbo = ctx.framebuffer(color_attachments=[self.canvas])
+        # what outputs show and recordings read: the canvas after the present/calibration pass
+        self.output = ctx.texture(self.size, 4, dtype="f1")
+        self.output_fbo = ctx.framebuffer(color_attachments=[self.output])
+        self.layer_prog = load_program(ctx, "layer")
+        self.present_prog = load_program(ctx, "present")
+        self.layer_quad = FullscreenQuad.create(ctx, self.layer_prog)
+        self.present_quad = FullscreenQuad.create(ctx, self.present_prog)
+        self.layer_prog["u_tex_a"].value = 0
+        self.layer_prog["u_tex_b"].value = 1
+        self.present_prog["u_canvas"].value = 0
+        self.uploader = TextureUploader(ctx)
+        self.brightness = 1.0
+        self.frames = 0
+
+    def texture_of(self, kf: Keyframe) -> moderngl.Texture:
+        if kf.texture is None:
+            kf.texture = self.uploader.upload(kf.frame)
+        return kf.texture
+
+    def release(self, kf: Keyframe) -> None:
+        if kf.texture is not None:
+            kf.texture.release()
+            kf.texture = None
+
+    def compose(self, layers: list[LayerDraw]) -> None:
+        """Draw the layers into the canvas (black where nothing is ready yet)."""
+        self.fbo.use()
+        self.ctx.viewport = (0, 0, *self.size)
+        self.ctx.clear(0.0, 0.0, 0.0, 1.0)
+        self.ctx.enable(moderngl.BLEND)
+        self.ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
+        for layer in layers:
+            if layer.b is None or layer.opacity <= 0.0:
+                continue
+            a = layer.a or layer.b
+            ta, tb = self.texture_of(a), self.texture_of(layer.b)
+            ta.use(0)
+            tb.use(1)
+            self.layer_prog["u_mix"].value = float(layer.mix)
+            self.layer_prog["u_opacity"].value = float(min(layer.opacity, 1.0))
+            self.layer_prog["u_scale"].value = cover_scale(tb.size, self.size)
+            self.layer_quad.render()
+        self.ctx.disable(moderngl.BLEND)
+        self.frames += 1
+
+    def present(self, target: moderngl.Framebuffer | None = None, size: tuple[int, int] | None = None) -> None:
+        """Draw the canvas to ``target`` (default: the offscreen output) filling ``size``."""
+        (target or self.output_fbo).use()
+        self.ctx.viewport = (0, 0, *(size or self.size))
+        self.canvas.use(0)
+        self.present_prog["u_brightness"].value = float(self.brightness)
+        self.present_quad.render()
+
+    def read_output(self) -> np.ndarray:
+        """The presented output as RGB uint8 ``[H, W, 3]``, top row first (what is shown and recorded)."""
+        data = self.output_fbo.read(components=3, alignment=1)
+        return np.frombuffer(data, np.uint8).reshape(self.size[1], self.size[0], 3)[::-1]

@@ -1,0 +1,120 @@
+"""Drive a show: pick the context (window or EGL), the clock, the outputs, and loop.
+
+``--record`` uses a fixed-step clock: each frame advances exactly 1/fps of show time however
+long it took, so the video is the show as it should look, identical on every run.  Without it
+the show runs on the wall clock and the generator worker runs in the background.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .app import App
+from .clock import FixedStepClock, RealClock
+from .output.video import VideoRecorder
+from .plugins import make_plugin_manager
+from .render.compositor import Compositor
+from .render.context import create_headless_context
+from .show.loader import load_show
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunOptions:
+    show: Path
+    headless: bool = False
+    fullscreen: bool = False
+    display: int = 0
+    record: Path | None = None
+    duration: float | None = None
+    device: str = "cpu"
+    plugins_dir: Path | None = None
+    start: float = 0.0
+    fps: float | None = None
+    size: tuple[int, int] | None = None
+
+
+@dataclass
+class RunStats:
+    frames: int
+    show_seconds: float
+    wall_seconds: float
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+
+def _finished(opts: RunOptions, clock, frames: int, n_frames: int | None) -> bool:
+    if n_frames is None:
+        return False
+    if clock.deterministic:
+        return frames >= n_frames
+    return frames > 0 and clock.now() - opts.start >= opts.duration
+
+
+def run_show(opts: RunOptions) -> RunStats:
+    show = load_show(opts.show)
+    fps = opts.fps or show.output.fps
+    size = opts.size or (show.output.width, show.output.height)
+    registry = make_plugin_manager(opts.plugins_dir)
+    for failure in registry.failures:
+        log.warning("plugin %s (%s) failed to load: %s", failure.name, failure.source, failure.error)
+
+    window = None
+    if opts.headless:
+        ctx = create_headless_context()
+    else:
+        from .output.window import Window
+
+        window = Window(size, fullscreen=opts.fullscreen, display=opts.display, title=show.show.name)
+        ctx = window.ctx
+
+    clock = FixedStepClock(fps, start=opts.start) if opts.record else RealClock(start=opts.start)
+    compositor = Compositor(ctx, size)
+    app = App(show, registry, compositor, clock, device=torch.device(opts.device))
+    recorder = VideoRecorder(opts.record, size, fps) if opts.record else None
+    n_frames = round(opts.duration * fps) if opts.duration is not None else None
+
+    stop = {"flag": False}
+
+    def _on_signal(signum, frame):  # finish the current frame, then finalise outputs
+        stop["flag"] = True
+
+    old_handlers = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    frames, t0 = 0, time.perf_counter()
+    try:
+        while not stop["flag"]:
+            if _finished(opts, clock, frames, n_frames):
+                break
+            if window is not None:
+                for action in window.poll():
+                    app.handle(action)
+                if window.closed:
+                    break
+            frame_start = time.perf_counter()
+            app.frame()
+            if recorder is not None:
+                recorder.write(app.compositor.read_output())
+            if window is not None:
+                compositor.present(ctx.screen, window.size)
+                window.flip()
+            if recorder is None and (window is None or not window.vsync):
+                # real time without vsync: pace to the show's frame rate
+                time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - frame_start)))
+            frames += 1
+    finally:
+        for s, h in old_handlers.items():
+            signal.signal(s, h)
+        app.close()
+        if recorder is not None:
+            recorder.close()
+        if window is not None:
+            window.close()
+    return RunStats(frames, clock.now() - opts.start, time.perf_counter() - t0)
