@@ -38,6 +38,8 @@ class RunOptions:
     start: float = 0.0
     fps: float | None = None
     size: tuple[int, int] | None = None
+    calibration: Path | None = None  # overrides the show's `calibration`
+    output: int | None = None  # with a per-display profile: the one output this process shows
 
 
 @dataclass
@@ -59,6 +61,30 @@ def _finished(opts: RunOptions, clock, frames: int, n_frames: int | None) -> boo
     return frames > 0 and clock.now() - opts.start >= opts.duration
 
 
+def _calibration(show, opts: RunOptions, size: tuple[int, int]):
+    """The calibration profile for this run (``--calibration`` or the show's), checked against ``size``."""
+    from .calibration.show import CalibrationNotFound, ProfileError, load_show_calibration
+    from .show.loader import Problem, ShowError
+
+    value = opts.calibration or show.calibration
+    if value is None:
+        return None
+    try:
+        return load_show_calibration(value, opts.show, size)
+    except (CalibrationNotFound, ProfileError, ValueError) as exc:
+        raise ShowError(opts.calibration or opts.show, [Problem(None, "calibration", str(exc))]) from None
+
+
+def _single_window(plan, opts: RunOptions):
+    """pygame opens one GL window per process: a per-display profile runs one process per output."""
+    from .render.context import NoDisplayError
+
+    if len(plan) > 1:
+        raise NoDisplayError(f"the calibration profile opens one window per display ({len(plan)} outputs): start one "
+                             f"`installation run {opts.show} --output N` per display, N = 0..{len(plan) - 1}")
+    return plan[0]
+
+
 def run_show(opts: RunOptions) -> RunStats:
     show = load_show(opts.show)
     fps = opts.fps or show.output.fps
@@ -67,9 +93,20 @@ def run_show(opts: RunOptions) -> RunStats:
     for failure in registry.failures:
         log.warning("plugin %s (%s) failed to load: %s", failure.name, failure.source, failure.error)
 
+    profile = _calibration(show, opts, size)
     window = None
     if opts.headless:
         ctx = create_headless_context()
+        if profile is not None:
+            log.info("calibration applies to window outputs; a headless run renders the canvas")
+    elif profile is not None:
+        from .calibration.window import window_plan
+        from .output.window import Window
+
+        spec = _single_window(window_plan(profile, opts.output), opts)
+        window = Window(spec.size, display=spec.display, title=show.show.name, position=spec.position,
+                        borderless=opts.fullscreen)
+        ctx = window.ctx
     else:
         from .output.window import Window
 
@@ -78,6 +115,10 @@ def run_show(opts: RunOptions) -> RunStats:
 
     clock = FixedStepClock(fps, start=opts.start) if opts.record else RealClock(start=opts.start)
     compositor = Compositor(ctx, size)
+    if window is not None and profile is not None:
+        from .calibration.glpass import CalibrationPass
+
+        compositor.set_calibration(CalibrationPass(ctx, profile), spec)
     app = App(show, registry, compositor, clock, device=torch.device(opts.device))
     recorder = VideoRecorder(opts.record, size, fps) if opts.record else None
     n_frames = round(opts.duration * fps) if opts.duration is not None else None

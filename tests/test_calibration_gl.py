@@ -13,16 +13,10 @@ cv2 = pytest.importorskip("cv2")
 pytestmark = pytest.mark.gl
 
 
-@pytest.fixture(scope="module")
-def ctx():
-    from installation.render.context import create_headless_context
-
-    try:
-        context = create_headless_context()
-    except RuntimeError as exc:  # pragma: no cover - machines without EGL
-        pytest.skip(str(exc))
-    yield context
-    context.release()
+@pytest.fixture
+def ctx(gl_ctx):
+    """The session's EGL context (tests/conftest.py): a GL test that cannot get one fails."""
+    return gl_ctx
 
 
 def upload(ctx, img: np.ndarray):

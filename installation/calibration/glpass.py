@@ -138,6 +138,7 @@ class CalibrationPass:
         self._programs: dict[tuple[str, ...], moderngl.Program] = {}
         self.sampler = ctx.sampler(filter=(moderngl.LINEAR, moderngl.LINEAR), repeat_x=False, repeat_y=False)
         self.profile = profile
+        self.gain = 1.0  # master brightness applied before the per-output correction
         self._outputs = [_OutputResources(ctx, self.program_for(out), out, profile) for out in profile.outputs]
 
     def program_for(self, output: Output) -> moderngl.Program:
@@ -182,6 +183,7 @@ class CalibrationPass:
         res = self._outputs[output_index]
         vp = tuple(viewport) if viewport is not None else self.viewport(output_index, framebuffer)
         prog = res.program
+        _set(prog, "u_gain", float(self.gain))
         _set(prog, "u_canvas_size", tuple(float(s) for s in self.profile.canvas))
         _set(prog, "u_region", tuple(float(v) for v in out.region))
         _set(prog, "u_viewport", tuple(float(v) for v in vp))

@@ -153,4 +153,18 @@ def load_show(path: Path | str) -> Show:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ShowError(path, [Problem(None, "<file>", f"cannot read: {exc.strerror or exc}")]) from None
-    return parse_show(text, path)
+    show = parse_show(text, path)
+    if show.calibration is not None:
+        _check_calibration(show, text, path)
+    return show
+
+
+def _check_calibration(show: Show, text: str, path: Path) -> None:
+    """Refuse a show whose calibration profile is missing, invalid or of another canvas size."""
+    from ..calibration.show import CalibrationNotFound, ProfileError, load_show_calibration
+
+    try:
+        load_show_calibration(show.calibration, path, (show.output.width, show.output.height))
+    except (CalibrationNotFound, ProfileError, ValueError) as exc:
+        message = str(exc).replace("\n", "\n    ")
+        raise ShowError(path, [Problem(locate(text, ("calibration",)), "calibration", message)]) from None

@@ -71,3 +71,5 @@ class Show(Strict):
     output: OutputSpec = OutputSpec()
     scenes: list[Scene] = Field(min_length=1)
     loop: bool = True
+    calibration: Optional[str] = Field(
+        None, description="projection calibration profile (TOML) applied to window outputs, e.g. calibration/venue.toml")

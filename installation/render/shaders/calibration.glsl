@@ -31,6 +31,7 @@ uniform vec3 u_gamma;
 uniform vec3 u_brightness;
 uniform vec3 u_black;
 uniform bool u_black_everywhere;
+uniform float u_gain;         // the show's master brightness (1 = unchanged)
 
 in vec2 v_src;
 out vec4 f_color;
@@ -42,7 +43,7 @@ float channel_gamma(float c, float g) {
 void main() {
     vec2 px = u_region.xy + v_src * u_region.zw;
     vec2 uv = vec2(px.x / u_canvas_size.x, 1.0 - px.y / u_canvas_size.y);
-    vec3 c = texture(u_canvas, uv).rgb;
+    vec3 c = texture(u_canvas, uv).rgb * u_gain;
 
 #ifdef USE_GAMMA
     c = vec3(channel_gamma(c.r, u_gamma.r), channel_gamma(c.g, u_gamma.g), channel_gamma(c.b, u_gamma.b));
