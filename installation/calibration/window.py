@@ -158,6 +158,8 @@ def run_live(profile_path: Path, editor, content: Optional[Callable] = None, osc
             running = False
     if editor.dirty:
         print(f"unsaved changes to {profile_path} were discarded (Ctrl+S saves)")
+    if hasattr(content, "close"):
+        content.close()
     overlay.release()
     cal.release()
     pygame.quit()

@@ -85,8 +85,10 @@ def register(app: typer.Typer) -> None:
         overlap: int = typer.Option(0, help="With --init: overlap between neighbours in canvas pixels (soft-edge width)."),
         check: bool = typer.Option(False, "--check", help="Validate the profile, print a summary and exit."),
         snapshot_dir: Optional[Path] = typer.Option(None, "--snapshot", help="Render each output headless to DIR/output-N.png and exit."),
-        pattern: str = typer.Option("grid", help="Test pattern to start with: grid, crosshair, bars, ramps, ids, white, black, or content."),
+        pattern: Optional[str] = typer.Option(None, help="Test pattern to start with: grid, crosshair, bars, ramps, ids, white, black, or content [content with --show/--image, else grid]."),
+        show: Optional[Path] = typer.Option(None, help="Calibrate over this show running live as the content."),
         image: Optional[Path] = typer.Option(None, help="A still image to use as the content."),
+        device: str = typer.Option("auto", help="Where the show's models run (with --show): auto | cpu | cuda."),
         output: Optional[int] = typer.Option(None, help="Open only this output (0-based) in its own window: one process per display."),
         osc_port: int = typer.Option(9010, help="UDP port for the OSC remote (/calibrate/...); 0 turns it off."),
         osc_host: str = typer.Option("0.0.0.0", help="Address the OSC remote listens on."),
@@ -116,14 +118,24 @@ def register(app: typer.Typer) -> None:
         if check:
             typer.echo(summary(profile))
             return
+        if pattern is None:
+            pattern = "content" if (show or image) else "grid"
         if snapshot_dir is not None:
             for path in snapshot(profile, "grid" if pattern == "content" else pattern, snapshot_dir, image):
                 typer.echo(f"wrote {path}")
             return
-        _live(profile_path, profile, pattern, image, output, osc_host, osc_port, _parse_hostport(feedback), not windowed)
+        if show is not None:
+            from .common import resolve_device
+
+            content = _show_content(show, profile, str(resolve_device(device)))
+        elif image is not None:
+            content = _image_content(image, profile)
+        else:
+            content = None
+        _live(profile_path, profile, pattern, content, output, osc_host, osc_port, _parse_hostport(feedback), not windowed)
 
 
-def _live(profile_path, profile, pattern, image, output, osc_host, osc_port, feedback, fullscreen) -> None:
+def _live(profile_path, profile, pattern, content, output, osc_host, osc_port, feedback, fullscreen) -> None:
     from ..calibration.editor import CalibrationEditor
     from ..calibration.osc import CalibrationOSC
     from ..calibration.window import run_live
@@ -136,7 +148,6 @@ def _live(profile_path, profile, pattern, image, output, osc_host, osc_port, fee
     editor = CalibrationEditor(profile, profile_path, only_output=output)
     if not editor.set_pattern(pattern):
         raise typer.BadParameter(editor.message, param_hint="--pattern")
-    content = _image_content(image, profile) if image is not None else None
     osc = CalibrationOSC(editor, osc_host, osc_port, feedback).start() if osc_port else None
     if osc is not None:
         typer.echo(f"OSC remote on {osc_host}:{osc.address[1]} (/calibrate/select, /calibrate/nudge, ...)")
@@ -148,6 +159,33 @@ def _live(profile_path, profile, pattern, image, output, osc_host, osc_port, fee
     finally:
         if osc is not None:
             osc.close()
+
+
+def _show_content(show_path: Path, profile, device: str):
+    """Content callable running ``show_path`` live at the profile's canvas size (same GL context)."""
+    from ..show.loader import ShowError, load_show
+
+    try:
+        show = load_show(show_path)
+    except ShowError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    state = {}
+
+    def content(ctx):
+        if "app" not in state:
+            from ..app import App
+            from ..clock import RealClock
+            from ..plugins import make_plugin_manager
+            from ..render.compositor import Compositor
+
+            compositor = Compositor(ctx, tuple(profile.canvas))
+            state["app"] = App(show, make_plugin_manager(), compositor, RealClock(), device=device)
+        state["app"].frame()
+        return state["app"].compositor.canvas
+
+    content.close = lambda: state["app"].close() if "app" in state else None
+    return content
 
 
 def _image_content(image: Path, profile):
