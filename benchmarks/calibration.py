@@ -1,7 +1,7 @@
 """Cost of the calibration pass at 1080p and 4K on a headless EGL context.
 
 Prints milliseconds per output frame for a bare texture copy (the baseline), an identity
-profile and a full one (corner pin,
+profile, a corner pin with one soft edge (the everyday case) and a full profile (corner pin,
 9x9 mesh, soft edge, per-channel colour, a feathered polygon mask), timed two ways:
 ``finish`` — N draws then one glFinish (GPU/llvmpipe throughput, no readback), and
 ``readback`` — each draw followed by reading the RGBA8 output back to numpy (what a headless
@@ -59,6 +59,14 @@ class CopyPass:
         self.program.release()
 
 
+def typical_profile(w: int, h: int) -> CalibrationProfile:
+    """The everyday case: one projector of a side-by-side pair, corner-pinned, one soft edge."""
+    out = Output(name="bench", resolution=(w, h), region=(0, 0, w, h),
+                 corners=((0.02, 0.01), (0.99, 0.03), (0.97, 0.98), (0.0, 0.96)),
+                 blend={"right": BlendEdge(width=w / 8)})
+    return CalibrationProfile(canvas=(w, h), outputs=[out])
+
+
 def bench(ctx, profile: CalibrationProfile, frames: int, baseline: bool = False) -> tuple[float, float]:
     w, h = profile.canvas
     canvas = to_texture(ctx, make_pattern("grid", w, h))
@@ -95,7 +103,8 @@ def main() -> None:
     for label, (w, h) in (("1080p", (1920, 1080)), ("4K", (3840, 2160))):
         frames = args.frames if w <= 1920 else max(5, args.frames // 2)
         identity = CalibrationProfile.identity(w, h)
-        for name, profile in (("copy", identity), ("identity", identity), ("full", full_profile(w, h))):
+        for name, profile in (("copy", identity), ("identity", identity), ("pin+edge", typical_profile(w, h)),
+                              ("full", full_profile(w, h))):
             finish_ms, readback_ms = bench(ctx, profile, frames, baseline=name == "copy")
             print(f"{label:>10} {name:>9} {finish_ms:10.2f} {readback_ms:12.2f}")
 

@@ -214,3 +214,20 @@ def test_update_after_an_edit_changes_the_picture(ctx):
     assert after[:5, :5, :3].max() == 0 and not np.array_equal(before, after)
     cal.update(profile)
     assert np.array_equal(render(ctx, cal, canvas, 0, (w, h)), img)
+
+
+def test_mask_image_beside_the_profile(ctx, tmp_path):
+    from installation.calibration import CalibrationPass, load_profile, save_profile
+
+    w, h = 64, 48
+    mask = np.zeros((h // 2, w // 2), np.uint8)  # any size: scaled to the output
+    mask[:, : w // 4] = 255  # left half marked
+    (tmp_path / "masks").mkdir()
+    cv2.imwrite(str(tmp_path / "masks" / "left.png"), mask)
+    profile = CalibrationProfile(canvas=(w, h), outputs=[Output(
+        resolution=(w, h), region=(0, 0, w, h), masks=[Mask(image="masks/left.png", mode="show")])])
+    save_profile(profile, tmp_path / "venue.toml")
+    loaded = load_profile(tmp_path / "venue.toml")
+    white = upload(ctx, np.full((h, w, 4), 255, np.uint8))
+    out = render(ctx, CalibrationPass(ctx, loaded), white, 0, (w, h))
+    assert out[:, : w // 2 - 1, :3].min() == 255 and out[:, w // 2 + 1:, :3].max() == 0
