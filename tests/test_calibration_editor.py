@@ -196,3 +196,36 @@ def test_osc_status_feedback_reaches_the_tablet(editor):
     tablet.server_close()
     assert received and received[0][1:4] == (0, "corners", 0)
     assert "output 1/2" in received[0][0]
+
+
+def test_window_plans_for_spanning_and_per_display():
+    from installation.calibration.window import window_plan
+
+    profile = CalibrationProfile.span(2, 1920, 1080, 240)
+    (span,) = window_plan(profile)
+    assert span.size == (3840, 1080) and span.outputs == (0, 1)
+    assert span.viewport(profile, 1) == (1920, 0, 1920, 1080)
+    hit = span.output_at(profile, 1920 + 959, 539)
+    assert hit[0] == 1 and hit[1] == pytest.approx(0.5) and hit[2] == pytest.approx(0.5)
+    data = profile.model_dump()
+    data["window"] = "per-display"
+    per = window_plan(CalibrationProfile.model_validate(data))
+    assert [w.outputs for w in per] == [(0,), (1,)] and per[1].position == (1920, 0) and per[1].display == 1
+    assert window_plan(profile, only_output=1)[0].viewport(profile, 1) == (0, 0, 1920, 1080)
+
+
+def test_per_display_save_merges_only_its_output(tmp_path):
+    profile = CalibrationProfile.span(2, 400, 300, 40)
+    path = save_profile(profile, tmp_path / "p.toml")
+    first = CalibrationEditor(load_profile(path), only_output=0)
+    second = CalibrationEditor(load_profile(path), only_output=1)
+    assert second.output == 1
+    first.select(point=1)
+    first.nudge(-5, 0)
+    second.select(point=0)
+    second.nudge(0, 7)
+    first.save()
+    second.save()
+    merged = load_profile(path)
+    assert merged.outputs[0].corners[1] == pytest.approx((395 / 400, 0.0))
+    assert merged.outputs[1].corners[0] == pytest.approx((0.0, 7 / 300))

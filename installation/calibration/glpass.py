@@ -101,7 +101,7 @@ class _OutputResources:
         if data.nbytes == self.vbo.size and indices.nbytes == self.ibo.size and program is self.program:
             self.vbo.write(data.tobytes())
         else:
-            self.release(keep_mask=True)
+            self.release(geometry_only=True)
             self.vbo = self.ctx.buffer(data.tobytes())
             self.ibo = self.ctx.buffer(indices.tobytes())
             self.vao = self.ctx.vertex_array(program, [(self.vbo, "3f 2f", "in_pos", "in_uv")], self.ibo,
@@ -114,11 +114,11 @@ class _OutputResources:
         self._res = output.resolution
         self._blend_textures(output)
 
-    def release(self, keep_mask: bool = False) -> None:
+    def release(self, geometry_only: bool = False) -> None:
         self.vao.release()
         self.vbo.release()
         self.ibo.release()
-        if not keep_mask:
+        if not geometry_only:
             self.mask.release()
             self.blend_x.release()
             self.blend_y.release()
