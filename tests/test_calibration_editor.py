@@ -206,7 +206,7 @@ def test_window_plans_for_spanning_and_per_display():
     assert span.size == (3840, 1080) and span.outputs == (0, 1)
     assert span.viewport(profile, 1) == (1920, 0, 1920, 1080)
     hit = span.output_at(profile, 1920 + 959, 539)
-    assert hit[0] == 1 and hit[1] == pytest.approx(0.5) and hit[2] == pytest.approx(0.5)
+    assert hit[0] == 1 and hit[1] == pytest.approx(959.5 / 1920) and hit[2] == pytest.approx(539.5 / 1080)
     data = profile.model_dump()
     data["window"] = "per-display"
     per = window_plan(CalibrationProfile.model_validate(data))
