@@ -210,3 +210,27 @@ def test_bourke_ramps_are_complementary():
     right_x, _ = blend_tables(profile.outputs[1])
     assert np.allclose(left_y, 1.0) and np.all(left_x[:240] == 1.0)
     assert np.allclose(left_x[240:] ** 2.4 + right_x[:60] ** 2.4, 1.0, atol=1e-6)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_jitter = st.floats(-0.2, 0.2, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(offsets=st.lists(st.tuples(_jitter, _jitter), min_size=4, max_size=4),
+       gamma=st.tuples(*[st.floats(0.1, 10.0)] * 3), lift=st.floats(0.0, 0.5), width=st.floats(0.0, 300.0),
+       curve=st.floats(0.01, 10.0))
+def test_any_valid_profile_round_trips_exactly(tmp_path_factory, offsets, gamma, lift, width, curve):
+    corners = tuple((cx + dx, cy + dy) for (cx, cy), (dx, dy) in zip(geometry.UNIT_SQUARE, offsets))
+    p = CalibrationProfile.span(2, 640, 360, 300)
+    data = p.model_dump()
+    data["outputs"][0].update(corners=corners, color={"gamma": gamma, "black_level": (lift, 0.0, lift / 2)},
+                              blend={"right": {"width": width, "curve": curve}})
+    try:
+        p = CalibrationProfile.model_validate(data)
+    except ValueError:
+        assert geometry.quad_problem(corners) is not None  # only a bad quad may be refused here
+        return
+    path = save_profile(p, tmp_path_factory.mktemp("rt") / "p.toml")
+    assert load_profile(path) == p

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .profile import CalibrationProfile, cross_check, format_loc
+from .profile import BlendEdge, CalibrationProfile, cross_check, format_loc
 
 
 class ProfileError(ValueError):
@@ -184,7 +184,8 @@ def profile_dict(profile: CalibrationProfile) -> dict:
         data["outputs"][i] = out = {"name": model.name, "display": model.display, "resolution": list(model.resolution),
                                     "position": list(model.position), **out}
         out["corners"] = [list(p) for p in model.corners]
-        blend = {side: edge.model_dump(mode="json") for side, edge in model.blend.sides().items() if edge.width > 0}
+        blend = {side: edge.model_dump(mode="json") for side, edge in model.blend.sides().items()
+                 if edge != BlendEdge()}
         out.pop("blend", None)
         if blend:
             out["blend"] = blend
