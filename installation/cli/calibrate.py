@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
         overlap: int = typer.Option(0, help="With --init: overlap between neighbours in canvas pixels (soft-edge width)."),
         check: bool = typer.Option(False, "--check", help="Validate the profile, print a summary and exit."),
         snapshot_dir: Optional[Path] = typer.Option(None, "--snapshot", help="Render each output headless to DIR/output-N.png and exit."),
-        pattern: Optional[str] = typer.Option(None, help="Test pattern to start with: grid, crosshair, bars, ramps, ids, white, black, or content [content with --show/--image, else grid]."),
+        pattern: Optional[str] = typer.Option(None, help="Test pattern to start with: grid, crosshair, bars, ramps, ids, white, black, or content (default: content with --show or --image, else grid)."),
         show: Optional[Path] = typer.Option(None, help="Calibrate over this show running live as the content."),
         image: Optional[Path] = typer.Option(None, help="A still image to use as the content."),
         device: str = typer.Option("auto", help="Where the show's models run (with --show): auto | cpu | cuda."),
