@@ -99,3 +99,10 @@ def test_window_run_with_calibration(small_show, tmp_path):
     finally:
         xvfb.terminate()
         xvfb.wait(5)
+
+
+def test_example_two_projector_show_loads_with_its_profile():
+    root = Path(__file__).resolve().parents[1]
+    show = load_show(root / "shows" / "two-projectors.toml")
+    assert (show.output.width, show.output.height) == (3600, 1080)
+    assert show.calibration == "calibration/two-projector-2x1920x1080.toml"
