@@ -132,6 +132,9 @@ def test_patterns_and_unknown_commands(editor):
     assert not editor.set_pattern("plaid")
     assert not editor.execute("explode")
     assert not editor.execute("nudge", "a", "b") and "bad arguments" in editor.message
+    assert handle_key(editor, "escape") == "quit"  # nothing edited: quits at once
+    handle_key(editor, "left")
+    assert handle_key(editor, "escape") is None and "unsaved" in editor.message
     assert handle_key(editor, "escape") == "quit"
 
 

@@ -41,6 +41,7 @@ class CalibrationEditor:
         self.version = 0  # bumps on every profile change: the render loop re-uploads then
         self.saved_version = 0
         self.message = "ready"
+        self._quit_armed = False  # Esc pressed once with unsaved changes (see keys.handle_key)
         self._undo: list[tuple[CalibrationProfile, str, int, int]] = []
         self._redo: list[tuple[CalibrationProfile, str, int, int]] = []
         self._commands: "queue.SimpleQueue[tuple[str, tuple]]" = queue.SimpleQueue()

@@ -16,7 +16,7 @@ Tab / Shift+Tab next / previous point        1-4  corner 1-4 (TL TR BR BL)
 O / Shift+O     next / previous output        M    edit corners <-> mesh (adds a 5x5 mesh)
 R               reset the selected point      P / Shift+P  next / previous test pattern
 C               show the running content      Ctrl+Z / Ctrl+Y  undo / redo
-Ctrl+S          save the profile              H    hide this help       Esc  quit
+Ctrl+S          save the profile              H    hide this help       Esc  quit (twice if unsaved)
 mouse           click picks the nearest point, drag moves it"""
 
 
@@ -24,6 +24,14 @@ def handle_key(editor: CalibrationEditor, key: str, mods: frozenset[str] | set[s
     """Apply one key press; returns ``"quit"`` or ``"help"`` for the window to act on, else ``None``."""
     key = key.lower()
     shift, ctrl, alt = "shift" in mods, "ctrl" in mods, "alt" in mods
+    if key == "escape":
+        # with unsaved changes the first Esc only warns; a second one in a row quits
+        if editor.dirty and not editor._quit_armed:
+            editor._quit_armed = True
+            editor.message = "unsaved changes: Esc again to quit without saving, Ctrl+S to save"
+            return None
+        return "quit"
+    editor._quit_armed = False
     if key in ARROWS:
         dx, dy = ARROWS[key]
         if alt:
@@ -57,6 +65,4 @@ def handle_key(editor: CalibrationEditor, key: str, mods: frozenset[str] | set[s
         editor.set_pattern(None)
     elif key == "h":
         return "help"
-    elif key in ("escape", "q") and not shift:
-        return "quit"
     return None
