@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from installation.calibration import (
-    Blend, BlendEdge, CalibrationProfile, Color, Mask, Mesh, ProfileError, load_profile, save_profile,
+    CalibrationProfile, Color, Mask, Mesh, ProfileError, load_profile, save_profile,
 )
 from installation.calibration import geometry
 from installation.calibration.io import key_lines
