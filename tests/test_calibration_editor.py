@@ -232,3 +232,37 @@ def test_per_display_save_merges_only_its_output(tmp_path):
     merged = load_profile(path)
     assert merged.outputs[0].corners[1] == pytest.approx((395 / 400, 0.0))
     assert merged.outputs[1].corners[0] == pytest.approx((0.0, 7 / 300))
+
+
+def test_blend_colour_and_black_level_edits(editor):
+    handle_key(editor, "g")
+    assert editor.profile.outputs[0].blend.right.gamma == pytest.approx(2.25)
+    handle_key(editor, "g", {"shift"})
+    handle_key(editor, "g", {"shift"})
+    assert editor.profile.outputs[0].blend.right.gamma == pytest.approx(2.15)
+    handle_key(editor, "b")
+    handle_key(editor, "b")
+    assert editor.profile.outputs[0].color.black_level == pytest.approx((0.004,) * 3)
+    assert editor.execute("blend", "right", 120, 3.0)
+    assert editor.profile.outputs[0].blend.right.width == 120 and editor.profile.outputs[0].blend.right.curve == 3.0
+    assert not editor.execute("blend", "middle", 10) and "side" in editor.message
+    assert not editor.execute("blend", "right", 2000) and "refused" in editor.message  # wider than the region
+    assert editor.execute("color", "gamma", 1.1, 1.0, 0.9)
+    assert editor.profile.outputs[0].color.gamma == (1.1, 1.0, 0.9)
+    assert not editor.execute("color", "gamma", 0, 1, 1)
+
+
+def test_reload_picks_up_hand_edits(editor):
+    path = editor.path
+    editor.select(point=0)
+    editor.nudge(5, 5)
+    text = path.read_text().replace("width = 100.0", "width = 50.0", 1)
+    path.write_text(text)
+    handle_key(editor, "r", {"ctrl"})
+    assert editor.message.startswith("reloaded") and not editor.dirty
+    assert editor.profile.outputs[0].blend.right.width == 50.0
+    assert editor.profile.outputs[0].corners[0] == (0.0, 0.0)
+    editor.undo()  # back to the unsaved edit made before the reload
+    assert editor.profile.outputs[0].corners[0] == pytest.approx((5 / 1000, 5 / 500))
+    path.write_text(text.replace("[[outputs]]", "[[outputz]]", 1))
+    assert not editor.reload() and "reload refused" in editor.message

@@ -178,6 +178,62 @@ class CalibrationEditor:
             self.target, self.point = "mesh", 0
         return ok
 
+    def set_blend(self, side: str, width: Optional[float] = None, curve: Optional[float] = None,
+                  gamma: Optional[float] = None) -> bool:
+        """Change one soft edge of the selected output (``side``: left, right, top, bottom)."""
+        if side not in ("left", "right", "top", "bottom"):
+            return self._refuse(f"blend side must be left, right, top or bottom, got {side!r}")
+        data = self.profile.model_dump()
+        edge = data["outputs"][self.output]["blend"][side]
+        for key, value in (("width", width), ("curve", curve), ("gamma", gamma)):
+            if value is not None:
+                edge[key] = float(value)
+        return self._apply(data, f"blend {side}: width {edge['width']:g}, curve {edge['curve']:g}, gamma {edge['gamma']:g}")
+
+    def adjust_blend_gamma(self, delta: float) -> bool:
+        """Nudge the gamma of every active soft edge of the selected output (overlap too bright: raise)."""
+        data = self.profile.model_dump()
+        edges = [e for e in data["outputs"][self.output]["blend"].values() if e["width"] > 0]
+        if not edges:
+            return self._refuse(f"output {self.output + 1} has no soft edge")
+        for e in edges:
+            e["gamma"] = round(min(max(e["gamma"] + delta, 0.5), 5.0), 4)
+        return self._apply(data, f"blend gamma {edges[0]['gamma']:g}")
+
+    def set_color(self, field: str, r: float, g: float, b: float) -> bool:
+        """Set ``gamma``, ``brightness`` or ``black_level`` of the selected output per channel."""
+        if field not in ("gamma", "brightness", "black_level"):
+            return self._refuse(f"colour field must be gamma, brightness or black_level, got {field!r}")
+        data = self.profile.model_dump()
+        data["outputs"][self.output]["color"][field] = (float(r), float(g), float(b))
+        return self._apply(data, f"{field} {float(r):g} {float(g):g} {float(b):g}")
+
+    def adjust_black_level(self, delta: float) -> bool:
+        """Raise or lower the black-level lift of the selected output on all channels."""
+        lift = [round(min(max(c + delta, 0.0), 0.5), 4) for c in self.current.color.black_level]
+        return self.set_color("black_level", *lift)
+
+    def reload(self) -> bool:
+        """Read the profile file again (after editing it by hand); undo returns to the edited state."""
+        if self.path is None or not Path(self.path).is_file():
+            return self._refuse("no profile file to reload")
+        from .io import ProfileError, load_profile
+
+        try:
+            fresh = load_profile(self.path)
+        except ProfileError as exc:
+            return self._refuse(f"reload refused: {exc.problems[0][0]}: {exc.problems[0][1]}")
+        if len(fresh.outputs) != len(self.profile.outputs):
+            self.output, self.target, self.point = 0, "corners", 0
+        self._undo.append((self.profile, self.target, self.output, self.point))
+        self._redo.clear()
+        self.profile = fresh
+        self.version += 1
+        self.saved_version = self.version
+        if self.target == "mesh" and self.current.mesh is None:
+            self.target, self.point = "corners", 0
+        return self._ok(f"reloaded {self.path}")
+
     def _apply(self, data: dict, label: str, record: bool = True) -> bool:
         try:
             new = CalibrationProfile.model_validate(data)
@@ -313,4 +369,7 @@ _COMMANDS: dict[str, Callable] = {
     "save": lambda ed, path=None: ed.save(path),
     "pattern": lambda ed, name="content": ed.set_pattern(str(name)),
     "steps": lambda ed, fine, coarse: ed.set_steps(float(fine), float(coarse)),
+    "blend": lambda ed, side, width=None, curve=None, gamma=None: ed.set_blend(str(side), width, curve, gamma),
+    "color": lambda ed, field, r, g, b: ed.set_color(str(field), float(r), float(g), float(b)),
+    "reload": lambda ed: ed.reload(),
 }

@@ -16,7 +16,9 @@ Tab / Shift+Tab next / previous point        1-4  corner 1-4 (TL TR BR BL)
 O / Shift+O     next / previous output        M    edit corners <-> mesh (adds a 5x5 mesh)
 R               reset the selected point      P / Shift+P  next / previous test pattern
 C               show the running content      Ctrl+Z / Ctrl+Y  undo / redo
-Ctrl+S          save the profile              H    hide this help       Esc  quit (twice if unsaved)
+G / Shift+G     soft-edge gamma +/- 0.05      B / Shift+B  black level +/- 0.002
+Ctrl+S          save the profile              Ctrl+R  reload the file (after editing it)
+H               hide this help                Esc  quit (twice if unsaved)
 mouse           click picks the nearest point, drag moves it"""
 
 
@@ -46,6 +48,8 @@ def handle_key(editor: CalibrationEditor, key: str, mods: frozenset[str] | set[s
         editor.redo()
     elif ctrl and key == "s":
         editor.save()
+    elif ctrl and key == "r":
+        editor.reload()
     elif key in ("1", "2", "3", "4") and not ctrl:
         editor.select(target="corners", point=int(key) - 1)
     elif key == "o":
@@ -59,6 +63,10 @@ def handle_key(editor: CalibrationEditor, key: str, mods: frozenset[str] | set[s
             editor.select(target="mesh", point=0)
     elif key == "r":
         editor.reset_point()
+    elif key == "g":
+        editor.adjust_blend_gamma(-0.05 if shift else 0.05)
+    elif key == "b":
+        editor.adjust_black_level(-0.002 if shift else 0.002)
     elif key == "p":
         editor.cycle_pattern(-1 if shift else 1)
     elif key == "c":

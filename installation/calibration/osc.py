@@ -10,6 +10,8 @@ Addresses (arguments in brackets are optional)::
     /calibrate/reset   /calibrate/undo   /calibrate/redo   /calibrate/save [path]
     /calibrate/pattern name|content     /calibrate/mesh cols rows (0 0 removes)
     /calibrate/steps   fine coarse      (pixels)
+    /calibrate/blend   side [width] [curve] [gamma]     /calibrate/color gamma|brightness|black_level r g b
+    /calibrate/reload
 
 The server runs python-osc's blocking UDP server in one thread (the threading server spawns a
 thread per message and drops bursts); handlers only queue commands on the editor, which the
