@@ -24,8 +24,10 @@ from .engine.source import KeyframeSource
 from .engine.worker import GeneratorWorker
 from .plugins import PluginRegistry
 from .render.compositor import Compositor, LayerDraw
+from .show.playhead import Playhead
 from .show.schema import Scene, Show
-from .show.timeline import LayerState, Timeline
+from .show.timeline import LayerState
+from .walks.factory import make_walk
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,9 @@ def build_source(scene: Scene, registry: PluginRegistry, device: torch.device, s
     if scene.walk.type not in walks:
         raise SceneLoadError(f"scene {scene.name!r}: unknown walk {scene.walk.type!r}; available: {', '.join(sorted(walks))}")
     try:
-        walk = walks[scene.walk.type](latent_dim=generator.latent_dim, seed=scene.walk.seed + show_seed, **scene.walk.options())
-    except TypeError as exc:
+        walk = make_walk(walks[scene.walk.type], generator, scene.walk.seed + show_seed, scene.walk.options(),
+                         scene.walk.space, scene.truncation)
+    except (TypeError, ValueError) as exc:
         raise SceneLoadError(f"scene {scene.name!r}: walk {scene.walk.type!r}: {exc}") from exc
     post = PostChain.build([{"stage": p.stage, **p.options()} for p in scene.post], registry.post_processors(), device)
     return KeyframeSource(generator, walk, post, scene.keyframe_rate)
@@ -65,9 +68,9 @@ class SceneRuntime:
 
 class App:
     def __init__(self, show: Show, registry: PluginRegistry, compositor: Compositor, clock: Clock,
-                 device: torch.device | str = "cpu", preload: float = 3.0):
+                 device: torch.device | str = "cpu", preload: float = 3.0, playhead: Playhead | None = None):
         self.show = show
-        self.timeline = Timeline(show)
+        self.playhead = playhead or Playhead(show)
         self.registry = registry
         self.compositor = compositor
         self.clock = clock
@@ -75,26 +78,40 @@ class App:
         self.preload = preload
         self.runtimes: dict[int, SceneRuntime] = {}
         self.failed: dict[int, str] = {}
-        self.offset = 0.0  # shifted by /scene/next and /scene/prev
         self.t = 0.0
         self.layers: list[LayerState] = []
         compositor.brightness = show.output.brightness
 
     # -- update ---------------------------------------------------------------------------
-    def handle(self, address: str) -> None:
-        """Apply a control action (keyboard now; OSC routes here too)."""
+    @property
+    def timeline(self):
+        return self.playhead.timeline
+
+    def handle(self, address: str, *args) -> None:
+        """Apply a control action (keyboard now; OSC routes here too): GO, next/prev, goto a cue or scene."""
+        ph = self.playhead
         if address in ("/scene/next", "/cue/go"):
-            i, local, _ = self.timeline.scene_index_at(self.t)
-            self.offset += self.show.scenes[i].duration - local
+            ph.go()
         elif address == "/scene/prev":
-            i, local, _ = self.timeline.scene_index_at(self.t)
-            self.offset -= local + self.show.scenes[(i - 1) % len(self.show.scenes)].duration
+            cur = ph.timeline.current(self.t)
+            ph.goto(max((cur.cue if cur else 0) - 1, 0))
+        elif address in ("/cue/goto", "/scene", "/scene/index") and args:
+            arg = args[0]
+            if address == "/scene/index":
+                arg = self.show.scenes[min(max(int(arg), 0), len(self.show.scenes) - 1)].name
+            k = ph.cue_index(arg)
+            if k is not None:
+                ph.goto(k)
 
     def update(self) -> float:
-        self.t = self.clock.tick() + self.offset
-        self.layers = self.timeline.layers_at(self.t)
+        clock_t = self.clock.tick()
+        self.layers = self.playhead.update(clock_t)
+        self.t = self.playhead.t
+        if self.playhead.remap is not None:
+            self._adopt(self.playhead.show, self.playhead.remap)
         wanted = {layer.index for layer in self.layers}
-        wanted |= {layer.index for layer in self.timeline.layers_at(self.t + self.preload)}
+        if self.playhead.hours is None or (self.playhead.position and self.playhead.position.open):
+            wanted |= {layer.index for layer in self.playhead.timeline.layers_at(self.t + self.preload)}
         for index in wanted:
             if index not in self.runtimes and index not in self.failed:
                 self._start(index)
@@ -102,6 +119,21 @@ class App:
             if index not in wanted:
                 self._stop(index)
         return self.t
+
+    def _adopt(self, show: Show, remap: dict[int, int | None]) -> None:
+        """A reloaded show: keep the workers of unchanged scenes (re-indexed), stop the rest."""
+        runtimes, self.runtimes = self.runtimes, {}
+        for old, rt in runtimes.items():
+            new = remap.get(old)
+            if new is None:
+                self.runtimes[old] = rt
+                self._stop(old)
+            else:
+                rt.index = new
+                self.runtimes[new] = rt
+        self.failed = {remap[i]: msg for i, msg in self.failed.items() if remap.get(i) is not None}
+        self.show = show
+        self.compositor.brightness = show.output.brightness
 
     def _start(self, index: int) -> None:
         scene = self.show.scenes[index]
@@ -135,7 +167,7 @@ class App:
                 rt.mixer = KeyframeMixer(rt.worker, self.clock.deterministic)
             rt.last_local_t = layer.local_t
             blend = rt.mixer.blend(layer.local_t, wall)
-            draws.append(LayerDraw(blend.a, blend.b, blend.mix, layer.opacity))
+            draws.append(LayerDraw(blend.a, blend.b, blend.mix, layer.opacity * layer.scene.output.opacity))
         self.compositor.compose(draws)
         self.compositor.present()
         self._release_unused()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from .plugins import make_plugin_manager
 from .render.compositor import Compositor
 from .render.context import create_headless_context
 from .show.loader import load_show
+from .show.playhead import Playhead
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ class RunOptions:
     start: float = 0.0
     fps: float | None = None
     size: tuple[int, int] | None = None
+    schedule: bool = True   # follow the show's opening hours (live runs without --from only)
+    watch: bool = True      # hot-reload the show file at the next cue (live runs only)
 
 
 @dataclass
@@ -78,7 +82,10 @@ def run_show(opts: RunOptions) -> RunStats:
 
     clock = FixedStepClock(fps, start=opts.start) if opts.record else RealClock(start=opts.start)
     compositor = Compositor(ctx, size)
-    app = App(show, registry, compositor, clock, device=torch.device(opts.device))
+    live = not opts.record
+    now = datetime.now if (live and opts.schedule and show.schedule and not opts.start) else None
+    playhead = Playhead(show, now=now, watch=opts.show if (live and opts.watch) else None)
+    app = App(show, registry, compositor, clock, device=torch.device(opts.device), playhead=playhead)
     recorder = VideoRecorder(opts.record, size, fps) if opts.record else None
     n_frames = round(opts.duration * fps) if opts.duration is not None else None
 
