@@ -42,6 +42,7 @@ class RunOptions:
     size: tuple[int, int] | None = None
     schedule: bool = True   # follow the show's opening hours (live runs without --from only)
     watch: bool = True      # hot-reload the show file at the next cue (live runs only)
+    crf: int = 18           # H.264 quality of --record (0 = lossless)
 
 
 @dataclass
@@ -86,7 +87,7 @@ def run_show(opts: RunOptions) -> RunStats:
     now = datetime.now if (live and opts.schedule and show.schedule and not opts.start) else None
     playhead = Playhead(show, now=now, watch=opts.show if (live and opts.watch) else None)
     app = App(show, registry, compositor, clock, device=torch.device(opts.device), playhead=playhead)
-    recorder = VideoRecorder(opts.record, size, fps) if opts.record else None
+    recorder = VideoRecorder(opts.record, size, fps, crf=opts.crf) if opts.record else None
     n_frames = round(opts.duration * fps) if opts.duration is not None else None
 
     stop = {"flag": False}

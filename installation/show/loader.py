@@ -223,6 +223,8 @@ def _resolve_includes(data: dict, path: Path | str, text: str, sources: Sources,
         sources.add(inc, inc_text)
         inc_data = _resolve_includes(_toml(inc_text, inc), inc, inc_text, sources, stack + (inc,))
         inc_data.pop("include", None)
+        if isinstance(inc_data.get("calibration"), str):  # relative to the file that names it
+            inc_data["calibration"] = str(inc.parent / Path(inc_data["calibration"]).expanduser())
         merged = _merge(merged, inc_data)
     data = _merge(merged, data)
     return data
@@ -246,6 +248,7 @@ def parse_show(text: str, path: Path | str = "<show>") -> Show:
         raise ShowError(path, problems)
     if str(path) != "<show>":
         show._source = str(Path(path))
+    show._sources = sources
     return show
 
 

@@ -221,6 +221,7 @@ class Show(Strict):
     bindings: BindingList = Field(default_factory=list)
     #: set by the loader: the file the show came from (calibration is resolved against it)
     _source: Optional[str] = PrivateAttr(None)
+    _sources: Any = PrivateAttr(None)  # loader.Sources, to place later checks (plugin names) on lines
 
     @property
     def source(self) -> Optional[Path]:
