@@ -68,6 +68,7 @@ def _index_paths(text: str) -> dict[tuple, int]:
             keys = _split_key(m.group(2))
             if m.group(1) == "[[":
                 parent = resolve(keys[:-1]) + (keys[-1],)
+                paths.setdefault(parent, n)
                 counters[parent] = counters.get(parent, -1) + 1
                 current = parent + (counters[parent],)
             else:
@@ -238,7 +239,9 @@ def parse_show(text: str, path: Path | str = "<show>") -> Show:
     try:
         show = Show.model_validate(data)
     except ValidationError as exc:
-        raise ShowError(path, problems_from_validation(exc, sources)) from None
+        problems = problems_from_validation(exc, sources)
+        problems.sort(key=lambda p: (str(p.file or ""), p.line or 0))
+        raise ShowError(path, problems) from None
     refs = check_references(show)
     if refs:
         problems = []

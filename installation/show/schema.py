@@ -11,15 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from .control_types import BindingList, ControlTable
 
 Curve = Literal["linear", "smooth", "ease-in", "ease-out", "ease-in-out", "cut"]
 Continue = Literal["manual", "auto-continue", "auto-follow"]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL = {"monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri",
+         "saturday": "sat", "sunday": "sun"}
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -62,6 +64,19 @@ def _as_transition(v: Any) -> Any:
     return {"duration": v} if isinstance(v, (int, float)) and not isinstance(v, bool) else v
 
 
+def _number_too(schema: dict) -> None:
+    """JSON Schema: a transition may also be written as a plain number of seconds."""
+    number = {"type": "number", "minimum": 0}
+    if "$ref" in schema:
+        schema["anyOf"] = [{"$ref": schema.pop("$ref")}, number]
+    elif "anyOf" in schema:
+        schema["anyOf"].append(number)
+
+
+#: a transition table, or just its duration in seconds (``transition = 3``)
+TransitionSpec = Annotated[Transition, BeforeValidator(_as_transition)]
+
+
 class ShowInfo(Strict):
     name: str = "Untitled show"
     seed: int = 0
@@ -91,22 +106,20 @@ class Scene(Strict):
     name: str
     duration: float = Field(60.0, gt=0, description="seconds the scene plays before the next (when no cue says otherwise)")
     keyframe_rate: float = Field(3.0, gt=0, le=120, description="keyframes generated per second")
-    transition: Transition = Field(default_factory=Transition, description="crossfade into this scene: seconds or {duration, curve}")
+    transition: TransitionSpec = Field(default_factory=Transition, description="crossfade into this scene: seconds or {duration, curve}",
+                                       json_schema_extra=_number_too)
     truncation: Optional[float] = Field(None, ge=0.0, le=2.0, description="truncation psi for w-space generators (1 = none)")
     generator: GeneratorSpec
     walk: WalkSpec = Field(default_factory=WalkSpec)
     post: list[PostSpec] = []
     output: SceneOutput = Field(default_factory=SceneOutput)
 
-    _t = field_validator("transition", mode="before")(lambda cls, v: _as_transition(v))
 
 
 class PlaylistItem(Strict):
     scene: str
     duration: Optional[float] = Field(None, gt=0, description="default: the scene's duration")
-    transition: Optional[Transition] = None
-
-    _t = field_validator("transition", mode="before")(lambda cls, v: _as_transition(v))
+    transition: Optional[TransitionSpec] = Field(None, json_schema_extra=_number_too)
 
 
 class Playlist(Strict):
@@ -129,13 +142,13 @@ class Cue(Strict):
     playlist: Optional[str] = None
     repeat: int = Field(1, ge=0, description="playlist passes; 0 = loop until the next cue fires")
     duration: Optional[float] = Field(None, gt=0, description="action length (default: the scene's duration)")
-    transition: Optional[Transition] = Field(None, description="crossfade into this cue (default: the scene's)")
+    transition: Optional[TransitionSpec] = Field(None, description="crossfade into this cue (default: the scene's)",
+                                                 json_schema_extra=_number_too)
     pre_wait: float = Field(0.0, ge=0)
     post_wait: float = Field(0.0, ge=0, description="auto-continue: seconds after the action starts")
     continue_: Continue = Field("auto-follow", alias="continue", description="manual waits for GO")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    _t = field_validator("transition", mode="before")(lambda cls, v: _as_transition(v))
 
     @model_validator(mode="after")
     def _one_target(self) -> "Cue":
@@ -174,6 +187,13 @@ class Schedule(Strict):
     epoch: dt.date = Field(dt.date(2026, 1, 1), description="day the continuous show began")
     fade: float = Field(0.0, ge=0, description="fade up after opening and down before closing, seconds")
 
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _day_names(cls, v: Any) -> Any:  # "Monday" and "monday" are fine too
+        if isinstance(v, dict):
+            return {_FULL.get(str(k).lower(), str(k).lower()): r for k, r in v.items()}
+        return v
+
     @field_validator("hours")
     @classmethod
     def _hours(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -181,8 +201,9 @@ class Schedule(Strict):
             if day not in WEEKDAYS + ("daily",):
                 import difflib
 
-                close = difflib.get_close_matches(day, WEEKDAYS + ("daily",), n=1)
-                raise ValueError(f"unknown weekday {day!r}" + (f"; did you mean {close[0]!r}?" if close else
+                names = dict(_FULL, **{d: d for d in WEEKDAYS}, daily="daily")
+                close = difflib.get_close_matches(day, list(names), n=1, cutoff=0.5)
+                raise ValueError(f"unknown weekday {day!r}" + (f"; did you mean {names[close[0]]!r}?" if close else
                                                              "; use mon, tue, wed, thu, fri, sat, sun or daily"))
             for r in ranges:
                 parse_hours(r)
