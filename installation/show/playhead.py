@@ -135,7 +135,9 @@ class Playhead:
             self.remap[i] = j if j is not None and _source_key(new.scenes[j]) == _source_key(scene) else None
         before: Segment | None = None
         if not fresh:
-            cur = self.timeline.current(at)
+            prev, cur, _, _ = self.timeline.walk(at)
+            if cur is not None and cur.start >= at:  # the old timeline's own cue at the boundary: take what it left
+                cur = prev
             if cur is not None and old.scenes[cur.scene].name in names:
                 before = replace(cur, scene=names[old.scenes[cur.scene].name])
         first = 0 if fresh else self._map_cue(new, old_cue)
