@@ -105,3 +105,34 @@ def test_invalid_schema_in_a_reload_does_not_touch_the_timeline(running):
     write(path, text="[[scenes]]\nname = 3\n")
     ph.update(1.5)
     assert ph.timeline is before and ph.watcher.error
+
+
+def test_app_keeps_unchanged_workers_across_a_reload(tmp_path):
+    from installation.app import App
+    from installation.clock import FixedStepClock
+    from installation.plugins import make_plugin_manager
+    from installation.render.compositor import Compositor
+    from installation.render.context import create_headless_context
+
+    path = tmp_path / "show.toml"
+    write(path, text=SHOW.format(a_duration=2, b_seed=2, cues="").replace("transition = 2", "transition = 0.5")
+          .replace('plugin = "noisefield"', 'plugin = "noisefield"\nsize = 16'))
+    ctx = create_headless_context()
+    app = App(load_show(path), make_plugin_manager(), Compositor(ctx, (32, 32)), FixedStepClock(10),
+              preload=0.5, playhead=Playhead(load_show(path), watch=path, watch_interval=0.0))
+    try:
+        for _ in range(18):                     # t = 0 .. 1.7: b is preloaded
+            app.frame()
+        rt_a, rt_b = app.runtimes[0], app.runtimes[1]
+        write(path, text=path.read_text().replace("seed = 2", "seed = 7"))
+        app.frame()
+        assert app.playhead.pending is not None and app.runtimes[1] is rt_b   # staged, not applied
+        for _ in range(6):                      # through the cue at t = 2 into b's crossfade (t = 2.4)
+            app.frame()
+        assert app.show.scenes[1].walk.seed == 7 and app.playhead.pending is None
+        assert app.runtimes[0] is rt_a          # a's source did not change: same worker
+        assert app.runtimes[1] is not rt_b      # b's walk changed: rebuilt
+        assert [l.scene.name for l in app.layers] == ["a", "b"]
+    finally:
+        app.close()
+        ctx.release()
