@@ -94,7 +94,9 @@ class App:
             ph.go()
         elif address == "/scene/prev":
             cur = ph.timeline.current(self.t)
-            ph.goto(max((cur.cue if cur else 0) - 1, 0))
+            n = len(ph.timeline.actions)
+            k = (cur.cue if cur else 0) - 1
+            ph.goto(k % n if self.show.loop else max(k, 0))
         elif address in ("/cue/goto", "/scene", "/scene/index") and args:
             arg = args[0]
             if address == "/scene/index":
