@@ -88,22 +88,30 @@ class App:
         return self.playhead.timeline
 
     def handle(self, address: str, *args) -> None:
-        """Apply a control action (keyboard now; OSC routes here too): GO, next/prev, goto a cue or scene."""
+        """Apply a control action (keyboard and OSC alike): GO, standby, next/prev, goto a cue or scene."""
         ph = self.playhead
         if address in ("/scene/next", "/cue/go"):
             ph.go()
+        elif address in ("/cue/next", "/cue/prev"):
+            ph.move_standby(1 if address == "/cue/next" else -1)
         elif address == "/scene/prev":
             cur = ph.timeline.current(self.t)
             n = len(ph.timeline.actions)
             k = (cur.cue if cur else 0) - 1
             ph.goto(k % n if self.show.loop else max(k, 0))
-        elif address in ("/cue/goto", "/scene", "/scene/index") and args:
-            arg = args[0]
-            if address == "/scene/index":
-                arg = self.show.scenes[min(max(int(arg), 0), len(self.show.scenes) - 1)].name
-            k = ph.cue_index(arg)
+        elif address == "/scene/index" and args:
+            self.goto_scene(int(args[0]))
+        elif address in ("/cue/goto", "/scene") and args:
+            k = ph.cue_index(args[0])
             if k is not None:
                 ph.goto(k)
+
+    def goto_scene(self, index: int) -> None:
+        """Fire the first cue that plays scene ``index`` (with that cue's transition)."""
+        index = min(max(int(index), 0), len(self.show.scenes) - 1)
+        k = self.playhead.cue_index(self.show.scenes[index].name)
+        if k is not None:
+            self.playhead.goto(k)
 
     def update(self) -> float:
         clock_t = self.clock.tick()

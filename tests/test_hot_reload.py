@@ -136,3 +136,18 @@ def test_app_keeps_unchanged_workers_across_a_reload(tmp_path):
     finally:
         app.close()
         ctx.release()
+
+
+def test_standby_moves_without_firing_and_go_fires_it(tmp_path):
+    cues = ('[[cues]]\nscene = "a"\ncontinue = "manual"\n[[cues]]\nscene = "b"\ncontinue = "manual"\n'
+            '[[cues]]\nname = "third"\nscene = "a"\nduration = 5\ntransition = 0\ncontinue = "manual"\n')
+    path = tmp_path / "show.toml"
+    write(path, cues=cues)
+    ph = Playhead(load_show(path))
+    ph.update(1.0)
+    assert ph.standing_by() == 1
+    ph.move_standby(1)
+    assert ph.standing_by() == 2 and names(ph.update(2.0)) == [("a", 2.0, 1.0)]
+    ph.go()
+    assert ph.standby is None and ph.timeline.current(2.0).cue == 2
+    assert ph.cue_index("third") == 2 and ph.cue_index("b") == 1 and ph.cue_index("nope") is None

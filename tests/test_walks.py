@@ -193,3 +193,14 @@ def test_keyframe_source_synthesizes_w_walks():
     source = KeyframeSource(gen, walk, PostChain(), keyframe_rate=2.0)
     frame = source.make(3)
     assert frame.shape == (3, 8, 8) and gen.synth_calls[-1] == (1, gen.num_ws, gen.w_dim)
+
+
+def test_control_state_shapes():
+    from installation.walks.common import control_value
+
+    assert control_value({"/walk/speed": 2}, "/walk/speed", 1) == 2
+    assert control_value({"walk/speed": 3}, "/walk/speed", 1) == 3
+    assert control_value({"speed": 4, "direction": -1}, "/walk/speed", 1) == 4
+    assert control_value({"directions": (0.5, -2.0)}, "/direction/1", 0) == -2.0
+    assert control_value({"directions": (0.5,)}, "/direction/3", 0.25) == 0.25
+    assert control_value(None, "/walk/speed", 1.5) == 1.5 and control_value({"speed": None}, "/walk/speed", 1) == 1

@@ -42,18 +42,35 @@ class Playhead:
         self._period: dt.datetime | None = None
         #: after a reload: old scene index → new scene index (or None when the scene's source changed)
         self.remap: dict[int, int | None] | None = None
+        self.standby: int | None = None  # a cue chosen with /cue/next|prev, fired by the next GO
 
     # -- operator actions ---------------------------------------------------------------
+    def standing_by(self) -> int | None:
+        """The cue GO fires now: the one after the current cue, unless moved with :meth:`move_standby`."""
+        if self.standby is not None:
+            return self.standby
+        cur = self.timeline.current(self.t)
+        return self.timeline.following(cur.cue) if cur else self.timeline.first_cue
+
+    def move_standby(self, step: int) -> None:
+        """``/cue/next`` and ``/cue/prev``: move the standby without firing."""
+        k = self.standing_by()
+        n = len(self.timeline.actions)
+        self.standby = ((n - 1 if k is None else k) + step) % n
+
     def go(self) -> None:
+        target, standby, self.standby = self.standing_by(), self.standby, None
         if self.pending is not None:
-            cur = self.timeline.current(self.t)
-            target = self.timeline.following(cur.cue) if cur else 0
             if target is not None:
                 self._swap(self.t, target)
             return
-        self.timeline.go(self.t)
+        if standby is not None:
+            self.timeline.goto(self.t, standby)
+        else:
+            self.timeline.go(self.t)
 
     def goto(self, cue: int) -> None:
+        self.standby = None
         if self.pending is not None:
             self._swap(self.t, cue)
             return

@@ -7,18 +7,28 @@ import torch
 
 
 def control_value(control: Mapping[str, Any] | None, key: str, default: float) -> float:
-    """``control["/walk/speed"]`` or ``control["walk/speed"]`` as a float, else ``default``.
+    """A control value by its address, e.g. ``"/walk/speed"``, else ``default``.
 
-    Control state keys are OSC-style addresses; walks accept them with or without the slash.
+    Accepted shapes of the control state: the address with or without its leading slash
+    (``"/walk/speed"``, ``"walk/speed"``), the bare name of a ``/walk/*`` parameter (``"speed"``),
+    and for ``/direction/K`` the K-th entry of a ``"directions"`` sequence.
     """
     if not control:
         return float(default)
-    for k in (key, "/" + key.lstrip("/"), key.lstrip("/")):
-        if k in control:
+    bare = key.strip("/")
+    parts = bare.split("/")
+    candidates = [key, "/" + bare, bare] + ([parts[1]] if parts[0] == "walk" and len(parts) == 2 else [])
+    for k in candidates:
+        if k in control and control[k] is not None:
             try:
                 return float(control[k])
             except (TypeError, ValueError):
                 return float(default)
+    if parts[0] == "direction" and len(parts) == 2 and parts[1].isdigit():
+        seq = control.get("directions")
+        i = int(parts[1])
+        if isinstance(seq, (list, tuple)) and i < len(seq):
+            return float(seq[i])
     return float(default)
 
 
