@@ -151,3 +151,19 @@ def test_standby_moves_without_firing_and_go_fires_it(tmp_path):
     ph.go()
     assert ph.standby is None and ph.timeline.current(2.0).cue == 2
     assert ph.cue_index("third") == 2 and ph.cue_index("b") == 1 and ph.cue_index("nope") is None
+
+
+def test_editing_an_included_venue_file_reloads(tmp_path):
+    venue = tmp_path / "venue.toml"
+    venue.write_text("[output]\nbrightness = 1.0\n")
+    path = tmp_path / "show.toml"
+    write(path, text='include = ["venue.toml"]\n' + SHOW.format(a_duration=10, b_seed=2, cues=""))
+    ph = Playhead(load_show(path), watch=path, watch_interval=0.0)
+    ph.update(1.0)
+    write(venue, text="[output]\nbrightness = 0.5\nfsp = 3\n")
+    ph.update(2.0)
+    assert "venue.toml:3: output.fsp" in ph.watcher.error
+    write(venue, text="[output]\nbrightness = 0.5\n")
+    ph.update(3.0)
+    ph.update(10.5)
+    assert ph.show.output.brightness == 0.5

@@ -34,7 +34,7 @@ class Playhead:
         self.timeline = Timeline(show)
         self.now = now
         self.hours = OpeningHours(show.schedule) if (show.schedule and now) else None
-        self.watcher = ShowWatcher(watch, watch_interval) if watch else None
+        self.watcher = ShowWatcher(watch, watch_interval, show=show) if watch else None
         self.pending: Show | None = None
         self.boundary: float | None = None
         self.t = 0.0
