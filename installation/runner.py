@@ -113,7 +113,8 @@ def run_show(opts: RunOptions) -> RunStats:
             if window is not None:
                 compositor.present(ctx.screen, window.size)
                 window.flip()
-            elif recorder is None:  # headless real time: pace to the show's frame rate
+            if recorder is None and (window is None or not window.vsync):
+                # real time without vsync: pace to the show's frame rate
                 time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - frame_start)))
             frames += 1
     finally:

@@ -6,6 +6,7 @@ show reacts identically to a keyboard GO and an OSC GO.
 from __future__ import annotations
 
 import os
+import warnings
 
 import moderngl
 
@@ -32,7 +33,12 @@ class Window:
         flags = pygame.OPENGL | pygame.DOUBLEBUF | (pygame.FULLSCREEN if fullscreen else 0)
         if fullscreen:
             size = pygame.display.get_desktop_sizes()[display]
-        self.surface = pygame.display.set_mode(size, flags, display=display, vsync=int(vsync))
+        self.vsync = vsync
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self.surface = pygame.display.set_mode(size, flags, display=display, vsync=int(vsync))
+        if any("vsync" in str(w.message) for w in caught):
+            self.vsync = False  # the runner paces frames itself
         pygame.display.set_caption(title)
         pygame.mouse.set_visible(not fullscreen)
         self.size = size

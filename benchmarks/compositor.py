@@ -1,0 +1,75 @@
+"""Display-loop frame rate, headless (EGL), with the generator worker running in the background.
+
+Prints frames per second of App.frame() (compose + present) at 1280x720 and 1920x1080, with and
+without reading the output back (what recording costs), and keyframes the generator delivered.
+
+    python benchmarks/compositor.py [--seconds 5] [--size 256]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from installation.app import App
+from installation.clock import RealClock
+from installation.plugins import make_plugin_manager
+from installation.render.compositor import Compositor
+from installation.render.context import create_headless_context
+from installation.show.loader import parse_show
+
+SHOW = """
+[output]
+width = {w}
+height = {h}
+[[scenes]]
+name = "bench"
+duration = 3600
+keyframe_rate = 3
+[scenes.generator]
+plugin = "noisefield"
+size = {size}
+"""
+
+
+def measure(ctx, registry, w, h, size, seconds, readback):
+    show = parse_show(SHOW.format(w=w, h=h, size=size))
+    comp = Compositor(ctx, (w, h))
+    app = App(show, registry, comp, RealClock(), device="cpu")
+    while app.runtimes and not next(iter(app.runtimes.values())).worker.produced or not app.runtimes:
+        app.frame()  # warm up until the first keyframe exists
+        time.sleep(0.01)
+    ctx.finish()
+    frames, t0 = 0, time.perf_counter()
+    produced0 = next(iter(app.runtimes.values())).worker.produced
+    while time.perf_counter() - t0 < seconds:
+        app.frame()
+        if readback:
+            comp.read_output()
+        else:
+            ctx.finish()
+        frames += 1
+    dt = time.perf_counter() - t0
+    produced = next(iter(app.runtimes.values())).worker.produced - produced0
+    app.close()
+    return frames / dt, produced / dt
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--size", type=int, default=256, help="generator resolution")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    ctx = create_headless_context()
+    registry = make_plugin_manager()
+    print(f"renderer: {ctx.info['GL_RENDERER']}; generator noisefield {args.size}px on cpu, 3 keyframes/s requested")
+    for w, h in [(1280, 720), (1920, 1080)]:
+        for readback in (False, True):
+            fps, kps = measure(ctx, registry, w, h, args.size, args.seconds, readback)
+            print(f"{w}x{h} {'with readback   ' if readback else 'display only    '} {fps:7.1f} fps   generator {kps:5.1f} keyframes/s")
+
+
+if __name__ == "__main__":
+    main()

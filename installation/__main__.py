@@ -1,0 +1,4 @@
+"""``python -m installation`` is the ``installation`` command."""
+from .cli import main
+
+main()
