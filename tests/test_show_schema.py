@@ -141,3 +141,13 @@ def test_validate_checks_plugin_names_with_did_you_mean(tmp_path):
     assert result.exit_code == 1
     assert "s.toml:4: scenes[0].generator.plugin: unknown generator 'noisefeld' (did you mean 'noisefield'?)" in result.output
     assert "s.toml:6: scenes[0].walk.type: unknown walk 'lopo' (did you mean 'loop'?)" in result.output
+
+
+def test_validate_checks_walk_and_post_options(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text('[[scenes]]\nname = "a"\n[scenes.generator]\nplugin = "noisefield"\n[scenes.walk]\ntype = "loop"\n'
+                 'perod = 120\n[[scenes.post]]\nstage = "levels"\nsaturaton = 1.2\n')
+    result = CliRunner().invoke(build_app(), ["show", "validate", str(f)])
+    assert result.exit_code == 1
+    assert "s.toml:7: scenes[0].walk.perod: unknown 'loop' walk option (did you mean 'period'?)" in result.output
+    assert "s.toml:10: scenes[0].post[0].saturaton: unknown 'levels' stage option (did you mean 'saturation'?)" in result.output

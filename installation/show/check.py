@@ -6,6 +6,7 @@ Kept apart from the schema so a show can be validated on a machine without the m
 from __future__ import annotations
 
 import difflib
+import inspect
 
 from .loader import Problem, field_path
 from .schema import Show
@@ -42,9 +43,29 @@ def plugin_problems(show: Show, registry) -> tuple[list[Problem], list[Problem]]
         else:
             errors.append(Problem(line, field_path(loc), f"unknown {kind} {name!r}", _closest(name, known), file))
 
+    def options(loc: tuple, kind: str, factory, given: dict, internal: tuple) -> None:
+        """Option keys the factory does not take (only when its signature is closed)."""
+        try:
+            params = inspect.signature(factory).parameters
+        except (TypeError, ValueError):
+            return
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return
+        allowed = [n for n in params if n not in internal]
+        for key in given:
+            if key not in params:
+                file, line = sources.locate(loc + (key,)) if sources is not None else (None, None)
+                file = None if sources is None or file == sources.files[0][0] else file
+                errors.append(Problem(line, field_path(loc + (key,)), f"unknown {kind} option", _closest(key, allowed), file))
+
     for i, scene in enumerate(show.scenes):
         report(("scenes", i, "generator", "plugin"), "generator", scene.generator.plugin, gens)
         report(("scenes", i, "walk", "type"), "walk", scene.walk.type, walks)
+        if scene.walk.type in walks:
+            options(("scenes", i, "walk"), f"{scene.walk.type!r} walk", walks[scene.walk.type], scene.walk.options(),
+                    ("latent_dim", "seed", "generator", "truncation"))
         for j, stage in enumerate(scene.post):
             report(("scenes", i, "post", j, "stage"), "post stage", stage.stage, posts)
+            if stage.stage in posts:
+                options(("scenes", i, "post", j), f"{stage.stage!r} stage", posts[stage.stage], stage.options(), ("device",))
     return errors, warnings

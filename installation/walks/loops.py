@@ -45,12 +45,13 @@ class HarmonicLoop:
         return (w_cos @ self.a + w_sin @ self.b).float()
 
 
-def make_loop(latent_dim: int, seed: int = 0, period: float = 30.0, harmonics: int = 1, **kw) -> HarmonicLoop:
+def make_loop(latent_dim: int, seed: int = 0, period: float = 30.0, harmonics: int = 1,
+              roughness: float = 1.0, phase: float = 0.0) -> HarmonicLoop:
     """``loop``: a smooth closed curve with period ``period`` seconds."""
-    return HarmonicLoop(latent_dim, seed, period=period, harmonics=harmonics, **kw)
+    return HarmonicLoop(latent_dim, seed, period=period, harmonics=harmonics, roughness=roughness, phase=phase)
 
 
 def make_noise(latent_dim: int, seed: int = 0, period: float = 60.0, octaves: int = 6,
-               roughness: float = 1.0, **kw) -> HarmonicLoop:
+               roughness: float = 1.0, phase: float = 0.0) -> HarmonicLoop:
     """``noise``: a noise loop, livelier than ``loop`` (more harmonics), still closing exactly."""
-    return HarmonicLoop(latent_dim, seed, period=period, harmonics=octaves, roughness=roughness, **kw)
+    return HarmonicLoop(latent_dim, seed, period=period, harmonics=octaves, roughness=roughness, phase=phase)
