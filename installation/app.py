@@ -175,6 +175,7 @@ class App:
             if layer.local_t < rt.last_local_t:  # the scene restarted (loop or seek)
                 rt.retired += rt.worker.buffer.clear()
                 rt.mixer = KeyframeMixer(rt.worker, self.clock.deterministic)
+                rt.worker.source.restart()
             rt.last_local_t = layer.local_t
             blend = rt.mixer.blend(layer.local_t, wall)
             draws.append(LayerDraw(blend.a, blend.b, blend.mix, layer.opacity * layer.scene.output.opacity))

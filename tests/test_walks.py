@@ -204,3 +204,16 @@ def test_control_state_shapes():
     assert control_value({"directions": (0.5, -2.0)}, "/direction/1", 0) == -2.0
     assert control_value({"directions": (0.5,)}, "/direction/3", 0.25) == 0.25
     assert control_value(None, "/walk/speed", 1.5) == 1.5 and control_value({"speed": None}, "/walk/speed", 1) == 1
+
+
+def test_steered_walk_restart_starts_a_new_log():
+    w = SteeredWalk(32, 0, period=40.0)
+    w.latent(0.0, {"/walk/speed": 1.0})
+    w.latent(30.0, {"/walk/speed": 2.0})
+    w.restart()                                   # the scene is entered again: local time is 0 again
+    w.latent(0.0, {"/walk/speed": 4.0})
+    assert w.log() == [(0.0, 4.0)] and w.phase(2.0) == pytest.approx(8.0)
+    wrapped = WSpaceWalk(SteeredWalk(FakeStyleGenerator().latent_dim, 0), FakeStyleGenerator())
+    wrapped.latent(5.0, {"speed": 2.0})
+    wrapped.restart()
+    assert wrapped.inner.log() == []

@@ -19,6 +19,12 @@ class KeyframeSource:
         self.rate = float(keyframe_rate)
         self.control: dict = {}
 
+    def restart(self) -> None:
+        """The scene starts over at local time 0: walks with history (steered) begin afresh."""
+        restart = getattr(self.walk, "restart", None)
+        if callable(restart):
+            restart()
+
     def time_of(self, index: int) -> float:
         return index / self.rate
 

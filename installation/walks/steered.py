@@ -9,7 +9,9 @@ recorded when a keyframe is made — and its position is the exact integral of t
 constant velocity.  So the walk is a pure function of (t, log): seeking inside the recorded
 stretch gives the same latent every time, a render with no control (or a replayed control
 recording) is frame-for-frame identical, and no fixed-step integration error accumulates over
-a week.  Samples asked for *before* the end of the log (a seek backwards) never rewrite it.
+a week.  Samples asked for *before* the end of the log (a seek backwards) never rewrite it;
+when the scene itself starts over, the app calls :meth:`restart` and a new log begins, so a
+render that seeks into a later run agrees with one that played through the earlier runs.
 """
 from __future__ import annotations
 
@@ -64,6 +66,15 @@ class SteeredWalk:
     def latent(self, t: float, control: Mapping[str, Any] | None = None) -> torch.Tensor:
         self.record(float(t), self.velocity_of(control))
         return self.path.latent(self.phase(float(t)))
+
+    def restart(self) -> None:
+        """The scene starts a new run (its local time went back to 0): forget the old run's log.
+
+        Without this a re-entered scene would keep integrating the previous run's history and
+        ignore the performer until its local time passed the old log's end.
+        """
+        with self._lock:
+            self.times, self.velocity, self.phase_at = [], [], []
 
     def log(self) -> list[tuple[float, float]]:
         """The recorded control history, to save with a performance and replay it."""

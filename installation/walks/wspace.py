@@ -92,6 +92,10 @@ class WSpaceWalk:
         if hasattr(inner, "segment") and hasattr(inner, "_keys"):
             self._keys = map_z(generator, torch.stack(inner._keys), 1.0)
 
+    def restart(self) -> None:
+        if hasattr(self.inner, "restart"):
+            self.inner.restart()
+
     def latent(self, t: float, control: Mapping[str, Any] | None = None) -> torch.Tensor:
         psi = control_value(control, "/walk/truncation", self.psi)
         if self._keys is not None:
