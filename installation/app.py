@@ -24,8 +24,10 @@ from .engine.source import KeyframeSource
 from .engine.worker import GeneratorWorker
 from .plugins import PluginRegistry
 from .render.compositor import Compositor, LayerDraw
+from .show.playhead import Playhead
 from .show.schema import Scene, Show
-from .show.timeline import LayerState, Timeline
+from .show.timeline import LayerState
+from .walks.factory import make_walk
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,9 @@ def build_source(scene: Scene, registry: PluginRegistry, device: torch.device, s
     if scene.walk.type not in walks:
         raise SceneLoadError(f"scene {scene.name!r}: unknown walk {scene.walk.type!r}; available: {', '.join(sorted(walks))}")
     try:
-        walk = walks[scene.walk.type](latent_dim=generator.latent_dim, seed=scene.walk.seed + show_seed, **scene.walk.options())
-    except TypeError as exc:
+        walk = make_walk(walks[scene.walk.type], generator, scene.walk.seed + show_seed, scene.walk.options(),
+                         scene.walk.space, scene.truncation)
+    except (TypeError, ValueError) as exc:
         raise SceneLoadError(f"scene {scene.name!r}: walk {scene.walk.type!r}: {exc}") from exc
     post = PostChain.build([{"stage": p.stage, **p.options()} for p in scene.post], registry.post_processors(), device)
     return KeyframeSource(generator, walk, post, scene.keyframe_rate)
@@ -65,9 +68,9 @@ class SceneRuntime:
 
 class App:
     def __init__(self, show: Show, registry: PluginRegistry, compositor: Compositor, clock: Clock,
-                 device: torch.device | str = "cpu", preload: float = 3.0):
+                 device: torch.device | str = "cpu", preload: float = 3.0, playhead: Playhead | None = None):
         self.show = show
-        self.timeline = Timeline(show)
+        self.playhead = playhead or Playhead(show)
         self.registry = registry
         self.compositor = compositor
         self.clock = clock
@@ -75,26 +78,50 @@ class App:
         self.preload = preload
         self.runtimes: dict[int, SceneRuntime] = {}
         self.failed: dict[int, str] = {}
-        self.offset = 0.0  # shifted by /scene/next and /scene/prev
         self.t = 0.0
         self.layers: list[LayerState] = []
         compositor.brightness = show.output.brightness
 
     # -- update ---------------------------------------------------------------------------
-    def handle(self, address: str) -> None:
-        """Apply a control action (keyboard now; OSC routes here too)."""
+    @property
+    def timeline(self):
+        return self.playhead.timeline
+
+    def handle(self, address: str, *args) -> None:
+        """Apply a control action (keyboard and OSC alike): GO, standby, next/prev, goto a cue or scene."""
+        ph = self.playhead
         if address in ("/scene/next", "/cue/go"):
-            i, local, _ = self.timeline.scene_index_at(self.t)
-            self.offset += self.show.scenes[i].duration - local
+            ph.go()
+        elif address in ("/cue/next", "/cue/prev"):
+            ph.move_standby(1 if address == "/cue/next" else -1)
         elif address == "/scene/prev":
-            i, local, _ = self.timeline.scene_index_at(self.t)
-            self.offset -= local + self.show.scenes[(i - 1) % len(self.show.scenes)].duration
+            cur = ph.timeline.current(self.t)
+            n = len(ph.timeline.actions)
+            k = (cur.cue if cur else 0) - 1
+            ph.goto(k % n if self.show.loop else max(k, 0))
+        elif address == "/scene/index" and args:
+            self.goto_scene(int(args[0]))
+        elif address in ("/cue/goto", "/scene") and args:
+            k = ph.cue_index(args[0])
+            if k is not None:
+                ph.goto(k)
+
+    def goto_scene(self, index: int) -> None:
+        """Fire the first cue that plays scene ``index`` (with that cue's transition)."""
+        index = min(max(int(index), 0), len(self.show.scenes) - 1)
+        k = self.playhead.cue_index(self.show.scenes[index].name)
+        if k is not None:
+            self.playhead.goto(k)
 
     def update(self) -> float:
-        self.t = self.clock.tick() + self.offset
-        self.layers = self.timeline.layers_at(self.t)
+        clock_t = self.clock.tick()
+        self.layers = self.playhead.update(clock_t)
+        self.t = self.playhead.t
+        if self.playhead.remap is not None:
+            self._adopt(self.playhead.show, self.playhead.remap)
         wanted = {layer.index for layer in self.layers}
-        wanted |= {layer.index for layer in self.timeline.layers_at(self.t + self.preload)}
+        if self.playhead.hours is None or (self.playhead.position and self.playhead.position.open):
+            wanted |= {layer.index for layer in self.playhead.timeline.layers_at(self.t + self.preload)}
         for index in wanted:
             if index not in self.runtimes and index not in self.failed:
                 self._start(index)
@@ -102,6 +129,21 @@ class App:
             if index not in wanted:
                 self._stop(index)
         return self.t
+
+    def _adopt(self, show: Show, remap: dict[int, int | None]) -> None:
+        """A reloaded show: keep the workers of unchanged scenes (re-indexed), stop the rest."""
+        runtimes, self.runtimes = self.runtimes, {}
+        for old, rt in runtimes.items():
+            new = remap.get(old)
+            if new is None:
+                self.runtimes[old] = rt
+                self._stop(old)
+            else:
+                rt.index = new
+                self.runtimes[new] = rt
+        self.failed = {remap[i]: msg for i, msg in self.failed.items() if remap.get(i) is not None}
+        self.show = show
+        self.compositor.brightness = show.output.brightness
 
     def _start(self, index: int) -> None:
         scene = self.show.scenes[index]
@@ -133,9 +175,10 @@ class App:
             if layer.local_t < rt.last_local_t:  # the scene restarted (loop or seek)
                 rt.retired += rt.worker.buffer.clear()
                 rt.mixer = KeyframeMixer(rt.worker, self.clock.deterministic)
+                rt.worker.source.restart()
             rt.last_local_t = layer.local_t
             blend = rt.mixer.blend(layer.local_t, wall)
-            draws.append(LayerDraw(blend.a, blend.b, blend.mix, layer.opacity))
+            draws.append(LayerDraw(blend.a, blend.b, blend.mix, layer.opacity * layer.scene.output.opacity))
         self.compositor.compose(draws)
         self.compositor.present()
         self._release_unused()

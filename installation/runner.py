@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from .plugins import make_plugin_manager
 from .render.compositor import Compositor
 from .render.context import create_headless_context
 from .show.loader import load_show
+from .show.playhead import Playhead
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,10 @@ class RunOptions:
     start: float = 0.0
     fps: float | None = None
     size: tuple[int, int] | None = None
-    calibration: Path | None = None  # overrides the show's `calibration`
+    schedule: bool = True   # follow the show's opening hours (live runs without --from only)
+    watch: bool = True      # hot-reload the show file at the next cue (live runs only)
+    crf: int = 18           # H.264 quality of --record (0 = lossless)
+    calibration: Path | None = None  # overrides the show's `calibration` (relative to the working directory)
     output: int | None = None  # with a per-display profile: the one output this process shows
 
 
@@ -62,17 +67,10 @@ def _finished(opts: RunOptions, clock, frames: int, n_frames: int | None) -> boo
 
 
 def _calibration(show, opts: RunOptions, size: tuple[int, int]):
-    """The calibration profile for this run (``--calibration`` or the show's), checked against ``size``."""
-    from .calibration.show import CalibrationNotFound, ProfileError, load_show_calibration
-    from .show.loader import Problem, ShowError
+    """The calibration profile for a window run (``--calibration`` or the show's), checked against ``size``."""
+    from .calibration.show import show_calibration
 
-    value = opts.calibration or show.calibration
-    if value is None:
-        return None
-    try:
-        return load_show_calibration(value, opts.show, size)
-    except (CalibrationNotFound, ProfileError, ValueError) as exc:
-        raise ShowError(opts.calibration or opts.show, [Problem(None, "calibration", str(exc))]) from None
+    return show_calibration(show, opts.calibration, size)
 
 
 def _single_window(plan, opts: RunOptions):
@@ -93,34 +91,37 @@ def run_show(opts: RunOptions) -> RunStats:
     for failure in registry.failures:
         log.warning("plugin %s (%s) failed to load: %s", failure.name, failure.source, failure.error)
 
-    profile = _calibration(show, opts, size)
     window = None
+    profile = None
     if opts.headless:
         ctx = create_headless_context()
-        if profile is not None:
+        if opts.calibration or show.calibration:
             log.info("calibration applies to window outputs; a headless run renders the canvas")
-    elif profile is not None:
-        from .calibration.window import window_plan
-        from .output.window import Window
-
-        spec = _single_window(window_plan(profile, opts.output), opts)
-        window = Window(spec.size, display=spec.display, title=show.show.name, position=spec.position,
-                        borderless=opts.fullscreen)
-        ctx = window.ctx
     else:
         from .output.window import Window
 
-        window = Window(size, fullscreen=opts.fullscreen, display=opts.display, title=show.show.name)
+        profile = _calibration(show, opts, size)
+        if profile is not None:
+            from .calibration.window import window_plan
+
+            spec = _single_window(window_plan(profile, opts.output), opts)
+            window = Window(spec.size, display=spec.display, title=show.show.name, position=spec.position,
+                            borderless=opts.fullscreen)
+        else:
+            window = Window(size, fullscreen=opts.fullscreen, display=opts.display, title=show.show.name)
         ctx = window.ctx
 
     clock = FixedStepClock(fps, start=opts.start) if opts.record else RealClock(start=opts.start)
     compositor = Compositor(ctx, size)
-    if window is not None and profile is not None:
+    if profile is not None:
         from .calibration.glpass import CalibrationPass
 
         compositor.set_calibration(CalibrationPass(ctx, profile), spec)
-    app = App(show, registry, compositor, clock, device=torch.device(opts.device))
-    recorder = VideoRecorder(opts.record, size, fps) if opts.record else None
+    live = not opts.record
+    now = datetime.now if (live and opts.schedule and show.schedule and not opts.start) else None
+    playhead = Playhead(show, now=now, watch=opts.show if (live and opts.watch) else None)
+    app = App(show, registry, compositor, clock, device=torch.device(opts.device), playhead=playhead)
+    recorder = VideoRecorder(opts.record, size, fps, crf=opts.crf) if opts.record else None
     n_frames = round(opts.duration * fps) if opts.duration is not None else None
 
     stop = {"flag": False}

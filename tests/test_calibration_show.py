@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from installation.calibration import CalibrationProfile, save_profile
-from installation.calibration.show import CalibrationNotFound, resolve_profile_path
+from installation.calibration.show import calibration_problems, show_calibration
 from installation.show.loader import ShowError, load_show
 
 
@@ -22,40 +22,46 @@ def with_calibration(small_show: Path, value: str) -> Path:
     return small_show
 
 
-def test_show_with_calibration_loads(small_show, tmp_path):
+def test_show_with_calibration_checks_out(small_show, tmp_path):
     save_profile(CalibrationProfile.span(2, 56, 64, 16), tmp_path / "cal" / "two.toml")  # canvas 96x64
-    show = load_show(with_calibration(small_show, "cal/two.toml"))  # found beside the show file
-    assert show.calibration == "cal/two.toml"
+    show = load_show(with_calibration(small_show, "cal/two.toml"))  # relative to the show file
+    assert calibration_problems(show) == []
+    assert show_calibration(show).canvas == (96, 64)
 
 
-def test_missing_profile_is_refused_at_load_with_line(small_show):
-    with pytest.raises(ShowError) as info:
-        load_show(with_calibration(small_show, "calibration/nope.toml"))
-    text = str(info.value)
-    assert f"{small_show}:1: calibration" in text and "not found" in text
+def test_missing_profile_is_reported_on_the_show_line(small_show):
+    show = load_show(with_calibration(small_show, "calibration/nope.toml"))  # a show may predate its venue
+    (problem,) = calibration_problems(show)
+    text = problem.format(small_show)
+    assert text.startswith(f"{small_show}:1: calibration: ") and "not found" in text
+    with pytest.raises(ShowError, match="not found"):
+        show_calibration(show)
 
 
-def test_profile_errors_and_size_mismatch_are_refused(small_show, tmp_path):
+def test_profile_errors_and_size_mismatch_are_reported(small_show, tmp_path):
     save_profile(CalibrationProfile.identity(1920, 1080), tmp_path / "big.toml")
-    with pytest.raises(ShowError, match="differs from the show's output 96x64"):
-        load_show(with_calibration(small_show, "big.toml"))
+    show = load_show(with_calibration(small_show, "big.toml"))
+    assert "differs from the show's output 96x64" in calibration_problems(show)[0].message
     (tmp_path / "bad.toml").write_text("canvas = [96, 64]\n[[outputs]]\nresolution = [96, 64]\nregion = [0, 0, 96, 64]\n"
                                        "corners = [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]\n")
     small_show.write_text(small_show.read_text().replace('calibration = "big.toml"', 'calibration = "bad.toml"'))
-    with pytest.raises(ShowError) as info:
-        load_show(small_show)
-    assert "bad.toml:5: outputs[0].corners: the quad crosses itself" in str(info.value)
+    (problem,) = calibration_problems(load_show(small_show))
+    assert "bad.toml:5: outputs[0].corners: the quad crosses itself" in problem.message
+    # an explicit profile (run --calibration) is checked the same way
+    assert calibration_problems(load_show(small_show), override=tmp_path / "big.toml")
 
 
-def test_resolution_order(tmp_path, monkeypatch):
-    (tmp_path / "calibration").mkdir()
-    (tmp_path / "shows").mkdir()
-    target = tmp_path / "calibration" / "venue.toml"
-    target.write_text("")
-    monkeypatch.chdir(tmp_path / "shows")
-    assert resolve_profile_path("calibration/venue.toml", tmp_path / "shows" / "x.toml") == target
-    with pytest.raises(CalibrationNotFound):
-        resolve_profile_path("calibration/other.toml", tmp_path / "shows" / "x.toml")
+def test_show_validate_reports_calibration_problems(small_show, tmp_path):
+    from typer.testing import CliRunner
+
+    from installation.cli import build_app
+
+    with_calibration(small_show, "missing.toml")
+    result = CliRunner().invoke(build_app(), ["show", "validate", "--schema-only", str(small_show)])
+    assert result.exit_code == 1 and f"{small_show}:1: calibration" in result.output
+    save_profile(CalibrationProfile.identity(96, 64), tmp_path / "missing.toml")
+    result = CliRunner().invoke(build_app(), ["show", "validate", "--schema-only", str(small_show)])
+    assert result.exit_code == 0 and "calibration missing.toml" in result.output
 
 
 def test_compositor_presents_windows_through_the_calibration(gl_ctx):
@@ -101,8 +107,9 @@ def test_window_run_with_calibration(small_show, tmp_path):
         xvfb.wait(5)
 
 
-def test_example_two_projector_show_loads_with_its_profile():
+@pytest.mark.parametrize("name", ["two-projectors.toml", "gallery-waves.toml"])
+def test_example_shows_have_valid_profiles(name):
     root = Path(__file__).resolve().parents[1]
-    show = load_show(root / "shows" / "two-projectors.toml")
-    assert (show.output.width, show.output.height) == (3600, 1080)
-    assert show.calibration == "calibration/two-projector-2x1920x1080.toml"
+    show = load_show(root / "shows" / name)
+    assert show.calibration and calibration_problems(show) == []
+    assert show_calibration(show).canvas == (show.output.width, show.output.height)

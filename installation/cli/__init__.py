@@ -13,6 +13,8 @@ COMMAND_MODULES = (
     "run",
     "plugins",
     "train",
+    "show",
+    "render",
     "calibrate",
 )
 
