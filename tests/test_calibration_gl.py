@@ -231,3 +231,23 @@ def test_mask_image_beside_the_profile(ctx, tmp_path):
     white = upload(ctx, np.full((h, w, 4), 255, np.uint8))
     out = render(ctx, CalibrationPass(ctx, loaded), white, 0, (w, h))
     assert out[:, : w // 2 - 1, :3].min() == 255 and out[:, w // 2 + 1:, :3].max() == 0
+
+
+def test_shrinking_output_is_supersampled(ctx, monkeypatch):
+    from installation.calibration import CalibrationPass, glpass
+    from installation.calibration.glpass import features
+
+    w, h = 256, 128
+    y, x = np.mgrid[0:h, 0:w]
+    checker = np.zeros((h, w, 4), np.uint8)
+    checker[..., :3] = (((x + y) % 2) * 255)[..., None]
+    checker[..., 3] = 255
+    small = CalibrationProfile(canvas=(w, h), outputs=[Output(resolution=(100, 50), region=(0, 0, w, h))])  # 2.56x
+    assert "USE_SUPERSAMPLE" in features(small.outputs[0])
+    assert "USE_SUPERSAMPLE" not in features(CalibrationProfile.identity(w, h).outputs[0])
+    canvas = upload(ctx, checker)
+    out = render(ctx, CalibrationPass(ctx, small), canvas, 0, (100, 50))[..., 0].astype(float)
+    assert abs(out.mean() - 127.5) < 3 and out.std() < 15  # a 1-px checker shrunk: near-flat grey
+    monkeypatch.setattr(glpass, "SUPERSAMPLE_ABOVE", 99.0)  # plain bilinear for comparison: moire
+    plain = render(ctx, CalibrationPass(ctx, small), canvas, 0, (100, 50))[..., 0].astype(float)
+    assert plain.std() > 2 * out.std() + 10

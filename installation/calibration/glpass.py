@@ -46,7 +46,20 @@ def features(output: Output) -> tuple[str, ...]:
         used.append("USE_BLEND_Y")
     if output.masks:
         used.append("USE_MASK")
+    if minification(output) > SUPERSAMPLE_ABOVE:
+        used.append("USE_SUPERSAMPLE")
     return tuple(used)
+
+
+SUPERSAMPLE_ABOVE = 1.5
+
+
+def minification(output: Output) -> float:
+    """How many canvas pixels one output pixel spans, at most, along either axis (roughly)."""
+    c = np.asarray(output.corners, dtype=np.float64) * output.resolution
+    width = min(np.linalg.norm(c[1] - c[0]), np.linalg.norm(c[2] - c[3]))
+    height = min(np.linalg.norm(c[3] - c[0]), np.linalg.norm(c[2] - c[1]))
+    return max(output.region[2] / max(width, 1e-6), output.region[3] / max(height, 1e-6))
 
 
 def _set(program: moderngl.Program, name: str, value) -> None:

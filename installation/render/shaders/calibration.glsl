@@ -6,7 +6,9 @@
 // projectively (exact for a pure corner pin).  Profile coordinates are y-down; textures follow
 // GL convention (row 0 at the bottom), hence the flips.  Each stage is compiled in only when
 // the profile uses it (USE_GAMMA, USE_COLOR, USE_BLEND_X, USE_BLEND_Y, USE_MASK), so an identity
-// output costs one texture fetch and a side-by-side blend one more.
+// output costs one texture fetch and a side-by-side blend one more.  USE_SUPERSAMPLE (outputs
+// that shrink their region by more than 1.5x) averages four taps over each pixel's footprint,
+// since the canvas has no mipmaps.
 
 #ifdef VERTEX_SHADER
 in vec3 in_pos;   // (X, Y, W): homogeneous output position, normalised 0..1, y down
@@ -43,7 +45,13 @@ float channel_gamma(float c, float g) {
 void main() {
     vec2 px = u_region.xy + v_src * u_region.zw;
     vec2 uv = vec2(px.x / u_canvas_size.x, 1.0 - px.y / u_canvas_size.y);
+#ifdef USE_SUPERSAMPLE
+    vec2 du = dFdx(uv) * 0.25, dv = dFdy(uv) * 0.25;
+    vec3 c = (texture(u_canvas, uv - du - dv).rgb + texture(u_canvas, uv + du - dv).rgb
+            + texture(u_canvas, uv - du + dv).rgb + texture(u_canvas, uv + du + dv).rgb) * (0.25 * u_gain);
+#else
     vec3 c = texture(u_canvas, uv).rgb * u_gain;
+#endif
 
 #ifdef USE_GAMMA
     c = vec3(channel_gamma(c.r, u_gamma.r), channel_gamma(c.g, u_gamma.g), channel_gamma(c.b, u_gamma.b));
