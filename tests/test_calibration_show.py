@@ -64,6 +64,7 @@ def test_show_validate_reports_calibration_problems(small_show, tmp_path):
     assert result.exit_code == 0 and "calibration missing.toml" in result.output
 
 
+@pytest.mark.gl
 def test_compositor_presents_windows_through_the_calibration(gl_ctx):
     from installation.calibration import CalibrationPass
     from installation.calibration.window import window_plan

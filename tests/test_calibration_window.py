@@ -16,6 +16,7 @@ from installation.calibration import CalibrationProfile, load_profile, save_prof
 from installation.calibration.editor import CalibrationEditor
 
 
+@pytest.mark.gl
 def test_overlay_marks_the_selected_handle(gl_ctx):
     from installation.calibration.overlay import CalibrationOverlay
 
