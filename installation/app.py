@@ -8,8 +8,8 @@
 
 Network and device threads never call into here directly: they enqueue on
 ``app.control.events``, and :meth:`App.update` drains the queue once a frame into the parameter
-registry; brightness, blackout, layer opacity and the walks' control state are read from the
-registry every frame, so a value that arrives before a frame starts is in that frame.  A scene whose plugin fails to load is logged and shown as black; the show goes on.
+registry; brightness, blackout, layer opacity, post-stage switches and the walks' control state
+are read from the registry every frame, so a value queued before a frame starts is in that frame.  A scene whose plugin fails to load is logged and shown as black; the show goes on.
 """
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ from .engine.source import KeyframeSource
 from .engine.worker import GeneratorWorker
 from .plugins import PluginRegistry
 from .render.compositor import Compositor, LayerDraw
+from .show.playhead import Playhead
 from .show.schema import Scene, Show
-from .show.timeline import LayerState, Timeline
+from .show.timeline import LayerState
+from .walks.factory import make_walk
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +52,9 @@ def build_source(scene: Scene, registry: PluginRegistry, device: torch.device, s
     if scene.walk.type not in walks:
         raise SceneLoadError(f"scene {scene.name!r}: unknown walk {scene.walk.type!r}; available: {', '.join(sorted(walks))}")
     try:
-        walk = walks[scene.walk.type](latent_dim=generator.latent_dim, seed=scene.walk.seed + show_seed, **scene.walk.options())
-    except TypeError as exc:
+        walk = make_walk(walks[scene.walk.type], generator, scene.walk.seed + show_seed, scene.walk.options(),
+                         scene.walk.space, scene.truncation)
+    except (TypeError, ValueError) as exc:
         raise SceneLoadError(f"scene {scene.name!r}: walk {scene.walk.type!r}: {exc}") from exc
     post = PostChain.build([{"stage": p.stage, **p.options()} for p in scene.post], registry.post_processors(), device)
     return KeyframeSource(generator, walk, post, scene.keyframe_rate)
@@ -68,9 +71,10 @@ class SceneRuntime:
 
 class App:
     def __init__(self, show: Show, registry: PluginRegistry, compositor: Compositor, clock: Clock,
-                 device: torch.device | str = "cpu", preload: float = 3.0, control: Control | None = None):
+                 device: torch.device | str = "cpu", preload: float = 3.0, playhead: Playhead | None = None,
+                 control: Control | None = None):
         self.show = show
-        self.timeline = Timeline(show)
+        self.playhead = playhead or Playhead(show)
         self.registry = registry
         self.compositor = compositor
         self.clock = clock
@@ -78,126 +82,128 @@ class App:
         self.preload = preload
         self.runtimes: dict[int, SceneRuntime] = {}
         self.failed: dict[int, str] = {}
-        self.offset = 0.0  # shifted by /scene/next and /scene/prev
         self.t = 0.0
         self.layers: list[LayerState] = []
         compositor.brightness = show.output.brightness
-        # control inputs are started by the runner; without it the queue still works (tests, replays)
+        # inputs are started by the runner; without it the queue still works (tests, replays)
         self.control = control if control is not None else Control.from_show(show)
         self._clock_t: float | None = None
         self._changes: dict = {}
-        self.standby: int | None = None
-        self._walk_version = -1
+        self._control_version = -1
         self._wall_prev: float | None = None
         self.fps = 0.0
 
     # -- update ---------------------------------------------------------------------------
-    def standby_index(self) -> int:
-        """The scene ``/cue/go`` goes to: the one after the current, unless moved by ``/cue/next|prev``."""
-        if self.standby is not None:
-            return self.standby
-        i, _, _ = self.timeline.scene_index_at(self.t)
-        return (i + 1) % len(self.show.scenes)
+    @property
+    def timeline(self):
+        return self.playhead.timeline
 
-    def handle(self, address: str) -> None:
-        """Apply a control action (keyboard and OSC triggers alike).
-
-        Until shows carry their own cue lists, cues are the scenes: ``/cue/go`` plays the
-        standing-by scene (the next one, with its transition; any other one as a cut) and
-        ``/cue/next`` / ``/cue/prev`` move the standby without firing.
-        """
-        n = len(self.show.scenes)
-        if address in ("/cue/next", "/cue/prev"):
-            self.standby = (self.standby_index() + (1 if address == "/cue/next" else -1)) % n
-            return
-        if address == "/cue/go":
-            i, _, _ = self.timeline.scene_index_at(self.t)
-            target, self.standby = self.standby_index(), None
-            if target != (i + 1) % n:
-                self.goto_scene(target)
-                return
+    def handle(self, address: str, *args) -> None:
+        """Apply a control action (keyboard and OSC alike): GO, standby, next/prev, goto a cue or scene."""
+        ph = self.playhead
         if address in ("/scene/next", "/cue/go"):
-            i, local, _ = self.timeline.scene_index_at(self.t)
-            self.offset += self.show.scenes[i].duration - local
+            ph.go()
+        elif address in ("/cue/next", "/cue/prev"):
+            ph.move_standby(1 if address == "/cue/next" else -1)
         elif address == "/scene/prev":
-            i, local, _ = self.timeline.scene_index_at(self.t)
-            self.offset -= local + self.show.scenes[(i - 1) % len(self.show.scenes)].duration
+            cur = ph.timeline.current(self.t)
+            n = len(ph.timeline.actions)
+            k = (cur.cue if cur else 0) - 1
+            ph.goto(k % n if self.show.loop else max(k, 0))
+        elif address == "/scene/index" and args:
+            self.goto_scene(int(args[0]))
+        elif address in ("/cue/goto", "/scene") and args:
+            k = ph.cue_index(args[0])
+            if k is not None:
+                ph.goto(k)
 
     def goto_scene(self, index: int) -> None:
-        """Cut to scene ``index`` (past its own fade-in), keeping the loop count."""
-        i, local, loops = self.timeline.scene_index_at(self.t)
-        scene = self.show.scenes[index]
-        base = loops * self.timeline.length if self.show.loop else 0.0
-        target = base + self.timeline.starts[index] + min(scene.transition, 0.5 * scene.duration)
-        self.offset += target - self.t
-        self.t = target
+        """Fire the first cue that plays scene ``index`` (with that cue's transition)."""
+        index = min(max(int(index), 0), len(self.show.scenes) - 1)
+        k = self.playhead.cue_index(self.show.scenes[index].name)
+        if k is not None:
+            self.playhead.goto(k)
 
-    def apply_control(self, dt: float) -> None:
-        """Drain the control queue and act on it: triggers, scene jumps, uniforms, walk state."""
-        fc = self.control.frame(dt, self._clock_t)
+    # -- control --------------------------------------------------------------------------
+    #: value parameters that are requests to act, not state: handled, then put back
+    ACTIONS = ("/scene", "/scene/index", "/cue/goto")
+
+    def apply_control(self, dt: float, clock_t: float) -> None:
+        """Drain the control queue: triggers and jump requests go to :meth:`handle`; uniforms are set."""
+        fc = self.control.frame(dt, clock_t)
+        reg = self.control.registry
         for address, times in fc.triggers.items():
             for _ in range(times):
                 self.handle(address)
-                self.t = self.clock.now() + self.offset
-        names = [s.name for s in self.show.scenes]
-        if "/scene" in fc.changes and fc.changes["/scene"] in names:
-            self.goto_scene(names.index(fc.changes["/scene"]))
-        elif "/scene/index" in fc.changes and fc.changes["/scene/index"] < len(names):
-            self.goto_scene(fc.changes["/scene/index"])
-        if fc.changes.get("/cue/goto") in names:
-            self.goto_scene(names.index(fc.changes["/cue/goto"]))
-            self.control.registry.reset("/cue/goto")  # so the same cue can be fired again
-        reg = self.control.registry
+        for address in self.ACTIONS:
+            if address in fc.changes:
+                self.handle(address, fc.changes[address])
+                reg.reset(address)  # the same scene or cue can be asked for again
         self.compositor.brightness = 0.0 if reg.get("/output/blackout") else (
             self.show.output.brightness * reg.get("/output/brightness", 1.0))
         self._changes = fc.changes
 
     def walk_control(self) -> dict:
-        """The control state walks receive (``Walk.latent(t, control)``); a new dict when it changes."""
+        """Control state for walks (``Walk.latent(t, control)``), keyed by address.
+
+        Only values that are set: ``/walk/truncation`` stays out until it is sent, so a scene's own
+        truncation holds until the performer takes it over.
+        """
         reg = self.control.registry
-        k = 0
-        directions = []
-        while f"/direction/{k}" in reg:
-            directions.append(reg.get(f"/direction/{k}"))
-            k += 1
-        return {"speed": reg.get("/walk/speed"), "direction": reg.get("/walk/direction"),
-                "truncation": reg.get("/walk/truncation"), "directions": tuple(directions)}
+        return {a: v for a, v in reg.values().items()
+                if v is not None and (a.startswith("/walk/") or a.startswith("/direction/"))}
 
     def post_control(self) -> dict:
-        """``{stage: (enabled, mix)}`` for every post stage of the show (see :class:`PostChain`)."""
+        """``{stage: (enabled, mix)}`` for the show's post stages (see :class:`PostChain`)."""
         reg = self.control.registry
-        out = {}
-        for scene in self.show.scenes:
-            for p in scene.post:
-                out[p.stage] = (bool(reg.get(f"/post/{p.stage}/enabled", True)), float(reg.get(f"/post/{p.stage}/mix", 1.0)))
-        return out
+        return {p.stage: (bool(reg.get(f"/post/{p.stage}/enabled", True)), float(reg.get(f"/post/{p.stage}/mix", 1.0)))
+                for scene in self.show.scenes for p in scene.post}
+
+    def _push_control(self) -> None:
+        reg = self.control.registry
+        if reg.version == self._control_version:
+            return
+        self._control_version = reg.version
+        walk, post = self.walk_control(), self.post_control()
+        for rt in self.runtimes.values():  # replace, never mutate: workers read them from their thread
+            rt.worker.source.control = walk
+            rt.worker.source.post.control = post
 
     def update(self) -> float:
         clock_t = self.clock.tick()
         dt = 0.0 if self._clock_t is None else max(clock_t - self._clock_t, 0.0)
         self._clock_t = clock_t
-        self.t = clock_t + self.offset
-        self.apply_control(dt)
-        self.layers = self.timeline.layers_at(self.t)
+        self.apply_control(dt, clock_t)
+        self.layers = self.playhead.update(clock_t)
+        self.t = self.playhead.t
+        if self.playhead.remap is not None:
+            self._adopt(self.playhead.show, self.playhead.remap)
         wanted = {layer.index for layer in self.layers}
-        wanted |= {layer.index for layer in self.timeline.layers_at(self.t + self.preload)}
+        if self.playhead.hours is None or (self.playhead.position and self.playhead.position.open):
+            wanted |= {layer.index for layer in self.playhead.timeline.layers_at(self.t + self.preload)}
         for index in wanted:
             if index not in self.runtimes and index not in self.failed:
                 self._start(index)
         for index in list(self.runtimes):
             if index not in wanted:
                 self._stop(index)
-        reg = self.control.registry
-        if reg.version != self._walk_version:  # replace, never mutate: workers read it from their thread
-            self._walk_version = reg.version
-            state, post = self.walk_control(), self.post_control()
-            for rt in self.runtimes.values():
-                rt.worker.source.control = state
-                rt.worker.source.post.control = post
-        i, _, _ = self.timeline.scene_index_at(self.t)
-        reg.set("/scene", self.show.scenes[i].name, quiet=True)
-        reg.set("/scene/index", i, quiet=True)
+        self._push_control()
         return self.t
+
+    def _adopt(self, show: Show, remap: dict[int, int | None]) -> None:
+        """A reloaded show: keep the workers of unchanged scenes (re-indexed), stop the rest."""
+        runtimes, self.runtimes = self.runtimes, {}
+        for old, rt in runtimes.items():
+            new = remap.get(old)
+            if new is None:
+                self.runtimes[old] = rt
+                self._stop(old)
+            else:
+                rt.index = new
+                self.runtimes[new] = rt
+        self.failed = {remap[i]: msg for i, msg in self.failed.items() if remap.get(i) is not None}
+        self.show = show
+        self.compositor.brightness = show.output.brightness
 
     def _start(self, index: int) -> None:
         scene = self.show.scenes[index]
@@ -232,9 +238,11 @@ class App:
             if layer.local_t < rt.last_local_t:  # the scene restarted (loop or seek)
                 rt.retired += rt.worker.buffer.clear()
                 rt.mixer = KeyframeMixer(rt.worker, self.clock.deterministic)
+                rt.worker.source.restart()
             rt.last_local_t = layer.local_t
             blend = rt.mixer.blend(layer.local_t, wall)
-            draws.append(LayerDraw(blend.a, blend.b, blend.mix, layer.opacity * reg.get(f"/layer/{slot}/opacity", 1.0)))
+            live = reg.get(f"/layer/{slot}/opacity", 1.0)
+            draws.append(LayerDraw(blend.a, blend.b, blend.mix, layer.opacity * layer.scene.output.opacity * live))
         self.compositor.compose(draws)
         self.compositor.present()
         self._release_unused()
@@ -252,20 +260,33 @@ class App:
             rt.retired = still
 
     def state(self) -> dict:
-        """What controllers are shown (``/status/...``): scene, cue standing by, fps, health, inputs refused."""
-        i, _, _ = self.timeline.scene_index_at(self.t)
-        names = [s.name for s in self.show.scenes]
-        standby = names[self.standby_index()] if (self.show.loop or self.standby is not None or i + 1 < len(names)) else ""
-        failed = [f"scene {self.show.scenes[k].name} failed" for k in sorted(self.failed)]
-        return {"scene": names[i], "cue": standby, "fps": round(self.fps, 1), "health": self.control.health(failed),
-                "rejected": self.control.rejected()}
+        """What controllers are shown (``/status/...``): scene, standing-by cue, fps, health, refusals."""
+        cur = self.timeline.current(self.t)
+        scene = self.show.scenes[cur.scene].name if cur is not None else ""
+        failed = [f"scene {self.show.scenes[k].name} failed" for k in sorted(self.failed) if k < len(self.show.scenes)]
+        return {"scene": scene, "cue": self.standby_name(), "fps": round(self.fps, 1),
+                "health": self.control.health(failed), "rejected": self.control.rejected()}
+
+    def standby_name(self) -> str:
+        """The cue GO fires now, by name (a cue without a name is called by its scene or playlist)."""
+        k = self.playhead.standing_by()
+        actions = self.timeline.actions
+        if k is None or not 0 <= k < len(actions):
+            return ""
+        cue = actions[k].cue
+        return cue.name or cue.scene or cue.playlist or str(k)
 
     def publish(self) -> None:
+        """Send the state to the show's OSC targets (on change, and at the heartbeat)."""
         wall = self.clock.wall()
         if self._wall_prev is not None and wall > self._wall_prev:
             inst = 1.0 / (wall - self._wall_prev)
             self.fps = inst if self.fps == 0.0 else 0.9 * self.fps + 0.1 * inst
         self._wall_prev = wall
+        cur = self.timeline.current(self.t)
+        if cur is not None:  # mirror the scene playing into the registry for /query replies
+            self.control.registry.set("/scene", self.show.scenes[cur.scene].name, quiet=True)
+            self.control.registry.set("/scene/index", cur.scene, quiet=True)
         self.control.publish(self.state(), self._changes)
 
     def frame(self) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from .plugins import make_plugin_manager
 from .render.compositor import Compositor
 from .render.context import create_headless_context
 from .show.loader import load_show
+from .show.playhead import Playhead
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,12 @@ class RunOptions:
     start: float = 0.0
     fps: float | None = None
     size: tuple[int, int] | None = None
-    control: bool = True  # start the show's OSC/MIDI/audio/serial inputs
+    schedule: bool = True   # follow the show's opening hours (live runs without --from only)
+    watch: bool = True      # hot-reload the show file at the next cue (live runs only)
+    crf: int = 18           # H.264 quality of --record (0 = lossless)
+    calibration: Path | None = None  # overrides the show's `calibration` (relative to the working directory)
+    output: int | None = None  # with a per-display profile: the one output this process shows
+    control: bool = True    # start the show's OSC/MIDI/audio/serial inputs
 
 
 @dataclass
@@ -61,6 +68,23 @@ def _finished(opts: RunOptions, clock, frames: int, n_frames: int | None) -> boo
     return frames > 0 and clock.now() - opts.start >= opts.duration
 
 
+def _calibration(show, opts: RunOptions, size: tuple[int, int]):
+    """The calibration profile for a window run (``--calibration`` or the show's), checked against ``size``."""
+    from .calibration.show import show_calibration
+
+    return show_calibration(show, opts.calibration, size)
+
+
+def _single_window(plan, opts: RunOptions):
+    """pygame opens one GL window per process: a per-display profile runs one process per output."""
+    from .render.context import NoDisplayError
+
+    if len(plan) > 1:
+        raise NoDisplayError(f"the calibration profile opens one window per display ({len(plan)} outputs): start one "
+                             f"`installation run {opts.show} --output N` per display, N = 0..{len(plan) - 1}")
+    return plan[0]
+
+
 def run_show(opts: RunOptions) -> RunStats:
     show = load_show(opts.show)
     fps = opts.fps or show.output.fps
@@ -70,21 +94,40 @@ def run_show(opts: RunOptions) -> RunStats:
         log.warning("plugin %s (%s) failed to load: %s", failure.name, failure.source, failure.error)
 
     window = None
+    profile = None
     if opts.headless:
         ctx = create_headless_context()
+        if opts.calibration or show.calibration:
+            log.info("calibration applies to window outputs; a headless run renders the canvas")
     else:
         from .output.window import Window
 
-        window = Window(size, fullscreen=opts.fullscreen, display=opts.display, title=show.show.name)
+        profile = _calibration(show, opts, size)
+        if profile is not None:
+            from .calibration.window import window_plan
+
+            spec = _single_window(window_plan(profile, opts.output), opts)
+            window = Window(spec.size, display=spec.display, title=show.show.name, position=spec.position,
+                            borderless=opts.fullscreen)
+        else:
+            window = Window(size, fullscreen=opts.fullscreen, display=opts.display, title=show.show.name)
         ctx = window.ctx
 
     clock = FixedStepClock(fps, start=opts.start) if opts.record else RealClock(start=opts.start)
     compositor = Compositor(ctx, size)
+    if profile is not None:
+        from .calibration.glpass import CalibrationPass
+
+        compositor.set_calibration(CalibrationPass(ctx, profile), spec)
+    live = not opts.record
+    now = datetime.now if (live and opts.schedule and show.schedule and not opts.start) else None
+    playhead = Playhead(show, now=now, watch=opts.show if (live and opts.watch) else None)
     control = Control.from_show(show)
     if opts.control:
         control.start_inputs(registry.inputs())
-    app = App(show, registry, compositor, clock, device=torch.device(opts.device), control=control)
-    recorder = VideoRecorder(opts.record, size, fps) if opts.record else None
+    app = App(show, registry, compositor, clock, device=torch.device(opts.device), playhead=playhead,
+              control=control)
+    recorder = VideoRecorder(opts.record, size, fps, crf=opts.crf) if opts.record else None
     n_frames = round(opts.duration * fps) if opts.duration is not None else None
 
     stop = {"flag": False}

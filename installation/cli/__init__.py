@@ -13,6 +13,9 @@ COMMAND_MODULES = (
     "run",
     "plugins",
     "train",
+    "show",
+    "render",
+    "calibrate",
     "osc",
 )
 

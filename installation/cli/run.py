@@ -24,6 +24,8 @@ def register(app: typer.Typer) -> None:
         fps: Optional[float] = typer.Option(None, "--fps", help="Override the show's output frame rate."),
         plugins_dir: Optional[Path] = typer.Option(None, "--plugins-dir", help="Also load plugins from *.py files in this folder."),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Log plugin and scene events."),
+        calibration: Optional[Path] = typer.Option(None, "--calibration", help="Calibration profile (TOML) for the window outputs, instead of the show's `calibration`."),
+        output: Optional[int] = typer.Option(None, "--output", help="With a per-display calibration profile: the output (0-based) this process shows."),
     ):
         """Run a show. Without a display, use --headless (and --record out.mp4 to keep the result). Esc quits."""
         from ..render.context import NoDisplayError, has_display
@@ -40,7 +42,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         opts = RunOptions(show=show, headless=headless, fullscreen=fullscreen, display=display, record=record,
                           duration=duration, device=str(resolve_device(device)), plugins_dir=plugins_dir,
-                          start=start, fps=fps)
+                          start=start, fps=fps, calibration=calibration, output=output)
         try:
             stats = run_show(opts)
         except ShowError as exc:

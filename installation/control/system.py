@@ -41,8 +41,9 @@ class FrameControl:
 def layout_from_show(show: Any, config: ControlConfig) -> ShowLayout:
     """Scene names, cue names, layer count and post stages of a show (duck-typed on the schema)."""
     scenes = [s.name for s in getattr(show, "scenes", [])]
-    # until the schema has a cue list, cues are the scenes (App.handle: GO plays the standby scene)
-    cues = [c.name for c in getattr(show, "cues", []) or []] or scenes
+    # a show without a cue list has one cue per scene, named after it
+    cues = [c.name or c.scene or c.playlist for c in getattr(show, "cues", []) or []] or scenes
+    cues = list(dict.fromkeys(cues))
     stages: list[str] = []
     for s in getattr(show, "scenes", []):
         for p in getattr(s, "post", []) or []:
@@ -72,8 +73,12 @@ class Control:
 
     @classmethod
     def from_show(cls, show: Any, record: str | Path | None = None) -> "Control":
-        config = getattr(show, "control", None) or ControlConfig()
-        return cls(layout_from_show(show, config), config, getattr(show, "bindings", None) or (), record)
+        config = getattr(show, "control", None)
+        if not isinstance(config, ControlConfig):  # absent (the schema's default is {}) or plain data
+            config = ControlConfig.model_validate(config or {})
+        bindings = [b if isinstance(b, BindingSpec) else BindingSpec.model_validate(b)
+                    for b in getattr(show, "bindings", None) or ()]
+        return cls(layout_from_show(show, config), config, bindings, record)
 
     # -- inputs -----------------------------------------------------------------------------
     def wanted_inputs(self) -> dict[str, dict]:
