@@ -204,6 +204,11 @@ class App:
         self.failed = {remap[i]: msg for i, msg in self.failed.items() if remap.get(i) is not None}
         self.show = show
         self.compositor.brightness = show.output.brightness
+        try:
+            self.control.relayout(show)
+            self._control_version = -1
+        except ValueError as exc:
+            log.error("reloaded show: control layout kept as it was: %s", exc)
 
     def _start(self, index: int) -> None:
         scene = self.show.scenes[index]

@@ -17,12 +17,13 @@ import torch
 
 from .app import App
 from .clock import FixedStepClock, RealClock
+from .control.check import control_problems
 from .control.system import Control
 from .output.video import VideoRecorder
 from .plugins import make_plugin_manager
 from .render.compositor import Compositor
 from .render.context import create_headless_context
-from .show.loader import load_show
+from .show.loader import ShowError, load_show
 from .show.playhead import Playhead
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,9 @@ def run_show(opts: RunOptions) -> RunStats:
     live = not opts.record
     now = datetime.now if (live and opts.schedule and show.schedule and not opts.start) else None
     playhead = Playhead(show, now=now, watch=opts.show if (live and opts.watch) else None)
+    problems = control_problems(show)  # a binding to a parameter this show lacks is a show error
+    if problems:
+        raise ShowError(opts.show, problems)
     control = Control.from_show(show)
     if opts.control:
         control.start_inputs(registry.inputs())

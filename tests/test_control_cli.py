@@ -176,3 +176,25 @@ def test_example_live_show_loads_and_binds():
     control.stop()
     res = CliRunner().invoke(build_app(), ["osc", "map", str(path)])
     assert res.exit_code == 0 and "/serial/dist[0] [3, 0.5] -> /layer/2/opacity" in res.output
+
+
+def test_show_validate_reports_bindings_to_missing_parameters(tmp_path):
+    path = tmp_path / "show.toml"
+    path.write_text(SHOW.format(port=9000).replace('param = "/walk/speed"', 'param = "/walk/sped"')
+                    + '\n[control.combine]\n"/layer/9/opacity" = "sum"\n')
+    res = CliRunner().invoke(build_app(), ["show", "validate", "--schema-only", str(path)])
+    assert res.exit_code == 1
+    assert "show.toml:11: bindings[0].param: no parameter '/walk/sped' (did you mean '/walk/speed'?)" in res.output
+    assert "control.combine./layer/9/opacity: no parameter" in res.output
+    ok = tmp_path / "ok.toml"
+    ok.write_text(SHOW.format(port=9000))
+    res = CliRunner().invoke(build_app(), ["show", "validate", "--schema-only", str(ok)])
+    assert res.exit_code == 0, res.output
+
+
+def test_run_refuses_a_binding_to_a_missing_parameter(tmp_path):
+    path = tmp_path / "show.toml"
+    path.write_text(SHOW.format(port=0).replace('param = "/walk/speed"', 'param = "/walk/sped"'))
+    res = CliRunner().invoke(build_app(), ["run", str(path), "--headless", "--record", str(tmp_path / "o.mp4"),
+                                           "--duration", "0.1"])
+    assert res.exit_code == 1 and "bindings[0].param: no parameter '/walk/sped'" in res.output

@@ -241,3 +241,35 @@ def test_show_timed_replay_lands_on_an_exact_frame(ctx, tmp_path):
     ref = render(ref_app, 4)
     ref_app.close()
     assert np.array_equal(a[2], ref[2]) and np.abs(a[3] - ref[3] * 0.5).max() <= 1
+
+
+def test_walk_control_reaches_the_worker_keyed_by_address(ctx):
+    app = App(parse_show(SHOW), make_plugin_manager(entry_points_enabled=False), Compositor(ctx, (64, 48)),
+              FixedStepClock(24))
+    try:
+        app.frame()
+        control = app.runtimes[0].worker.source.control
+        assert control["/walk/speed"] == 1.0 and "/walk/truncation" not in control  # the scene's own psi holds
+        app.control.events.put(ControlEvent("/walk/speed", (2.5,)))
+        app.control.events.put(ControlEvent("/walk/truncation", (0.5,)))
+        app.control.events.put(ControlEvent("/direction/3", (-1.0,)))
+        app.frame()
+        control = app.runtimes[0].worker.source.control
+        assert control["/walk/speed"] == 2.5 and control["/walk/truncation"] == 0.5 and control["/direction/3"] == -1.0
+    finally:
+        app.close()
+
+
+def test_relayout_keeps_values_and_takes_new_bindings():
+    control = Control.from_show(parse_show(SHOW))
+    control.registry.set("/walk/speed", 3.0)
+    new = parse_show(SHOW.replace('input = "/fader/gain"', 'input = "/fader/other"').replace('name = "only"', 'name = "renamed"'))
+    control.relayout(new)
+    assert control.registry["/walk/speed"] == 3.0
+    assert control.registry.param("/scene").choices == ("renamed",)
+    assert "/fader/other" in control.router.inputs and "/fader/gain" not in control.router.inputs
+    bad = parse_show(SHOW.replace('param = "/output/brightness"', 'param = "/output/brightnes"'))
+    with pytest.raises(ValueError, match="brightnes"):
+        control.relayout(bad)
+    assert "/fader/other" in control.router.inputs  # the old layout stays
+    control.stop()

@@ -52,6 +52,14 @@ def register(app: typer.Typer) -> None:
                         typer.echo(p.format(path), err=True)
                     bad += 1
                     continue
+            from ..control.check import control_problems
+
+            ctl_problems = control_problems(show)  # bindings name parameters of this show
+            if ctl_problems:
+                for p in ctl_problems:
+                    typer.echo(p.format(path), err=True)
+                bad += 1
+                continue
             from ..calibration.show import calibration_problems
 
             cal_problems = calibration_problems(show)  # the profile exists, is valid and fits the output

@@ -53,6 +53,15 @@ def layout_from_show(show: Any, config: ControlConfig) -> ShowLayout:
     return ShowLayout(scenes=scenes, cues=cues, layers=2, post_stages=stages, directions=config.directions)
 
 
+def _tables(show: Any) -> tuple[ControlConfig, list[BindingSpec]]:
+    config = getattr(show, "control", None)
+    if not isinstance(config, ControlConfig):  # absent (the schema's default is {}) or plain data
+        config = ControlConfig.model_validate(config or {})
+    bindings = [b if isinstance(b, BindingSpec) else BindingSpec.model_validate(b)
+                for b in getattr(show, "bindings", None) or ()]
+    return config, bindings
+
+
 class Control:
     def __init__(self, layout: ShowLayout, config: ControlConfig | None = None,
                  bindings: Iterable[BindingSpec] = (), record: str | Path | None = None) -> None:
@@ -73,12 +82,21 @@ class Control:
 
     @classmethod
     def from_show(cls, show: Any, record: str | Path | None = None) -> "Control":
-        config = getattr(show, "control", None)
-        if not isinstance(config, ControlConfig):  # absent (the schema's default is {}) or plain data
-            config = ControlConfig.model_validate(config or {})
-        bindings = [b if isinstance(b, BindingSpec) else BindingSpec.model_validate(b)
-                    for b in getattr(show, "bindings", None) or ()]
+        config, bindings = _tables(show)
         return cls(layout_from_show(show, config), config, bindings, record)
+
+    def relayout(self, show: Any) -> None:
+        """A reloaded show: its addresses and bindings replace ours, values of addresses that remain
+        are kept, inputs keep running (their settings apply at the next start).  On a bad binding
+        the old layout stays and ValueError says why."""
+        config, bindings = _tables(show)
+        registry = build_registry(layout_from_show(show, config), config, self.counters)
+        router = ControlRouter(registry, bindings, config.combine, self.counters, self.config.osc.query_address,
+                               responder=self.osc_out, on_learn=self.router.on_learn)
+        for address, value in self.registry.values().items():
+            if address in registry and value is not None and registry.param(address).coerce(value)[1] is None:
+                registry.set(address, value, quiet=True)
+        self.registry, self.router = registry, router
 
     # -- inputs -----------------------------------------------------------------------------
     def wanted_inputs(self) -> dict[str, dict]:
