@@ -6,11 +6,15 @@
 * view   — :meth:`App.view` asks each visible scene's mixer for its keyframe blend and has the
   compositor draw them; outputs read the result.
 
-Network and device threads never call into here directly: they enqueue, and the loop drains
-once a frame.  Plugin faults cost only their scene: generators are built and run in their
-worker (with deadlines, restarts and back-off, see :mod:`installation.engine.worker`); a faulted
-scene holds its last good keyframe, and shows the show's fallback scene when it has none or the
-fault outlasts ``hold_limit`` seconds.
+Network and device threads never call into here directly: they enqueue on
+``app.control.events``, and :meth:`App.update` drains the queue once a frame into the parameter
+registry; brightness, blackout, layer opacity, post-stage switches and the walks' control state
+are read from the registry every frame, so a value queued before a frame starts is in that frame.
+
+Plugin faults cost only their scene: generators are built and run in their worker (with
+deadlines, restarts and back-off, see :mod:`installation.engine.worker`); a faulted scene holds
+its last good keyframe, and shows the show's fallback scene when it has none or the fault
+outlasts ``hold_limit`` seconds.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .clock import Clock
+from .control.system import Control
 from .engine.buffer import Keyframe, KeyframeBuffer
 from .engine.mixer import KeyframeMixer
 from .engine.post import PostChain
@@ -29,8 +34,10 @@ from .engine.source import KeyframeSource
 from .engine.worker import GeneratorWorker, RestartPolicy
 from .plugins import PluginRegistry
 from .render.compositor import Compositor, LayerDraw
+from .show.playhead import Playhead
 from .show.schema import GeneratorSpec, Scene, Show, WalkSpec
-from .show.timeline import LayerState, Timeline
+from .show.timeline import LayerState
+from .walks.factory import make_walk
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +59,9 @@ def build_source(scene: Scene, registry: PluginRegistry, device: torch.device, s
     if scene.walk.type not in walks:
         raise SceneLoadError(f"scene {scene.name!r}: unknown walk {scene.walk.type!r}; available: {', '.join(sorted(walks))}")
     try:
-        walk = walks[scene.walk.type](latent_dim=generator.latent_dim, seed=scene.walk.seed + show_seed, **scene.walk.options())
-    except TypeError as exc:
+        walk = make_walk(walks[scene.walk.type], generator, scene.walk.seed + show_seed, scene.walk.options(),
+                         scene.walk.space, scene.truncation)
+    except (TypeError, ValueError) as exc:
         raise SceneLoadError(f"scene {scene.name!r}: walk {scene.walk.type!r}: {exc}") from exc
     post = PostChain.build([{"stage": p.stage, **p.options()} for p in scene.post], registry.post_processors(), device)
     return KeyframeSource(generator, walk, post, scene.keyframe_rate)
@@ -77,10 +85,10 @@ class SceneRuntime:
 
 class App:
     def __init__(self, show: Show, registry: PluginRegistry, compositor: Compositor, clock: Clock,
-                 device: torch.device | str = "cpu", preload: float = 3.0,
-                 policy: RestartPolicy | None = None, hold_limit: float = 10.0):
+                 device: torch.device | str = "cpu", preload: float = 3.0, playhead: Playhead | None = None,
+                 control: Control | None = None, policy: RestartPolicy | None = None, hold_limit: float = 10.0):
         self.show = show
-        self.timeline = Timeline(show)
+        self.playhead = playhead or Playhead(show)
         self.registry = registry
         self.compositor = compositor
         self.clock = clock
@@ -88,43 +96,152 @@ class App:
         self.preload = preload
         self.runtimes: dict[int, SceneRuntime] = {}
         self.failed: dict[int, str] = {}
-        self.offset = 0.0  # shifted by /scene/next and /scene/prev
         self.t = 0.0
         self.layers: list[LayerState] = []
         self.policy = policy or RestartPolicy()
         self.hold_limit = hold_limit  # seconds a faulted scene may freeze before the fallback shows
         self.fallback: SceneRuntime | None = None
+        self._source_control: tuple[dict, dict] | None = None  # (walk, post) control for newly built sources
         compositor.brightness = show.output.brightness
+        # inputs are started by the runner; without it the queue still works (tests, replays)
+        self.control = control if control is not None else Control.from_show(show)
+        self._clock_t: float | None = None
+        self._changes: dict = {}
+        self._control_version = -1
+        self._wall_prev: float | None = None
+        self.fps = 0.0
 
     # -- update ---------------------------------------------------------------------------
-    def handle(self, address: str) -> None:
-        """Apply a control action (keyboard now; OSC routes here too)."""
+    @property
+    def timeline(self):
+        return self.playhead.timeline
+
+    def handle(self, address: str, *args) -> None:
+        """Apply a control action (keyboard and OSC alike): GO, standby, next/prev, goto a cue or scene."""
+        ph = self.playhead
         if address in ("/scene/next", "/cue/go"):
-            i, local, _ = self.timeline.scene_index_at(self.t)
-            self.offset += self.show.scenes[i].duration - local
+            ph.go()
+        elif address in ("/cue/next", "/cue/prev"):
+            ph.move_standby(1 if address == "/cue/next" else -1)
         elif address == "/scene/prev":
-            i, local, _ = self.timeline.scene_index_at(self.t)
-            self.offset -= local + self.show.scenes[(i - 1) % len(self.show.scenes)].duration
+            cur = ph.timeline.current(self.t)
+            n = len(ph.timeline.actions)
+            k = (cur.cue if cur else 0) - 1
+            ph.goto(k % n if self.show.loop else max(k, 0))
+        elif address == "/scene/index" and args:
+            self.goto_scene(int(args[0]))
+        elif address in ("/cue/goto", "/scene") and args:
+            k = ph.cue_index(args[0])
+            if k is not None:
+                ph.goto(k)
+
+    def goto_scene(self, index: int) -> None:
+        """Fire the first cue that plays scene ``index`` (with that cue's transition)."""
+        index = min(max(int(index), 0), len(self.show.scenes) - 1)
+        k = self.playhead.cue_index(self.show.scenes[index].name)
+        if k is not None:
+            self.playhead.goto(k)
+
+    # -- control --------------------------------------------------------------------------
+    #: value parameters that are requests to act, not state: handled, then put back
+    ACTIONS = ("/scene", "/scene/index", "/cue/goto")
+
+    def apply_control(self, dt: float, clock_t: float) -> None:
+        """Drain the control queue: triggers and jump requests go to :meth:`handle`; uniforms are set."""
+        fc = self.control.frame(dt, clock_t)
+        reg = self.control.registry
+        for address, times in fc.triggers.items():
+            for _ in range(times):
+                self.handle(address)
+        for address in self.ACTIONS:
+            if address in fc.changes:
+                self.handle(address, fc.changes[address])
+                reg.reset(address)  # the same scene or cue can be asked for again
+        self.compositor.brightness = 0.0 if reg.get("/output/blackout") else (
+            self.show.output.brightness * reg.get("/output/brightness", 1.0))
+        self._changes = fc.changes
+
+    def walk_control(self) -> dict:
+        """Control state for walks (``Walk.latent(t, control)``), keyed by address.
+
+        Only values that are set: ``/walk/truncation`` stays out until it is sent, so a scene's own
+        truncation holds until the performer takes it over.
+        """
+        reg = self.control.registry
+        return {a: v for a, v in reg.values().items()
+                if v is not None and (a.startswith("/walk/") or a.startswith("/direction/"))}
+
+    def post_control(self) -> dict:
+        """``{stage: (enabled, mix)}`` for the show's post stages (see :class:`PostChain`)."""
+        reg = self.control.registry
+        return {p.stage: (bool(reg.get(f"/post/{p.stage}/enabled", True)), float(reg.get(f"/post/{p.stage}/mix", 1.0)))
+                for scene in self.show.scenes for p in scene.post}
+
+    def _push_control(self) -> None:
+        reg = self.control.registry
+        if reg.version == self._control_version:
+            return
+        self._control_version = reg.version
+        walk, post = self.walk_control(), self.post_control()
+        self._source_control = (walk, post)  # generators built (or rebuilt) from now on start with these
+        for rt in self.runtimes.values():  # replace, never mutate: workers read them from their thread
+            source = rt.worker.source
+            if source is not None:  # None: still being built in its worker
+                source.control = walk
+                source.post.control = post
 
     def update(self) -> float:
-        self.t = self.clock.tick() + self.offset
-        self.layers = self.timeline.layers_at(self.t)
+        clock_t = self.clock.tick()
+        dt = 0.0 if self._clock_t is None else max(clock_t - self._clock_t, 0.0)
+        self._clock_t = clock_t
+        self.apply_control(dt, clock_t)
+        self.layers = self.playhead.update(clock_t)
+        self.t = self.playhead.t
+        if self.playhead.remap is not None:
+            self._adopt(self.playhead.show, self.playhead.remap)
         wanted = {layer.index for layer in self.layers}
-        wanted |= {layer.index for layer in self.timeline.layers_at(self.t + self.preload)}
+        if self.playhead.hours is None or (self.playhead.position and self.playhead.position.open):
+            wanted |= {layer.index for layer in self.playhead.timeline.layers_at(self.t + self.preload)}
         for index in wanted:
             if index not in self.runtimes and index not in self.failed:
                 self._start(index)
         for index in list(self.runtimes):
             if index not in wanted:
                 self._stop(index)
+        self._push_control()
         if self.fallback is None or (self.fallback.worker.state == "failed" and self.fallback.index == -1):
             self._start_fallback()
         return self.t
 
+    def _adopt(self, show: Show, remap: dict[int, int | None]) -> None:
+        """A reloaded show: keep the workers of unchanged scenes (re-indexed), stop the rest."""
+        runtimes, self.runtimes = self.runtimes, {}
+        for old, rt in runtimes.items():
+            new = remap.get(old)
+            if new is None:
+                self.runtimes[old] = rt
+                self._stop(old)
+            else:
+                rt.index = new
+                self.runtimes[new] = rt
+        self.failed = {remap[i]: msg for i, msg in self.failed.items() if remap.get(i) is not None}
+        self.show = show
+        self.compositor.brightness = show.output.brightness
+        try:
+            self.control.relayout(show)
+            self._control_version = -1
+        except ValueError as exc:
+            log.error("reloaded show: control layout kept as it was: %s", exc)
+
     def _runtime(self, scene: Scene, index: int) -> SceneRuntime:
         """A worker that builds the scene's generator off the render thread (and rebuilds it after faults)."""
-        def build() -> KeyframeSource:
-            return build_source(scene, self.registry, self.device, self.show.show.seed)
+        if self._source_control is None:
+            self._source_control = (self.walk_control(), self.post_control())
+
+        def build() -> KeyframeSource:  # runs in the worker thread: reads only the replaced-never-mutated dicts
+            source = build_source(scene, self.registry, self.device, self.show.show.seed)
+            source.control, source.post.control = self._source_control
+            return source
 
         worker = GeneratorWorker(None, KeyframeBuffer(capacity=4), name=scene.name, build=build,
                                  rate=scene.keyframe_rate, policy=self.policy, permanent=(SceneLoadError,),
@@ -162,19 +279,24 @@ class App:
     def view(self) -> None:
         wall = self.clock.wall()
         draws = []
-        for layer in self.layers:
+        reg = self.control.registry
+        for slot, layer in enumerate(self.layers, 1):
             rt = self.runtimes.get(layer.index)
             blend = None
             if rt is not None:
                 if layer.local_t < rt.last_local_t:  # the scene restarted (loop or seek)
                     rt.retired += rt.worker.buffer.clear()
                     rt.mixer = KeyframeMixer(rt.worker, self.clock.deterministic)
+                    if rt.worker.source is not None:
+                        rt.worker.source.restart()
                 rt.last_local_t = layer.local_t
                 blend = rt.mixer.blend(layer.local_t, wall)
             if blend is None or blend.b is None or rt.worker.faulted_for() > self.hold_limit:
                 blend = self._fallback_blend(wall) or blend
-            if blend is not None:
-                draws.append(LayerDraw(blend.a, blend.b, blend.mix, layer.opacity))
+            if blend is None:
+                continue
+            live = reg.get(f"/layer/{slot}/opacity", 1.0)
+            draws.append(LayerDraw(blend.a, blend.b, blend.mix, layer.opacity * layer.scene.output.opacity * live))
         self.compositor.compose(draws)
         self.compositor.present()
         self._release_unused()
@@ -197,9 +319,40 @@ class App:
                     self.compositor.release(kf)
             rt.retired = still
 
+    def state(self) -> dict:
+        """What controllers are shown (``/status/...``): scene, standing-by cue, fps, health, refusals."""
+        cur = self.timeline.current(self.t)
+        scene = self.show.scenes[cur.scene].name if cur is not None else ""
+        failed = [f"scene {self.show.scenes[k].name} failed" for k in sorted(self.failed) if k < len(self.show.scenes)]
+        return {"scene": scene, "cue": self.standby_name(), "fps": round(self.fps, 1),
+                "health": self.control.health(failed), "rejected": self.control.rejected()}
+
+    def standby_name(self) -> str:
+        """The cue GO fires now, by name (a cue without a name is called by its scene or playlist)."""
+        k = self.playhead.standing_by()
+        actions = self.timeline.actions
+        if k is None or not 0 <= k < len(actions):
+            return ""
+        cue = actions[k].cue
+        return cue.name or cue.scene or cue.playlist or str(k)
+
+    def publish(self) -> None:
+        """Send the state to the show's OSC targets (on change, and at the heartbeat)."""
+        wall = self.clock.wall()
+        if self._wall_prev is not None and wall > self._wall_prev:
+            inst = 1.0 / (wall - self._wall_prev)
+            self.fps = inst if self.fps == 0.0 else 0.9 * self.fps + 0.1 * inst
+        self._wall_prev = wall
+        cur = self.timeline.current(self.t)
+        if cur is not None:  # mirror the scene playing into the registry for /query replies
+            self.control.registry.set("/scene", self.show.scenes[cur.scene].name, quiet=True)
+            self.control.registry.set("/scene/index", cur.scene, quiet=True)
+        self.control.publish(self.state(), self._changes)
+
     def frame(self) -> float:
         t = self.update()
         self.view()
+        self.publish()
         return t
 
     def close(self) -> None:
@@ -208,3 +361,4 @@ class App:
         if self.fallback is not None:
             self._release_runtime(self.fallback)
             self.fallback = None
+        self.control.stop()

@@ -24,6 +24,7 @@ BUILTIN_MODULES = (
     "installation.builtin.noisefield",
     "installation.builtin.walks",
     "installation.builtin.post",
+    "installation.control.builtin_inputs",
 )
 
 

@@ -10,6 +10,7 @@ import dataclasses
 import logging
 import signal
 import time
+from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,12 +18,15 @@ import torch
 
 from .app import App
 from .clock import FixedStepClock, RealClock
+from .control.check import control_problems
+from .control.system import Control
 from .health import HealthMonitor, Heartbeat, StatusServer
 from .output.video import VideoRecorder
 from .plugins import make_plugin_manager
 from .render.compositor import Compositor
 from .render.context import create_headless_context
-from .show.loader import load_show
+from .show.loader import ShowError, load_show
+from .show.playhead import Playhead
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,12 @@ class RunOptions:
     start: float = 0.0
     fps: float | None = None
     size: tuple[int, int] | None = None
+    schedule: bool = True   # follow the show's opening hours (live runs without --from only)
+    watch: bool = True      # hot-reload the show file at the next cue (live runs only)
+    crf: int = 18           # H.264 quality of --record (0 = lossless)
+    calibration: Path | None = None  # overrides the show's `calibration` (relative to the working directory)
+    output: int | None = None  # with a per-display profile: the one output this process shows
+    control: bool = True    # start the show's OSC/MIDI/audio/serial inputs
     health_port: int | None = None   # serve GET /status here (0: any free port)
     health_host: str = "127.0.0.1"
     heartbeat: Path | None = None    # file the supervisor watches
@@ -65,6 +75,23 @@ def _finished(opts: RunOptions, clock, frames: int, n_frames: int | None) -> boo
     return frames > 0 and clock.now() - opts.start >= opts.duration
 
 
+def _calibration(show, opts: RunOptions, size: tuple[int, int]):
+    """The calibration profile for a window run (``--calibration`` or the show's), checked against ``size``."""
+    from .calibration.show import show_calibration
+
+    return show_calibration(show, opts.calibration, size)
+
+
+def _single_window(plan, opts: RunOptions):
+    """pygame opens one GL window per process: a per-display profile runs one process per output."""
+    from .render.context import NoDisplayError
+
+    if len(plan) > 1:
+        raise NoDisplayError(f"the calibration profile opens one window per display ({len(plan)} outputs): start one "
+                             f"`installation run {opts.show} --output N` per display, N = 0..{len(plan) - 1}")
+    return plan[0]
+
+
 def run_show(opts: RunOptions) -> RunStats:
     show = load_show(opts.show)
     fps = opts.fps or show.output.fps
@@ -74,20 +101,45 @@ def run_show(opts: RunOptions) -> RunStats:
         log.warning("plugin %s (%s) failed to load: %s", failure.name, failure.source, failure.error)
 
     window = None
+    profile = None
     if opts.headless:
         ctx = create_headless_context()
+        if opts.calibration or show.calibration:
+            log.info("calibration applies to window outputs; a headless run renders the canvas")
     else:
         from .output.window import Window
 
-        window = Window(size, fullscreen=opts.fullscreen, display=opts.display, title=show.show.name)
+        profile = _calibration(show, opts, size)
+        if profile is not None:
+            from .calibration.window import window_plan
+
+            spec = _single_window(window_plan(profile, opts.output), opts)
+            window = Window(spec.size, display=spec.display, title=show.show.name, position=spec.position,
+                            borderless=opts.fullscreen)
+        else:
+            window = Window(size, fullscreen=opts.fullscreen, display=opts.display, title=show.show.name)
         ctx = window.ctx
 
     if opts.start_wall is not None and not opts.record:  # a live show resumes where the wall clock is now
         opts = dataclasses.replace(opts, start=opts.start + max(0.0, time.time() - opts.start_wall), start_wall=None)
     clock = FixedStepClock(fps, start=opts.start) if opts.record else RealClock(start=opts.start)
     compositor = Compositor(ctx, size)
-    app = App(show, registry, compositor, clock, device=torch.device(opts.device))
-    recorder = VideoRecorder(opts.record, size, fps) if opts.record else None
+    if profile is not None:
+        from .calibration.glpass import CalibrationPass
+
+        compositor.set_calibration(CalibrationPass(ctx, profile), spec)
+    live = not opts.record
+    now = datetime.now if (live and opts.schedule and show.schedule and not opts.start) else None
+    playhead = Playhead(show, now=now, watch=opts.show if (live and opts.watch) else None)
+    problems = control_problems(show)  # a binding to a parameter this show lacks is a show error
+    if problems:
+        raise ShowError(opts.show, problems)
+    control = Control.from_show(show)
+    if opts.control:
+        control.start_inputs(registry.inputs())
+    app = App(show, registry, compositor, clock, device=torch.device(opts.device), playhead=playhead,
+              control=control)
+    recorder = VideoRecorder(opts.record, size, fps, crf=opts.crf) if opts.record else None
     monitor = HealthMonitor(app, fps).activate()
     status = StatusServer(monitor.snapshot, opts.health_port, opts.health_host).start() if opts.health_port is not None else None
     heartbeat = Heartbeat(opts.heartbeat) if opts.heartbeat else None

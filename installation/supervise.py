@@ -40,6 +40,7 @@ class SuperviseOptions:
     backoff_limit: float = 60.0
     stable_after: float = 600.0
     max_restarts: int | None = None
+    resume: bool = True              # pass --from; False for shows that place themselves by opening hours
     poll: float = 0.5
     python: list[str] = field(default_factory=lambda: [sys.executable, "-m", "installation"])
 
@@ -81,8 +82,9 @@ class Supervisor:
         return max(0.0, time.time() - self._anchor)
 
     def _argv(self, position: float) -> list[str] | None:
-        argv = [*self.opts.python, "run", *self.opts.child_args, "--from", f"{position:.6f}",
-                "--heartbeat", str(self.opts.heartbeat)]
+        argv = [*self.opts.python, "run", *self.opts.child_args, "--heartbeat", str(self.opts.heartbeat)]
+        if self.opts.resume:
+            argv += ["--from", f"{position:.6f}"]
         if self.opts.duration is not None:
             remaining = self.opts.start + self.opts.duration - position
             if remaining <= 1e-6:
@@ -109,7 +111,9 @@ class Supervisor:
             if argv is None:
                 return SuperviseResult(self.restarts, 0, self.positions)
             self.positions.append(self._position)
-            env = dict(os.environ, INSTALLATION_SUPERVISOR_RESTARTS=str(self.restarts), INSTALLATION_FROM_WALL=repr(time.time()))
+            env = dict(os.environ, INSTALLATION_SUPERVISOR_RESTARTS=str(self.restarts))
+            if self.opts.resume:
+                env["INSTALLATION_FROM_WALL"] = repr(time.time())
             started = time.time()
             self.opts.heartbeat.unlink(missing_ok=True)
             log.info("starting runtime at show time %.2f s", self._position,

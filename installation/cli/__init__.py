@@ -13,6 +13,10 @@ COMMAND_MODULES = (
     "run",
     "plugins",
     "train",
+    "show",
+    "render",
+    "calibrate",
+    "osc",
 )
 
 

@@ -25,6 +25,8 @@ def register(app: typer.Typer) -> None:
         fps: Optional[float] = typer.Option(None, "--fps", help="Override the show's output frame rate."),
         plugins_dir: Optional[Path] = typer.Option(None, "--plugins-dir", help="Also load plugins from *.py files in this folder."),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Log plugin and scene events."),
+        calibration: Optional[Path] = typer.Option(None, "--calibration", help="Calibration profile (TOML) for the window outputs, instead of the show's `calibration`."),
+        output: Optional[int] = typer.Option(None, "--output", help="With a per-display calibration profile: the output (0-based) this process shows."),
         health_port: Optional[int] = typer.Option(None, "--health-port", help="Serve the status as JSON at http://HOST:PORT/status (e.g. 8787)."),
         health_host: str = typer.Option("127.0.0.1", "--health-host", help="Address the status endpoint listens on (default loopback only)."),
         log_file: Optional[Path] = typer.Option(None, "--log-file", help="Also write JSON-lines logs here, rotated at 10 MB (5 kept)."),
@@ -44,10 +46,12 @@ def register(app: typer.Typer) -> None:
             sup_log = log_file.with_name(f"{log_file.stem}.supervisor{log_file.suffix}") if log_file else None
             setup_logging(verbose=True, log_file=sup_log)
             try:
-                load_show(show)  # a broken show file is reported once, not restarted forever
+                parsed = load_show(show)  # a broken show file is reported once, not restarted forever
             except ShowError as exc:
                 typer.echo(str(exc), err=True)
                 raise typer.Exit(1)
+            # a show with opening hours finds its own place from the wall clock: never pass --from
+            follows_hours = bool(parsed.schedule) and record is None and not start
             child = [str(show.resolve()), "--device", device]
             child += ["--headless"] if headless else []
             child += ["--fullscreen"] if fullscreen else []
@@ -57,9 +61,12 @@ def register(app: typer.Typer) -> None:
             child += ["--verbose"] if verbose else []
             child += ["--health-port", str(health_port), "--health-host", health_host] if health_port is not None else []
             child += ["--log-file", str(log_file.resolve())] if log_file else []
+            child += ["--calibration", str(calibration.resolve())] if calibration else []
+            child += ["--output", str(output)] if output is not None else []
             hb = heartbeat or Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"installation-{os.getpid()}.heartbeat"
             result = run_supervised(SuperviseOptions(child_args=child, heartbeat=hb, start=start, duration=duration,
-                                                     record=record.resolve() if record else None, watchdog=watchdog))
+                                                     record=record.resolve() if record else None, watchdog=watchdog,
+                                                     resume=not follows_hours))
             typer.echo(f"supervisor: {result.restarts} restarts")
             raise typer.Exit(result.exit_code)
 
@@ -73,7 +80,8 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         opts = RunOptions(show=show, headless=headless, fullscreen=fullscreen, display=display, record=record,
                           duration=duration, device=str(resolve_device(device)), plugins_dir=plugins_dir,
-                          start=start, fps=fps, health_port=health_port, health_host=health_host, heartbeat=heartbeat,
+                          start=start, fps=fps, calibration=calibration, output=output,
+                          health_port=health_port, health_host=health_host, heartbeat=heartbeat,
                           start_wall=float(os.environ["INSTALLATION_FROM_WALL"]) if os.environ.get("INSTALLATION_FROM_WALL") else None)
         try:
             stats = run_show(opts)

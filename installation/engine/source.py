@@ -19,13 +19,23 @@ class KeyframeSource:
         self.rate = float(keyframe_rate)
         self.control: dict = {}
 
+    def restart(self) -> None:
+        """The scene starts over at local time 0: walks with history (steered) begin afresh."""
+        restart = getattr(self.walk, "restart", None)
+        if callable(restart):
+            restart()
+
     def time_of(self, index: int) -> float:
         return index / self.rate
 
     @torch.no_grad()
     def make(self, index: int) -> torch.Tensor:
         """``[3, H, W]`` float in [0, 1] on the generator's device; raises ``ValueError`` on bad output."""
-        z = self.walk.latent(self.time_of(index), self.control).reshape(1, -1)
-        frames = check_frames(self.generator.generate(z), expected_n=1)
+        latent = self.walk.latent(self.time_of(index), self.control)
+        if getattr(self.walk, "space", "z") == "w":  # a w-space walk: [num_ws, w_dim] straight to synthesis
+            w = latent.reshape(1, self.generator.num_ws, self.generator.w_dim).to(self.generator.device)
+            frames = check_frames(self.generator.synthesize(w), expected_n=1)
+        else:
+            frames = check_frames(self.generator.generate(latent.reshape(1, -1)), expected_n=1)
         frames = check_frames(self.post(frames[:, :3]), expected_n=1)
         return frames[0].clamp(0.0, 1.0)

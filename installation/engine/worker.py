@@ -254,9 +254,12 @@ class GeneratorWorker:
             return None
         fn = getattr(self.source.generator, "degrade", None)
         note = fn() if callable(fn) else None
-        if not note and self.source.post.stages:
-            stage = self.source.post.stages.pop()
-            note = f"dropped post stage {type(stage).__name__}"
+        post = self.source.post
+        if not note and post.stages:
+            stage = post.stages.pop()
+            names = getattr(post, "names", None)
+            name = names.pop() if names and len(names) == len(post.stages) + 1 else type(stage).__name__
+            note = f"dropped post stage {name}"
         if not note:
             return None
         note = note if isinstance(note, str) else f"generator degraded to {getattr(self.source.generator, 'resolution', '?')}"

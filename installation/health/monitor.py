@@ -107,10 +107,19 @@ class HealthMonitor:
         restarts = sum(p["restarts"] for p in plugins.values()) + sum(t["restarts"] for t in self._retired.values())
         faults = sum(sum(p["faults"].values()) for p in plugins.values()) + sum(t["faults"] for t in self._retired.values())
         scene: dict[str, Any] | None = None
+        cue: dict[str, Any] | None = None
         try:
-            index, local, loops = app.timeline.scene_index_at(app.t)
-            scene = {"index": index, "name": app.show.scenes[index].name, "local_t": round(local, 3), "loop": loops}
-        except Exception:  # a show being edited under us must not break the report
+            index, local, cue_index = app.timeline.scene_index_at(app.t)
+            scene = {"index": index, "name": app.show.scenes[index].name, "local_t": round(local, 3)}
+            cue = {"index": cue_index}
+            actions = getattr(app.timeline, "actions", None)
+            if actions is not None:
+                spec = actions[cue_index].cue
+                cue["name"] = spec.name or spec.scene or spec.playlist
+            playhead = getattr(app, "playhead", None)
+            if playhead is not None:
+                cue["standby"] = playhead.standing_by()
+        except Exception:  # a show being reloaded under us must not break the report
             pass
         durations = list(self._durations)
         return {
@@ -121,7 +130,7 @@ class HealthMonitor:
             "started": self.started,
             "show_time_s": round(app.t, 3),
             "scene": scene,
-            "cue": getattr(app, "cue", None),
+            "cue": cue,
             "layers": [{"index": layer.index, "opacity": round(layer.opacity, 3)} for layer in app.layers],
             "fps": round(self.measured_fps(), 2),
             "target_fps": self.fps,

@@ -18,7 +18,10 @@ class VideoRecorder:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.container = av.open(str(self.path), mode="w")
-        self.stream = self.container.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+        rate = Fraction(fps).limit_denominator(1001)
+        self.stream = self.container.add_stream(codec, rate=rate)
+        self.time_base = 1 / rate
+        self.stream.codec_context.time_base = self.time_base
         self.stream.width, self.stream.height = w, h
         self.stream.pix_fmt = "yuv420p"
         # one encoder thread: bit-exact output across runs and machines, and CPU left for models
@@ -29,6 +32,10 @@ class VideoRecorder:
 
     def write(self, rgb: np.ndarray) -> None:
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        # explicit timestamps: x264's rate control reads frame durations, and left unset they
+        # are whatever the encoder guesses, which made identical frames encode differently
+        frame.pts = self.frames
+        frame.time_base = self.time_base
         for packet in self.stream.encode(frame):
             self.container.mux(packet)
         self.frames += 1

@@ -16,10 +16,15 @@ KEY_ACTIONS = {"space": "/cue/go", "right": "/scene/next", "left": "/scene/prev"
 
 
 class Window:
-    def __init__(self, size: tuple[int, int], fullscreen: bool = False, display: int = 0, title: str = "installation", vsync: bool = True):
+    def __init__(self, size: tuple[int, int], fullscreen: bool = False, display: int = 0, title: str = "installation",
+                 vsync: bool = True, position: tuple[int, int] | None = None, borderless: bool = False):
+        """``position`` (desktop pixels) and ``borderless`` place a calibrated window exactly over
+        the projectors; ``fullscreen`` instead fills one display."""
         if not has_display():
             raise NoDisplayError("no display found (DISPLAY is not set): run with --headless to render through EGL")
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+        if position is not None:
+            os.environ["SDL_VIDEO_WINDOW_POS"] = f"{position[0]},{position[1]}"
         import pygame
 
         self.pygame = pygame
@@ -31,6 +36,8 @@ class Window:
         pygame.display.gl_set_attribute(pygame.GL_CONTEXT_MINOR_VERSION, 3)
         pygame.display.gl_set_attribute(pygame.GL_CONTEXT_PROFILE_MASK, pygame.GL_CONTEXT_PROFILE_CORE)
         flags = pygame.OPENGL | pygame.DOUBLEBUF | (pygame.FULLSCREEN if fullscreen else 0)
+        if borderless and not fullscreen:
+            flags |= pygame.NOFRAME
         if fullscreen:
             size = pygame.display.get_desktop_sizes()[display]
         self.vsync = vsync
@@ -40,7 +47,7 @@ class Window:
         if any("vsync" in str(w.message) for w in caught):
             self.vsync = False  # the runner paces frames itself
         pygame.display.set_caption(title)
-        pygame.mouse.set_visible(not fullscreen)
+        pygame.mouse.set_visible(not (fullscreen or borderless))
         self.size = size
         self.ctx = moderngl.create_context()
         self.closed = False

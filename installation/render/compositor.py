@@ -52,6 +52,8 @@ class Compositor:
         self.uploader = TextureUploader(ctx)
         self.brightness = 1.0
         self.frames = 0
+        self.calibration = None  # CalibrationPass drawing the window outputs (see set_calibration)
+        self.calibration_window = None
 
     def texture_of(self, kf: Keyframe) -> moderngl.Texture:
         if kf.texture is None:
@@ -84,8 +86,25 @@ class Compositor:
         self.ctx.disable(moderngl.BLEND)
         self.frames += 1
 
+    def set_calibration(self, calibration, window) -> None:
+        """Present to windows through ``calibration`` (a CalibrationPass), drawing the outputs of
+        ``window`` (a calibration WindowSpec) at their viewports.  The offscreen output, which
+        recordings read, stays the uncalibrated canvas."""
+        self.calibration = calibration
+        self.calibration_window = window
+
     def present(self, target: moderngl.Framebuffer | None = None, size: tuple[int, int] | None = None) -> None:
-        """Draw the canvas to ``target`` (default: the offscreen output) filling ``size``."""
+        """Draw the canvas to ``target`` (default: the offscreen output) filling ``size``.
+
+        With a calibration set, a given ``target`` gets every output of the calibration window,
+        warped, blended and colour-corrected: one draw per output.
+        """
+        if target is not None and self.calibration is not None:
+            self.calibration.gain = float(self.brightness)
+            profile = self.calibration.profile
+            for index in self.calibration_window.outputs:
+                self.calibration.render(self.canvas, index, target, viewport=self.calibration_window.viewport(profile, index))
+            return
         (target or self.output_fbo).use()
         self.ctx.viewport = (0, 0, *(size or self.size))
         self.canvas.use(0)

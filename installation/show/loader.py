@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .schema import Show
+from .schema import Show, check_references
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-\.\"' ]+?)\s*=")
@@ -26,8 +26,10 @@ class Problem:
     field: str
     message: str
     hint: str = ""
+    file: Path | None = None  # set when the problem lies in an included file
 
     def format(self, path: Path | str) -> str:
+        path = self.file or path
         where = f"{path}:{self.line}" if self.line else str(path)
         text = f"{where}: {self.field}: {self.message}"
         return text + (f" ({self.hint})" if self.hint else "")
@@ -66,6 +68,7 @@ def _index_paths(text: str) -> dict[tuple, int]:
             keys = _split_key(m.group(2))
             if m.group(1) == "[[":
                 parent = resolve(keys[:-1]) + (keys[-1],)
+                paths.setdefault(parent, n)
                 counters[parent] = counters.get(parent, -1) + 1
                 current = parent + (counters[parent],)
             else:
@@ -118,33 +121,138 @@ def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-def problems_from_validation(exc: ValidationError, text: str, model: type[BaseModel] = Show) -> list[Problem]:
+_HINTS = {
+    "missing": "add it",
+    "float_parsing": "write a number, e.g. 2.5",
+    "int_parsing": "write a whole number",
+    "bool_parsing": "write true or false",
+    "string_type": "write a quoted string",
+    "list_type": "write a list, e.g. [1, 2]",
+    "model_type": "write a table",
+    "dict_type": "write a table",
+    "greater_than": "",
+    "date_type": "write a date, e.g. 2026-05-01",
+}
+
+
+class Sources:
+    """The text of the show file and of every file it includes, to find where a key was set.
+
+    The show file wins over its includes (as in the merge), so it is searched first; a field
+    path is reported at the file whose index matches the longest prefix of it.
+    """
+
+    def __init__(self, main: tuple[Path | str, str]):
+        self.files: list[tuple[Path | str, dict[tuple, int]]] = [(main[0], _index_paths(main[1]))]
+
+    def add(self, path: Path, text: str) -> None:
+        self.files.append((path, _index_paths(text)))
+
+    def locate(self, loc: tuple) -> tuple[Path | str, int | None]:
+        best = (self.files[0][0], None, 0)
+        for path, paths in self.files:
+            for end in range(len(loc), 0, -1):
+                if loc[:end] in paths:
+                    if end > best[2]:
+                        best = (path, paths[loc[:end]], end)
+                    break
+        return best[0], best[1]
+
+
+def problems_from_validation(exc: ValidationError, text: "str | Sources", model: type[BaseModel] = Show) -> list[Problem]:
+    sources = Sources(("<show>", text)) if isinstance(text, str) else text
     problems = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        hint = ""
+        hint = _HINTS.get(err["type"], "")
         if err["type"] == "extra_forbidden":
             owner = _model_at(model, loc)
             if owner is not None:
-                close = difflib.get_close_matches(str(loc[-1]), list(owner.model_fields), n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(owner.model_fields)}"
+                names = [f.alias or n for n, f in owner.model_fields.items()]
+                close = difflib.get_close_matches(str(loc[-1]), names, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(names)}"
             message = "unknown key"
+        elif err["type"] == "missing":
+            message = "required field is missing"
+            hint = f"add `{loc[-1]} = ...`" if loc and isinstance(loc[-1], str) else "add it"
         else:
-            message = err["msg"]
-        problems.append(Problem(locate(text, loc), field_path(loc), message, hint))
+            message = err["msg"].removeprefix("Value error, ")
+        file, line = sources.locate(loc)
+        problems.append(Problem(line, field_path(loc), message, hint, file if file != sources.files[0][0] else None))
     return problems
 
 
-def parse_show(text: str, path: Path | str = "<show>") -> Show:
+def _merge(base: dict, over: dict) -> dict:
+    """Tables merge key by key (recursively); any other value in ``over`` replaces ``base``'s."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _toml(text: str, path: Path | str) -> dict:
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise ShowError(path, [Problem(int(m.group(1)) if m else None, "<toml>", str(exc))]) from None
+
+
+def _read(path: Path, where: Path | str, line: int | None, field: str) -> str:
     try:
-        return Show.model_validate(data)
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ShowError(where, [Problem(line, field, f"cannot read {path}: {exc.strerror or exc}",
+                                        "paths are relative to the file that includes them")]) from None
+
+
+def _resolve_includes(data: dict, path: Path | str, text: str, sources: Sources, stack: tuple = ()) -> dict:
+    """Merge ``include = [...]`` files under ``data`` (depth first; later includes win over earlier)."""
+    includes = data.get("include", [])
+    if not includes:
+        return data
+    if not isinstance(includes, list) or not all(isinstance(x, str) for x in includes):
+        raise ShowError(path, [Problem(locate(text, ("include",)), "include", "must be a list of file paths",
+                                       'e.g. include = ["venue.toml"]')])
+    base_dir = Path(path).parent if str(path) != "<show>" else Path.cwd()
+    merged: dict = {}
+    for k, name in enumerate(includes):
+        inc = (base_dir / name).resolve()
+        if inc in stack:
+            raise ShowError(path, [Problem(locate(text, ("include",)), f"include[{k}]", f"{name} includes itself (cycle)")])
+        inc_text = _read(inc, path, locate(text, ("include",)), f"include[{k}]")
+        sources.add(inc, inc_text)
+        inc_data = _resolve_includes(_toml(inc_text, inc), inc, inc_text, sources, stack + (inc,))
+        inc_data.pop("include", None)
+        if isinstance(inc_data.get("calibration"), str):  # relative to the file that names it
+            inc_data["calibration"] = str(inc.parent / Path(inc_data["calibration"]).expanduser())
+        merged = _merge(merged, inc_data)
+    data = _merge(merged, data)
+    return data
+
+
+def parse_show(text: str, path: Path | str = "<show>") -> Show:
+    data = _toml(text, path)
+    sources = Sources((path, text))
+    stack = (Path(path).resolve(),) if str(path) != "<show>" else ()
+    data = _resolve_includes(data, path, text, sources, stack)
+    try:
+        show = Show.model_validate(data)
     except ValidationError as exc:
-        raise ShowError(path, problems_from_validation(exc, text)) from None
+        problems = problems_from_validation(exc, sources)
+        problems.sort(key=lambda p: (str(p.file or ""), p.line or 0))
+        raise ShowError(path, problems) from None
+    refs = check_references(show)
+    if refs:
+        problems = []
+        for loc, message in refs:
+            file, line = sources.locate(loc)
+            problems.append(Problem(line, field_path(loc), message, "", file if file != path else None))
+        raise ShowError(path, problems)
+    if str(path) != "<show>":
+        show._source = str(Path(path))
+    show._sources = sources
+    return show
 
 
 def load_show(path: Path | str) -> Show:

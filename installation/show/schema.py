@@ -2,12 +2,27 @@
 
 Unknown keys are errors everywhere except inside the plugin-owned tables (generator options,
 walk parameters, post-stage parameters), which are checked when the plugin builds the object.
+Cue words follow QLab: a cue fires (GO, or automatically), waits ``pre_wait``, then its action
+starts (the crossfade into its scene); ``auto-continue`` fires the next cue ``post_wait`` after
+the action starts, ``auto-follow`` when the action ends.  Syntax reference: docs/shows.md.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from .control_types import BindingList, ControlTable
+
+Curve = Literal["linear", "smooth", "ease-in", "ease-out", "ease-in-out", "cut"]
+Continue = Literal["manual", "auto-continue", "auto-follow"]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL = {"monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri",
+         "saturday": "sat", "sunday": "sun"}
+_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
 class Strict(BaseModel):
@@ -29,12 +44,37 @@ class GeneratorSpec(PluginTable):
 
 
 class WalkSpec(PluginTable):
-    type: str = Field("slerp", description="walk name")
+    type: str = Field("slerp", description="walk name: slerp, loop, noise, random, steered, directions")
     seed: int = 0
+    space: Literal["auto", "z", "w"] = Field("auto", description="latent space the walk moves in (w needs a mapping network)")
 
 
 class PostSpec(PluginTable):
     stage: str = Field(description="post stage name")
+
+
+class Transition(Strict):
+    """A crossfade into a scene: ``duration`` seconds shaped by ``curve`` (``cut`` ignores duration)."""
+
+    duration: float = Field(2.0, ge=0)
+    curve: Curve = "smooth"
+
+
+def _as_transition(v: Any) -> Any:
+    return {"duration": v} if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+
+def _number_too(schema: dict) -> None:
+    """JSON Schema: a transition may also be written as a plain number of seconds."""
+    number = {"type": "number", "minimum": 0}
+    if "$ref" in schema:
+        schema["anyOf"] = [{"$ref": schema.pop("$ref")}, number]
+    elif "anyOf" in schema:
+        schema["anyOf"].append(number)
+
+
+#: a transition table, or just its duration in seconds (``transition = 3``)
+TransitionSpec = Annotated[Transition, BeforeValidator(_as_transition)]
 
 
 class ShowInfo(Strict):
@@ -57,25 +97,202 @@ class OutputSpec(Strict):
         return v
 
 
+class SceneOutput(Strict):
+    """Per-scene output parameters applied in the compositor."""
+
+    opacity: float = Field(1.0, ge=0.0, le=1.0, description="layer opacity at full fade")
+
+
 class Scene(Strict):
     name: str
-    duration: float = Field(60.0, gt=0, description="seconds the scene plays before the next")
+    duration: float = Field(60.0, gt=0, description="seconds the scene plays before the next (when no cue says otherwise)")
     keyframe_rate: float = Field(3.0, gt=0, le=120, description="keyframes generated per second")
-    transition: float = Field(2.0, ge=0, description="crossfade seconds into the next scene")
+    transition: TransitionSpec = Field(default_factory=Transition, description="crossfade into this scene: seconds or {duration, curve}",
+                                       json_schema_extra=_number_too)
+    truncation: Optional[float] = Field(None, ge=0.0, le=2.0, description="truncation psi for w-space generators (1 = none)")
     generator: GeneratorSpec
-    walk: WalkSpec = WalkSpec()
+    walk: WalkSpec = Field(default_factory=WalkSpec)
     post: list[PostSpec] = []
+    output: SceneOutput = Field(default_factory=SceneOutput)
+
+
+
+class PlaylistItem(Strict):
+    scene: str
+    duration: Optional[float] = Field(None, gt=0, description="default: the scene's duration")
+    transition: Optional[TransitionSpec] = Field(None, json_schema_extra=_number_too)
+
+
+class Playlist(Strict):
+    """A named sequence of scenes played back to back as one cue's action."""
+
+    name: str
+    items: list[PlaylistItem] = Field(min_length=1)
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _names(cls, v: Any) -> Any:  # items = ["a", "b"] is short for [{scene = "a"}, {scene = "b"}]
+        return [{"scene": x} if isinstance(x, str) else x for x in v] if isinstance(v, list) else v
+
+
+class Cue(Strict):
+    """One step of the show: play a scene (or a playlist) after ``pre_wait``, then continue."""
+
+    name: Optional[str] = None
+    scene: Optional[str] = None
+    playlist: Optional[str] = None
+    repeat: int = Field(1, ge=0, description="playlist passes; 0 = loop until the next cue fires")
+    duration: Optional[float] = Field(None, gt=0, description="action length (default: the scene's duration)")
+    transition: Optional[TransitionSpec] = Field(None, description="crossfade into this cue (default: the scene's)",
+                                                 json_schema_extra=_number_too)
+    pre_wait: float = Field(0.0, ge=0)
+    post_wait: float = Field(0.0, ge=0, description="auto-continue: seconds after the action starts")
+    continue_: Continue = Field("auto-follow", alias="continue", description="manual waits for GO")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "Cue":
+        if (self.scene is None) == (self.playlist is None):
+            raise ValueError("a cue plays exactly one of `scene` or `playlist`")
+        if self.repeat != 1 and self.playlist is None:
+            raise ValueError("`repeat` applies to playlists only")
+        if self.continue_ == "auto-follow" and self.repeat == 0:
+            raise ValueError("an endless playlist (repeat = 0) never ends: use continue = \"manual\" or \"auto-continue\"")
+        if self.post_wait and self.continue_ != "auto-continue":
+            raise ValueError("post_wait only applies with continue = \"auto-continue\"")
+        return self
+
+
+def parse_hours(text: str) -> tuple[dt.time, dt.time]:
+    """``"10:00-18:00"`` → (open, close); a close at or before the open runs past midnight."""
+    m = _HOURS.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not a time range like \"10:00-18:00\"")
+    h1, m1, h2, m2 = map(int, m.groups())
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
+        raise ValueError(f"{text!r} has an impossible time")
+    return dt.time(h1, m1), (dt.time(0, 0) if h2 == 24 else dt.time(h2, m2))
+
+
+class Schedule(Strict):
+    """Opening hours: outside them the output is black or a holding scene."""
+
+    timezone: Optional[str] = Field(None, description="IANA zone, e.g. Europe/Berlin (default: the machine's)")
+    hours: dict[str, list[str]] = Field(default_factory=dict, description="weekday (mon..sun, or daily) → [\"10:00-18:00\"]")
+    closed: list[dt.date] = Field(default_factory=list, description="dates the venue is shut")
+    outside: Literal["blackout", "hold"] = "blackout"
+    holding_scene: Optional[str] = None
+    resume: Literal["opening", "continuous"] = Field(
+        "opening", description="show time restarts at each opening, or continues from `epoch` across days")
+    epoch: dt.date = Field(dt.date(2026, 1, 1), description="day the continuous show began")
+    fade: float = Field(0.0, ge=0, description="fade up after opening and down before closing, seconds")
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _day_names(cls, v: Any) -> Any:  # "Monday" and "monday" are fine too
+        if isinstance(v, dict):
+            return {_FULL.get(str(k).lower(), str(k).lower()): r for k, r in v.items()}
+        return v
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for day, ranges in v.items():
+            if day not in WEEKDAYS + ("daily",):
+                import difflib
+
+                names = dict(_FULL, **{d: d for d in WEEKDAYS}, daily="daily")
+                close = difflib.get_close_matches(day, list(names), n=1, cutoff=0.5)
+                raise ValueError(f"unknown weekday {day!r}" + (f"; did you mean {names[close[0]]!r}?" if close else
+                                                             "; use mon, tue, wed, thu, fri, sat, sun or daily"))
+            for r in ranges:
+                parse_hours(r)
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: Optional[str]) -> Optional[str]:
+        if v is not None:
+            import zoneinfo
+
+            try:
+                zoneinfo.ZoneInfo(v)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Europe/Berlin)") from None
+        return v
+
+    @model_validator(mode="after")
+    def _holding(self) -> "Schedule":
+        if self.outside == "hold" and not self.holding_scene:
+            raise ValueError("outside = \"hold\" needs holding_scene")
+        return self
 
 
 class Show(Strict):
-    show: ShowInfo = ShowInfo()
-    output: OutputSpec = OutputSpec()
+    include: list[str] = Field(default_factory=list, description="TOML files merged under this one (paths relative to it)")
+    calibration: Optional[str] = Field(None, description="calibration profile, relative to the show file")
+    show: ShowInfo = Field(default_factory=ShowInfo)
+    output: OutputSpec = Field(default_factory=OutputSpec)
     scenes: list[Scene] = Field(min_length=1)
+    playlists: list[Playlist] = []
+    cues: list[Cue] = Field(default_factory=list, description="empty: one auto-follow cue per scene, in order")
     loop: bool = True
+    schedule: Optional[Schedule] = None
+    control: ControlTable = Field(default_factory=dict)
+    bindings: BindingList = Field(default_factory=list)
+    #: set by the loader: the file the show came from (calibration is resolved against it)
+    _source: Optional[str] = PrivateAttr(None)
+    _sources: Any = PrivateAttr(None)  # loader.Sources, to place later checks (plugin names) on lines
 
-    @model_validator(mode="after")
-    def _fallback_names_a_scene(self) -> "Show":
-        names = [s.name for s in self.scenes]
-        if self.show.fallback is not None and self.show.fallback not in names:
-            raise ValueError(f"[show] fallback = {self.show.fallback!r} names no scene; scenes: {', '.join(names)}")
-        return self
+    @property
+    def source(self) -> Optional[Path]:
+        return Path(self._source) if self._source else None
+
+    @property
+    def calibration_path(self) -> Optional[Path]:
+        """The calibration profile's path, resolved relative to the show file."""
+        if self.calibration is None:
+            return None
+        p = Path(self.calibration).expanduser()
+        return p if p.is_absolute() or self.source is None else (self.source.parent / p)
+
+    def scene_index(self, name: str) -> int:
+        for i, s in enumerate(self.scenes):
+            if s.name == name:
+                return i
+        raise KeyError(name)
+
+
+def check_references(show: Show) -> list[tuple[tuple, str]]:
+    """Names that point nowhere (scenes, playlists, holding scene): ``[(field loc, message)]``."""
+    names = [s.name for s in show.scenes]
+    out: list[tuple[tuple, str]] = []
+    seen: set[str] = set()
+    for i, s in enumerate(show.scenes):
+        if s.name in seen:
+            out.append((("scenes", i, "name"), f"duplicate scene name {s.name!r}"))
+        seen.add(s.name)
+    plists = [p.name for p in show.playlists]
+    for i, p in enumerate(show.playlists):
+        for j, item in enumerate(p.items):
+            if item.scene not in names:
+                out.append((("playlists", i, "items", j, "scene"), f"unknown scene {item.scene!r}{_closest(item.scene, names)}"))
+    for k, cue in enumerate(show.cues):
+        if cue.scene is not None and cue.scene not in names:
+            out.append((("cues", k, "scene"), f"unknown scene {cue.scene!r}{_closest(cue.scene, names)}"))
+        if cue.playlist is not None and cue.playlist not in plists:
+            out.append((("cues", k, "playlist"), f"unknown playlist {cue.playlist!r}{_closest(cue.playlist, plists)}"))
+    if show.show.fallback is not None and show.show.fallback not in names:
+        out.append((("show", "fallback"), f"unknown scene {show.show.fallback!r}{_closest(show.show.fallback, names)}"))
+    sched = show.schedule
+    if sched and sched.holding_scene and sched.holding_scene not in names:
+        out.append((("schedule", "holding_scene"), f"unknown scene {sched.holding_scene!r}{_closest(sched.holding_scene, names)}"))
+    return out
+
+
+def _closest(word: str, options: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, options, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

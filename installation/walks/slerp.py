@@ -5,6 +5,7 @@ through the low-density interior (washed-out frames mid-way), slerp stays on the
 """
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Any, Mapping, Sequence
 
@@ -34,35 +35,55 @@ def smoothstep(x: float) -> float:
     return x * x * (3 - 2 * x)
 
 
+def _per_seed(value: float | Sequence[float], n: int, name: str) -> list[float]:
+    if isinstance(value, (int, float)):
+        return [float(value)] * n
+    values = [float(v) for v in value]
+    if len(values) != n:
+        raise ValueError(f"{name} has {len(values)} entries for {n} seeds")
+    return values
+
+
 class SeedSlerp:
     """Visit ``seeds`` in a circle: hold each for ``hold`` s, then slerp to the next over ``transition`` s.
 
-    The walk is periodic with period ``len(seeds) * (hold + transition)``: the last seed flows
-    back into the first, so a gallery loop never jumps.
+    ``hold`` and ``transition`` may be lists (one entry per seed).  The walk is periodic: the
+    last seed flows back into the first, so a gallery loop never jumps.
     """
 
     def __init__(self, latent_dim: int, seed: int = 0, seeds: Sequence[int] | None = None,
-                 hold: float = 0.0, transition: float = 4.0, ease: bool = True):
-        if transition <= 0 and hold <= 0:
-            raise ValueError("hold + transition must be positive")
+                 hold: float | Sequence[float] = 0.0, transition: float | Sequence[float] = 4.0, ease: bool = True):
         self.latent_dim = int(latent_dim)
         self.seeds = list(seeds) if seeds else [seed + i for i in range(4)]
-        self.hold = float(hold)
-        self.transition = float(transition)
+        n = len(self.seeds)
+        self.holds = _per_seed(hold, n, "hold")
+        self.transitions = _per_seed(transition, n, "transition")
+        if any(v < 0 for v in self.holds + self.transitions) or sum(self.holds) + sum(self.transitions) <= 0:
+            raise ValueError("hold and transition must be >= 0 and not all zero")
+        self.hold, self.transition = self.holds[0], self.transitions[0]
         self.ease = ease
         self._keys = [seed_latent(s, self.latent_dim) for s in self.seeds]
+        self._starts = [0.0]
+        for h, tr in zip(self.holds, self.transitions):
+            self._starts.append(self._starts[-1] + h + tr)
 
     @property
     def period(self) -> float:
-        return len(self.seeds) * (self.hold + self.transition)
+        return self._starts[-1]
+
+    def segment(self, t: float) -> tuple[int, int, float]:
+        """(from key, to key, eased fraction) at time ``t``: what a w-space walk lerps between."""
+        t = t % self.period
+        i = min(bisect.bisect_right(self._starts, t) - 1, len(self._keys) - 1)
+        local = t - self._starts[i]
+        j = (i + 1) % len(self._keys)
+        if local < self.holds[i] or self.transitions[i] <= 0:
+            return i, j, 0.0
+        x = (local - self.holds[i]) / self.transitions[i]
+        return i, j, smoothstep(x) if self.ease else min(x, 1.0)
 
     def latent(self, t: float, control: Mapping[str, Any] | None = None) -> torch.Tensor:
-        seg = self.hold + self.transition
-        t = t % self.period
-        i = int(t // seg) % len(self._keys)
-        local = t - i * seg
-        a, b = self._keys[i], self._keys[(i + 1) % len(self._keys)]
-        if local < self.hold or self.transition <= 0:
-            return a.clone()
-        x = (local - self.hold) / self.transition
-        return slerp(a, b, smoothstep(x) if self.ease else x)
+        i, j, x = self.segment(t)
+        if x <= 0.0:
+            return self._keys[i].clone()
+        return slerp(self._keys[i], self._keys[j], x)

@@ -1,0 +1,170 @@
+"""The playhead: what the running show shows at each frame.
+
+It joins the pure parts — the :class:`~.timeline.Timeline` (show time → layers), the GO log,
+the :class:`~.schedule.OpeningHours` (wall clock → show time) — with the two stateful ones: the
+operator's GO/goto actions and hot reload.  A valid edit of the show file is staged and applied
+at the next cue boundary (a cue firing automatically, or a GO); an invalid edit is reported and
+the running show continues.  ``App`` asks it once per frame.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from .reload import ShowWatcher
+from .schedule import OpeningHours, Position
+from .schema import Show
+from .timeline import LayerState, Segment, Timeline
+
+log = logging.getLogger(__name__)
+
+
+def _source_key(scene) -> str:
+    """What a scene's generator worker depends on: a scene whose key is unchanged keeps running."""
+    return scene.model_dump_json(include={"generator", "walk", "post", "keyframe_rate", "truncation"})
+
+
+class Playhead:
+    def __init__(self, show: Show, now: Callable[[], dt.datetime] | None = None,
+                 watch: Path | str | None = None, watch_interval: float = 1.0):
+        self.show = show
+        self.timeline = Timeline(show)
+        self.now = now
+        self.hours = OpeningHours(show.schedule) if (show.schedule and now) else None
+        self.watcher = ShowWatcher(watch, watch_interval, show=show) if watch else None
+        self.pending: Show | None = None
+        self.boundary: float | None = None
+        self.t = 0.0
+        self.position: Position | None = None
+        self._period: dt.datetime | None = None
+        #: after a reload: old scene index → new scene index (or None when the scene's source changed)
+        self.remap: dict[int, int | None] | None = None
+        self.standby: int | None = None  # a cue chosen with /cue/next|prev, fired by the next GO
+
+    # -- operator actions ---------------------------------------------------------------
+    def standing_by(self) -> int | None:
+        """The cue GO fires now: the one after the current cue, unless moved with :meth:`move_standby`."""
+        if self.standby is not None:
+            return self.standby
+        cur = self.timeline.current(self.t)
+        return self.timeline.following(cur.cue) if cur else self.timeline.first_cue
+
+    def move_standby(self, step: int) -> None:
+        """``/cue/next`` and ``/cue/prev``: move the standby without firing."""
+        k = self.standing_by()
+        n = len(self.timeline.actions)
+        self.standby = ((n - 1 if k is None else k) + step) % n
+
+    def go(self) -> None:
+        target, standby, self.standby = self.standing_by(), self.standby, None
+        if self.pending is not None:
+            if target is not None:
+                self._swap(self.t, target)
+            return
+        if standby is not None:
+            self.timeline.goto(self.t, standby)
+        else:
+            self.timeline.go(self.t)
+
+    def goto(self, cue: int) -> None:
+        self.standby = None
+        if self.pending is not None:
+            self._swap(self.t, cue)
+            return
+        self.timeline.goto(self.t, cue)
+
+    def cue_index(self, name_or_index) -> int | None:
+        """A cue by name or position, or the first cue playing the named scene."""
+        if isinstance(name_or_index, int) or (isinstance(name_or_index, str) and name_or_index.isdigit()):
+            return int(name_or_index)
+        for k, action in enumerate(self.timeline.actions):
+            if action.cue.name == name_or_index:
+                return k
+        for k, action in enumerate(self.timeline.actions):
+            if any(self.show.scenes[s.scene].name == name_or_index for s in action.steps):
+                return k
+        return None
+
+    # -- per frame ------------------------------------------------------------------------
+    def update(self, clock_t: float) -> list[LayerState]:
+        self.remap = None
+        if self.watcher is not None:
+            fresh = self.watcher.poll()
+            if fresh is not None:
+                self.pending = fresh
+                self.boundary = None
+        if self.hours is not None:
+            return self._scheduled()
+        return self._at(clock_t)
+
+    def _at(self, t: float) -> list[LayerState]:
+        self.t = t
+        if self.pending is not None:
+            if self.boundary is None:
+                self.boundary, self._boundary_cue = self.timeline.next_fire(t)
+            if t >= self.boundary and self._boundary_cue is not None:
+                self._swap(self.boundary, self._boundary_cue)
+        return self.timeline.layers_at(t)
+
+    def _scheduled(self) -> list[LayerState]:
+        pos = self.hours.position(self.now())
+        self.position = pos
+        if not pos.open:
+            if self.pending is not None:
+                self._swap(0.0, 0, fresh=True)
+            self._period = None
+            sched = self.show.schedule
+            if sched.outside == "hold":
+                i = self.show.scene_index(sched.holding_scene)
+                return [LayerState(i, self.show.scenes[i], pos.since_close, 1.0)]
+            return []
+        if pos.period_start != self._period:
+            if self._period is not None or self.show.schedule.resume == "opening":
+                self.timeline = Timeline(self.show)  # a new opening: a fresh cue list and GO log
+            self._period = pos.period_start
+        layers = self._at(pos.show_t)
+        if pos.fade < 1.0:
+            layers = [replace(layer, opacity=layer.opacity * pos.fade) for layer in layers]
+        return layers
+
+    # -- hot reload ---------------------------------------------------------------------
+    def _map_cue(self, new: Show, old_cue: int) -> int:
+        old = self.timeline.actions[old_cue].cue
+        new_tl_cues = Timeline(new).actions
+        for k, a in enumerate(new_tl_cues):
+            if old.name and a.cue.name == old.name:
+                return k
+        for k, a in enumerate(new_tl_cues):
+            if (a.cue.scene, a.cue.playlist) == (old.scene, old.playlist):
+                return k
+        return min(old_cue, len(new_tl_cues) - 1)
+
+    def _swap(self, at: float, old_cue: int, fresh: bool = False) -> None:
+        new, old = self.pending, self.show
+        self.pending, self.boundary = None, None
+        names = {s.name: i for i, s in enumerate(new.scenes)}
+        self.remap = {}
+        for i, scene in enumerate(old.scenes):
+            j = names.get(scene.name)
+            self.remap[i] = j if j is not None and _source_key(new.scenes[j]) == _source_key(scene) else None
+        before: Segment | None = None
+        if not fresh:
+            prev, cur, _, _ = self.timeline.walk(at)
+            if cur is not None and cur.start >= at:  # the old timeline's own cue at the boundary: take what it left
+                cur = prev
+            if cur is not None and old.scenes[cur.scene].name in names:
+                before = replace(cur, scene=names[old.scenes[cur.scene].name])
+        first = 0 if fresh else self._map_cue(new, old_cue)
+        try:
+            self.timeline = Timeline(new, origin=at, first_cue=first, before=before)
+        except ValueError as exc:
+            log.error("reloaded show rejected: %s", exc)
+            self.remap = None
+            return
+        self.show = new
+        if new.schedule and self.now:
+            self.hours = OpeningHours(new.schedule)
+        log.info("show reloaded at t=%.2f s, cue %d", at, first)

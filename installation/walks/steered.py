@@ -1,0 +1,82 @@
+"""A walk the performer drives: speed and direction come from control state.
+
+The walk moves along a seamless noise loop (see :mod:`.loops`); the performer sets how fast its
+*phase* advances: ``phase'(t) = speed · control["/walk/speed"] · control["/walk/direction"]``.
+Where it is at t therefore depends on the history of the control, not on t alone.
+
+Choice: the walk keeps a **control log** — the (time, velocity) at which the velocity changed,
+recorded when a keyframe is made — and its position is the exact integral of that piecewise-
+constant velocity.  So the walk is a pure function of (t, log): seeking inside the recorded
+stretch gives the same latent every time, a render with no control (or a replayed control
+recording) is frame-for-frame identical, and no fixed-step integration error accumulates over
+a week.  Samples asked for *before* the end of the log (a seek backwards) never rewrite it;
+when the scene itself starts over, the app calls :meth:`restart` and a new log begins, so a
+render that seeks into a later run agrees with one that played through the earlier runs.
+"""
+from __future__ import annotations
+
+import bisect
+import threading
+from typing import Any, Mapping
+
+import torch
+
+from .common import control_value
+from .loops import HarmonicLoop
+
+
+class SteeredWalk:
+    def __init__(self, latent_dim: int, seed: int = 0, period: float = 60.0, octaves: int = 4,
+                 speed: float = 1.0, speed_key: str = "/walk/speed", direction_key: str = "/walk/direction",
+                 log: list | None = None):
+        self.latent_dim = int(latent_dim)
+        self.path = HarmonicLoop(latent_dim, seed, period=period, harmonics=octaves)
+        self.speed = float(speed)
+        self.speed_key, self.direction_key = speed_key, direction_key
+        self.times: list[float] = []     # when the velocity changed
+        self.velocity: list[float] = []  # phase seconds per show second from then on
+        self.phase_at: list[float] = []  # integrated phase at each change
+        self._lock = threading.Lock()
+        for t, v in log or []:
+            self.record(float(t), float(v))
+
+    def velocity_of(self, control: Mapping[str, Any] | None) -> float:
+        return self.speed * control_value(control, self.speed_key, 1.0) * control_value(control, self.direction_key, 1.0)
+
+    def record(self, t: float, velocity: float) -> None:
+        """Append a velocity change at ``t`` (ignored unless ``t`` is past the end of the log)."""
+        with self._lock:
+            if not self.times:
+                self.times, self.velocity, self.phase_at = [t], [velocity], [t * velocity]
+                return
+            if t < self.times[-1] or velocity == self.velocity[-1]:
+                return
+            self.phase_at.append(self.phase_at[-1] + (t - self.times[-1]) * self.velocity[-1])
+            self.times.append(t)
+            self.velocity.append(velocity)
+
+    def phase(self, t: float) -> float:
+        """Integrated velocity from 0 to ``t`` (before the first entry the first velocity applies)."""
+        with self._lock:
+            if not self.times:
+                return t * self.speed
+            i = max(bisect.bisect_right(self.times, t) - 1, 0)
+            return self.phase_at[i] + (t - self.times[i]) * self.velocity[i]
+
+    def latent(self, t: float, control: Mapping[str, Any] | None = None) -> torch.Tensor:
+        self.record(float(t), self.velocity_of(control))
+        return self.path.latent(self.phase(float(t)))
+
+    def restart(self) -> None:
+        """The scene starts a new run (its local time went back to 0): forget the old run's log.
+
+        Without this a re-entered scene would keep integrating the previous run's history and
+        ignore the performer until its local time passed the old log's end.
+        """
+        with self._lock:
+            self.times, self.velocity, self.phase_at = [], [], []
+
+    def log(self) -> list[tuple[float, float]]:
+        """The recorded control history, to save with a performance and replay it."""
+        with self._lock:
+            return list(zip(self.times, self.velocity))
