@@ -98,7 +98,8 @@ class App:
         self.failed: dict[int, str] = {}
         self.t = 0.0
         self.layers: list[LayerState] = []
-        self.policy = policy or RestartPolicy()
+        # an offline render may wait longer for a slow model than a live show can
+        self.policy = policy or (RestartPolicy(deadline=60.0) if clock.deterministic else RestartPolicy())
         self.hold_limit = hold_limit  # seconds a faulted scene may freeze before the fallback shows
         self.fallback: SceneRuntime | None = None
         self._source_control: tuple[dict, dict] | None = None  # (walk, post) control for newly built sources

@@ -20,6 +20,7 @@ from .app import App
 from .clock import FixedStepClock, RealClock
 from .control.check import control_problems
 from .control.system import Control
+from .engine.worker import RestartPolicy
 from .health import HealthMonitor, Heartbeat, StatusServer
 from .output.video import VideoRecorder
 from .plugins import make_plugin_manager
@@ -54,6 +55,7 @@ class RunOptions:
     health_host: str = "127.0.0.1"
     heartbeat: Path | None = None    # file the supervisor watches
     start_wall: float | None = None  # time.time() at which show time was ``start`` (live resume after a restart)
+    plugin_deadline: float | None = None  # seconds a keyframe may take before the plugin counts as hung
 
 
 @dataclass
@@ -137,8 +139,9 @@ def run_show(opts: RunOptions) -> RunStats:
     control = Control.from_show(show)
     if opts.control:
         control.start_inputs(registry.inputs())
+    policy = RestartPolicy(deadline=opts.plugin_deadline) if opts.plugin_deadline else None
     app = App(show, registry, compositor, clock, device=torch.device(opts.device), playhead=playhead,
-              control=control)
+              control=control, policy=policy)
     recorder = VideoRecorder(opts.record, size, fps, crf=opts.crf) if opts.record else None
     monitor = HealthMonitor(app, fps).activate()
     status = StatusServer(monitor.snapshot, opts.health_port, opts.health_host).start() if opts.health_port is not None else None

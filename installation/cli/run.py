@@ -33,6 +33,7 @@ def register(app: typer.Typer) -> None:
         supervise: bool = typer.Option(False, "--supervise", help="Run the show in a child process; restart it if it dies or stops producing frames, resuming the schedule."),
         watchdog: float = typer.Option(30.0, "--watchdog", help="With --supervise: seconds without a frame before the runtime is restarted."),
         heartbeat: Optional[Path] = typer.Option(None, "--heartbeat", help="Write a heartbeat file each second (the supervisor sets this)."),
+        plugin_deadline: Optional[float] = typer.Option(None, "--plugin-deadline", help="Seconds a generator may take for one keyframe before it counts as hung and is restarted (default 10 live, 60 with --record)."),
     ):
         """Run a show. Without a display, use --headless (and --record out.mp4 to keep the result). Esc quits."""
         from ..health.logs import setup_logging
@@ -63,6 +64,7 @@ def register(app: typer.Typer) -> None:
             child += ["--log-file", str(log_file.resolve())] if log_file else []
             child += ["--calibration", str(calibration.resolve())] if calibration else []
             child += ["--output", str(output)] if output is not None else []
+            child += ["--plugin-deadline", str(plugin_deadline)] if plugin_deadline else []
             hb = heartbeat or Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"installation-{os.getpid()}.heartbeat"
             result = run_supervised(SuperviseOptions(child_args=child, heartbeat=hb, start=start, duration=duration,
                                                      record=record.resolve() if record else None, watchdog=watchdog,
@@ -81,7 +83,7 @@ def register(app: typer.Typer) -> None:
         opts = RunOptions(show=show, headless=headless, fullscreen=fullscreen, display=display, record=record,
                           duration=duration, device=str(resolve_device(device)), plugins_dir=plugins_dir,
                           start=start, fps=fps, calibration=calibration, output=output,
-                          health_port=health_port, health_host=health_host, heartbeat=heartbeat,
+                          health_port=health_port, health_host=health_host, heartbeat=heartbeat, plugin_deadline=plugin_deadline,
                           start_wall=float(os.environ["INSTALLATION_FROM_WALL"]) if os.environ.get("INSTALLATION_FROM_WALL") else None)
         try:
             stats = run_show(opts)
