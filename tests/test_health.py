@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from installation.health import HealthMonitor, JsonFormatter, StatusServer, health_snapshot, setup_logging
+from installation.health import HealthMonitor, JsonFormatter, RateLimit, StatusServer, health_snapshot, setup_logging
 
 PLUGINS = Path(__file__).parent / "fault_plugins"
 
@@ -119,8 +119,8 @@ def test_json_logs_carry_event_fields_and_rotate(tmp_path):
         assert first[0]["event"] == "plugin_fault" and first[0]["kind"] == "hang" and first[0]["message"] == "fault in scene a"
         assert first[0]["level"] == "WARNING" and first[0]["time"].endswith("Z")
         assert "ValueError: bad frame" in first[1]["exception"]
-        for i in range(100):
-            log.info("filler %d", i, extra={"event": "filler"})
+        for i in range(100):  # distinct messages: the rate limit lets them all through
+            log.info(f"filler {i}", extra={"event": "filler"})
         assert (tmp_path / "logs" / "show.jsonl.1").exists() and (tmp_path / "logs" / "show.jsonl.2").exists()
         assert not (tmp_path / "logs" / "show.jsonl.3").exists()
         for path in (tmp_path / "logs").iterdir():
@@ -135,3 +135,18 @@ def test_json_formatter_survives_unserialisable_extras():
     record.thing = object()
     doc = json.loads(JsonFormatter().format(record))
     assert doc["message"] == "hi" and "object" in doc["thing"]
+
+
+def test_rate_limit_keeps_a_noisy_source_from_flooding_the_log():
+    now = [0.0]
+    limit = RateLimit(burst=3, window=60.0, clock=lambda: now[0])
+
+    def rec(msg):
+        return logging.LogRecord("root", logging.WARNING, __file__, 1, msg, ("x",), None)
+
+    passed = [limit.filter(rec("Unhandled parameter type: %s")) for _ in range(10)]
+    assert passed == [True] * 3 + [False] * 7
+    assert limit.filter(rec("another message %s"))  # other messages are not affected
+    now[0] = 61.0
+    first = rec("Unhandled parameter type: %s")
+    assert limit.filter(first) and first.suppressed == 7 and "7 similar messages suppressed" in first.getMessage()

@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 from .heartbeat import Heartbeat, read_heartbeat
-from .logs import JsonFormatter, setup_logging
+from .logs import JsonFormatter, RateLimit, setup_logging
 from .monitor import HealthMonitor, health_snapshot
 from .server import StatusServer
 
 __all__ = ["HealthMonitor", "health_snapshot", "StatusServer", "Heartbeat", "read_heartbeat",
-           "JsonFormatter", "setup_logging"]
+           "JsonFormatter", "RateLimit", "setup_logging"]

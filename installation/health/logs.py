@@ -36,6 +36,39 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, default=str)
 
 
+class RateLimit(logging.Filter):
+    """At most ``burst`` records per message template per ``window`` seconds, then a count.
+
+    Weeks of logs must not be flushed out of rotation by one noisy source (a plugin failing every
+    frame, a parser warning per hostile datagram); the first record after a quiet window says how
+    many were dropped.
+    """
+
+    def __init__(self, burst: int = 20, window: float = 60.0, clock=time.monotonic):
+        super().__init__()
+        self.burst, self.window, self.clock = burst, window, clock
+        self._seen: dict[tuple, list] = {}  # key -> [window start, count, dropped]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, record.levelno, str(record.msg)[:200])
+        now = self.clock()
+        entry = self._seen.get(key)
+        if entry is None or now - entry[0] >= self.window:
+            dropped = entry[2] if entry else 0
+            if len(self._seen) > 10_000:  # bounded, whatever the senders do
+                self._seen.clear()
+            self._seen[key] = [now, 1, 0]
+            if dropped:
+                record.suppressed = dropped
+                record.msg = f"{record.msg} [{dropped} similar messages suppressed]"
+            return True
+        entry[1] += 1
+        if entry[1] > self.burst:
+            entry[2] += 1
+            return False
+        return True
+
+
 class _Stderr(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is at the time (never to a stream replaced and closed since)."""
 
@@ -67,7 +100,9 @@ def setup_logging(verbose: bool = False, log_file: Path | str | None = None, max
         handler.setLevel(logging.INFO)
         handler.setFormatter(JsonFormatter())
         handlers.append(handler)
+    limit = RateLimit()
     for handler in handlers:
+        handler.addFilter(limit)
         handler._installation = True
         root.addHandler(handler)
     root.setLevel(logging.INFO)
