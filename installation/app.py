@@ -32,6 +32,7 @@ from .engine.mixer import KeyframeMixer
 from .engine.post import PostChain
 from .engine.source import KeyframeSource
 from .engine.worker import GeneratorWorker, RestartPolicy
+from .health.monitor import health_fields, health_snapshot
 from .plugins import PluginRegistry
 from .render.compositor import Compositor, LayerDraw
 from .show.playhead import Playhead
@@ -325,8 +326,11 @@ class App:
         cur = self.timeline.current(self.t)
         scene = self.show.scenes[cur.scene].name if cur is not None else ""
         failed = [f"scene {self.show.scenes[k].name} failed" for k in sorted(self.failed) if k < len(self.show.scenes)]
-        return {"scene": scene, "cue": self.standby_name(), "fps": round(self.fps, 1),
-                "health": self.control.health(failed), "rejected": self.control.rejected()}
+        state = {"scene": scene, "cue": self.standby_name(), "fps": round(self.fps, 1),
+                 "health": self.control.health(failed), "rejected": self.control.rejected()}
+        if self.control.osc_out.targets:  # the health endpoint's figures, for controllers too
+            state.update(health_fields(health_snapshot()))
+        return state
 
     def standby_name(self) -> str:
         """The cue GO fires now, by name (a cue without a name is called by its scene or playlist)."""

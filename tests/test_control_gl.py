@@ -273,3 +273,33 @@ def test_relayout_keeps_values_and_takes_new_bindings():
         control.relayout(bad)
     assert "/fader/other" in control.router.inputs  # the old layout stays
     control.stop()
+
+
+def test_health_figures_go_out_over_osc(ctx):
+    """The status endpoint's headline figures (uptime, drops, restarts, faults, memory, plugin
+    states) reach OSC controllers as /status/... messages."""
+    from installation.health.monitor import HealthMonitor
+
+    show = parse_show(SHOW)
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(2.0)
+    show.control.osc_out.targets = [f"127.0.0.1:{rx.getsockname()[1]}"]
+    control = Control.from_show(show)
+    app = App(show, make_plugin_manager(entry_points_enabled=False), Compositor(ctx, (64, 48)), FixedStepClock(24), control=control)
+    monitor = HealthMonitor(app, 24).activate()
+    try:
+        app.frame()
+        monitor.frame(0.01)
+        seen = {}
+        wanted = {"/status/uptime", "/status/dropped", "/status/restarts", "/status/faults", "/status/memory", "/status/plugins"}
+        while not wanted <= set(seen):
+            m = OscMessage(rx.recv(4096))
+            seen[m.address] = m.params
+        assert seen["/status/restarts"] == [0] and seen["/status/faults"] == [0]
+        assert seen["/status/memory"][0] > 10  # resident MiB of a process running torch
+        assert "only" in seen["/status/plugins"][0]
+    finally:
+        monitor.deactivate()
+        rx.close()
+        app.close()

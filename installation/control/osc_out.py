@@ -17,7 +17,7 @@ from .config import OscOutConfig, parse_target
 from .stats import Counters
 
 # state keys whose float values jitter every frame: sent on change only past this step
-TOLERANCE = {"fps": 1.0}
+TOLERANCE = {"fps": 1.0, "memory": 1.0}
 
 
 def build_message(address: str, args: Iterable[Any] = ()) -> bytes:

@@ -26,6 +26,20 @@ def health_snapshot() -> dict[str, Any]:
     return monitor.snapshot() if monitor is not None else {"status": "idle"}
 
 
+def health_fields(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot's headline figures as flat OSC-friendly values (``/status/uptime`` ...)."""
+    if snapshot.get("status") != "running":
+        return {}
+    return {
+        "uptime": int(snapshot["uptime_s"]),
+        "dropped": int(snapshot["dropped_frames"]),
+        "restarts": int(snapshot["plugin_restarts"]),
+        "faults": int(snapshot["plugin_faults"]),
+        "memory": float(snapshot["memory"].get("rss_mb", 0.0)),
+        "plugins": ", ".join(f"{name}: {p.get('state', '?')}" for name, p in snapshot["plugins"].items()),
+    }
+
+
 def memory_figures() -> dict[str, float]:
     """Resident and peak memory of this process (MiB), and CUDA memory when a GPU is in use."""
     out: dict[str, float] = {}
