@@ -36,7 +36,7 @@ from .health.monitor import health_fields, health_snapshot
 from .plugins import PluginRegistry
 from .render.compositor import Compositor, LayerDraw
 from .show.playhead import Playhead
-from .show.schema import GeneratorSpec, Scene, Show, WalkSpec
+from .show.schema import GeneratorSpec, Scene, Show, Transition, WalkSpec
 from .show.timeline import LayerState
 from .walks.factory import make_walk
 
@@ -121,28 +121,30 @@ class App:
     def handle(self, address: str, *args) -> None:
         """Apply a control action (keyboard and OSC alike): GO, standby, next/prev, goto a cue or scene."""
         ph = self.playhead
+        live = self.control.registry.get("/transition/time")
+        tr = None if live is None else Transition(duration=float(live), curve="smooth" if live > 0 else "cut")
         if address in ("/scene/next", "/cue/go"):
-            ph.go()
+            ph.go(tr)
         elif address in ("/cue/next", "/cue/prev"):
             ph.move_standby(1 if address == "/cue/next" else -1)
         elif address == "/scene/prev":
             cur = ph.timeline.current(self.t)
             n = len(ph.timeline.actions)
             k = (cur.cue if cur else 0) - 1
-            ph.goto(k % n if self.show.loop else max(k, 0))
+            ph.goto(k % n if self.show.loop else max(k, 0), tr)
         elif address == "/scene/index" and args:
-            self.goto_scene(int(args[0]))
+            self.goto_scene(int(args[0]), tr)
         elif address in ("/cue/goto", "/scene") and args:
             k = ph.cue_index(args[0])
             if k is not None:
-                ph.goto(k)
+                ph.goto(k, tr)
 
-    def goto_scene(self, index: int) -> None:
-        """Fire the first cue that plays scene ``index`` (with that cue's transition)."""
+    def goto_scene(self, index: int, transition: Transition | None = None) -> None:
+        """Fire the first cue that plays scene ``index`` (with that cue's transition unless overridden)."""
         index = min(max(int(index), 0), len(self.show.scenes) - 1)
         k = self.playhead.cue_index(self.show.scenes[index].name)
         if k is not None:
-            self.playhead.goto(k)
+            self.playhead.goto(k, transition)
 
     # -- control --------------------------------------------------------------------------
     #: value parameters that are requests to act, not state: handled, then put back
@@ -292,6 +294,7 @@ class App:
                     if rt.worker.source is not None:
                         rt.worker.source.restart()
                 rt.last_local_t = layer.local_t
+                rt.mixer.crossfade = reg.get("/crossfade/time")
                 blend = rt.mixer.blend(layer.local_t, wall)
             if blend is None or blend.b is None or rt.worker.faulted_for() > self.hold_limit:
                 blend = self._fallback_blend(wall) or blend

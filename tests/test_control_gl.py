@@ -303,3 +303,56 @@ def test_health_figures_go_out_over_osc(ctx):
         monitor.deactivate()
         rx.close()
         app.close()
+
+
+def _distinct_runs(frames):
+    """Lengths of runs of identical consecutive frames."""
+    runs, n = [], 1
+    for a, b in zip(frames, frames[1:]):
+        if np.array_equal(a, b):
+            n += 1
+        else:
+            runs.append(n)
+            n = 1
+    return runs + [n]
+
+
+@pytest.mark.parametrize("seconds, runs", [
+    (None, [1] * 12),                 # unset: every frame of each fade differs
+    (0.0, [5, 6, 1]),                 # a cut: each keyframe holds its 6 frames
+    (0.125, [3, 1, 1, 4, 1, 1, 1]),   # hold 4 frames, fade over the last 2
+])
+def test_crossfade_time_holds_then_fades_between_keyframes(ctx, seconds, runs):
+    # 24 fps and 4 keyframes/s: keyframe k covers frames 6k … 6k+5; frames 1 … 12 are compared
+    app = make_app(ctx, start_osc=False)
+    try:
+        if seconds is not None:
+            app.control.events.put(ControlEvent("/crossfade/time", (seconds,)))
+        assert _distinct_runs(render(app, 13)[1:13]) == runs
+    finally:
+        app.close()
+
+
+def test_transition_time_overrides_a_live_scene_change(ctx):
+    show = parse_show(SHOW.replace('name = "only"\nduration = 60', 'name = "only"\nduration = 60')
+                      + '[[scenes]]\nname = "second"\nduration = 60\ntransition = 0\n'
+                        '[scenes.generator]\nplugin = "noisefield"\nsize = 32\nseed = 4\n')
+    app = App(show, make_plugin_manager(entry_points_enabled=False), Compositor(ctx, (64, 48)), FixedStepClock(24))
+    q = app.control.events
+    try:
+        app.frame()
+        q.put(ControlEvent("/scene/next"))            # the cue's own transition: 0, a cut
+        app.frame()
+        assert [l.scene.name for l in app.layers] == ["second"]
+        q.put(ControlEvent("/transition/time", (0.5,)))
+        q.put(ControlEvent("/scene", ("only",)))       # live: a 0.5 s fade instead
+        opacities = []
+        for _ in range(14):
+            app.frame()
+            opacities.append([(l.scene.name, round(l.opacity, 3)) for l in app.layers])
+        assert [n for n, _ in opacities[0]] == ["second", "only"]
+        incoming = [o[-1][1] for o in opacities[:12]]
+        assert 0 < incoming[0] < incoming[5] < 1 and incoming == sorted(incoming)
+        assert opacities[-1] == [("only", 1.0)]
+    finally:
+        app.close()

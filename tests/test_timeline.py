@@ -165,3 +165,13 @@ def test_zero_length_loop_is_rejected():
     text = scenes(("a", 10, 0)) + '[[cues]]\nscene = "a"\ncontinue = "auto-continue"\n'
     with pytest.raises(ValueError, match="without taking any time"):
         Timeline(parse_show("loop = true\n" + text))
+
+
+def test_live_transition_overrides_only_the_fired_cue(implicit):
+    from installation.show.schema import Transition
+    tl = Timeline(implicit)
+    tl.goto(3.0, 1, Transition(duration=4.0, curve="linear"))   # b fired live with a 4 s fade (its own: 1 s)
+    assert state(tl, 5.0) == [("a", 5.0, 1), ("b", 2.0, 0.5)]
+    assert state(tl, 7.5) == [("b", 4.5, 1)]
+    # b auto-follows into a at 8 with a's own 2 s transition, untouched by the override
+    assert state(tl, 9.0) == [("b", 6.0, 1), ("a", 1.0, 0.5)]

@@ -43,8 +43,10 @@ def standard_parameters(layout: ShowLayout) -> list[Parameter]:
         Parameter("/walk/direction", "float", (-1.0, 1.0), 1.0, "walk direction: 1 forward, -1 backward, 0 hold"),
         Parameter("/walk/truncation", "float", (0.0, 1.5), None,
                   "truncation psi (0 = average image, 1 = full range); unset = the scene's own"),
-        Parameter("/crossfade/time", "float", (0.0, 60.0), 1.0, "keyframe crossfade time in seconds"),
-        Parameter("/transition/time", "float", (0.0, 120.0), 3.0, "scene transition time in seconds"),
+        Parameter("/crossfade/time", "float", (0.0, 60.0), None,
+                  "seconds each keyframe fades into the next (0 = cut); unset = the whole keyframe interval"),
+        Parameter("/transition/time", "float", (0.0, 120.0), None,
+                  "transition time of scene changes fired live (GO, next, goto); unset = the cue's own"),
         Parameter("/output/brightness", "float", (0.0, 2.0), 1.0, "output gain applied in the compositor"),
         Parameter("/output/blackout", "bool", default=False, description="black the output at once"),
     ]

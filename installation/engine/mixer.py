@@ -9,6 +9,10 @@ keyframe arrives it becomes the fade target, and the fade runs over the measured
 between arrivals (at least ``1 / rate``), so a model that delivers 3 keyframes a second still
 gives motion that is smooth at display rate.
 
+``crossfade`` (seconds, live ``/crossfade/time``) shortens each fade: a keyframe holds, then
+fades into the next over the last ``crossfade`` seconds of its interval, so keyframes still land
+on their times; 0 is a cut at the boundary.  Unset, a fade takes the whole interval.
+
 When the worker faults, both modes keep showing the last good keyframe (the app switches to the
 show's fallback scene when there is none, or the fault lasts too long).
 """
@@ -37,6 +41,14 @@ class KeyframeMixer:
         self.shown_b: Keyframe | None = None
         self._fade_start = 0.0
         self._interval = 1.0 / self.rate
+        self.crossfade: float | None = None
+
+    def _shape(self, elapsed: float, interval: float) -> float:
+        """Blend weight after ``elapsed`` seconds of a fade that may last ``interval`` seconds."""
+        length = interval if self.crossfade is None else min(max(self.crossfade, 0.0), interval)
+        if length <= 0.0:
+            return 0.0 if elapsed < interval else 1.0
+        return min(max((elapsed - (interval - length)) / length, 0.0), 1.0)
 
     def blend(self, local_t: float, wall: float) -> Blend:
         if self.deterministic:
@@ -49,7 +61,7 @@ class KeyframeMixer:
                 self.shown_a = self.shown_b = held
                 return Blend(held, held, 0.0)
             self.shown_a, self.shown_b = a, b
-            return Blend(a, b, pos - k0)
+            return Blend(a, b, self._shape((pos - k0) / self.rate, 1.0 / self.rate))
 
         self.worker.request(math.floor(local_t * self.rate) + 1)
         newest = self.worker.buffer.newest()
@@ -64,8 +76,7 @@ class KeyframeMixer:
                 self._interval = min(max(0.7 * self._interval + 0.3 * gap, 1.0 / self.rate), 4.0 / self.rate)
             self.shown_a, self.shown_b = self.shown_b, newest
             self._fade_start = wall
-        mix = min(max((wall - self._fade_start) / self._interval, 0.0), 1.0)
-        return Blend(self.shown_a, self.shown_b, mix)
+        return Blend(self.shown_a, self.shown_b, self._shape(wall - self._fade_start, self._interval))
 
     def in_use(self) -> set[int]:
         return {id(k) for k in (self.shown_a, self.shown_b) if k is not None}

@@ -58,23 +58,24 @@ class Playhead:
         n = len(self.timeline.actions)
         self.standby = ((n - 1 if k is None else k) + step) % n
 
-    def go(self) -> None:
+    def go(self, transition=None) -> None:
+        """Fire the standing-by cue; ``transition`` (a :class:`Transition`) overrides its own."""
         target, standby, self.standby = self.standing_by(), self.standby, None
         if self.pending is not None:
             if target is not None:
                 self._swap(self.t, target)
             return
         if standby is not None:
-            self.timeline.goto(self.t, standby)
+            self.timeline.goto(self.t, standby, transition)
         else:
-            self.timeline.go(self.t)
+            self.timeline.go(self.t, transition)
 
-    def goto(self, cue: int) -> None:
+    def goto(self, cue: int, transition=None) -> None:
         self.standby = None
         if self.pending is not None:
             self._swap(self.t, cue)
             return
-        self.timeline.goto(self.t, cue)
+        self.timeline.goto(self.t, cue, transition)
 
     def cue_index(self, name_or_index) -> int | None:
         """A cue by name or position, or the first cue playing the named scene."""

@@ -81,6 +81,7 @@ class Event:
     t: float
     kind: str            # "go" fires the next cue, "goto" fires cue ``cue``
     cue: int = -1
+    transition: Transition | None = None  # live override (``/transition/time``) of the fired cue's transition
 
 
 def implicit_cues(show: Show) -> list[Cue]:
@@ -134,12 +135,12 @@ class Timeline:
             raise ValueError("the cue list loops without taking any time: give a cue a duration or a wait")
 
     # -- control --------------------------------------------------------------------------
-    def go(self, t: float) -> None:
-        """GO at show time ``t``: fire the cue standing by."""
-        self._add(Event(float(t), "go"))
+    def go(self, t: float, transition: Transition | None = None) -> None:
+        """GO at show time ``t``: fire the cue standing by (with ``transition`` instead of its own, if given)."""
+        self._add(Event(float(t), "go", transition=transition))
 
-    def goto(self, t: float, cue: int) -> None:
-        self._add(Event(float(t), "goto", min(max(int(cue), 0), len(self.actions) - 1)))
+    def goto(self, t: float, cue: int, transition: Transition | None = None) -> None:
+        self._add(Event(float(t), "goto", min(max(int(cue), 0), len(self.actions) - 1), transition))
 
     def _add(self, ev: Event) -> None:
         keys = [e.t for e in self.events]
@@ -151,8 +152,9 @@ class Timeline:
             return c + 1
         return 0 if self.show.loop else None
 
-    def _next_fire(self, T: float, c: int, events: list[Event], ev: int) -> tuple[float, int | None, int]:
-        """When and which cue fires after cue ``c`` fired at ``T``; consumes events."""
+    def _next_fire(self, T: float, c: int, events: list[Event], ev: int
+                   ) -> tuple[float, int | None, int, Transition | None]:
+        """When and which cue fires after cue ``c`` fired at ``T``, and any live transition; consumes events."""
         a = self.actions[c]
         start = T + a.cue.pre_wait
         mode = a.cue.continue_
@@ -165,8 +167,8 @@ class Timeline:
             ev += 1
             target = self._following(c) if e.kind == "go" else e.cue
             if target is not None:
-                return max(e.t, T), target, ev
-        return auto, (nxt if auto < INF else None), ev
+                return max(e.t, T), target, ev, e.transition
+        return auto, (nxt if auto < INF else None), ev, None
 
     def walk(self, t: float) -> tuple[Segment | None, Segment | None, float, int | None]:
         """(previous segment, current segment, when the next cue fires, which) at show time ``t``."""
@@ -183,7 +185,7 @@ class Timeline:
 
         if self.before is not None:
             emit(self.before)
-        T, c, ev = self.origin, self.first_cue, 0
+        T, c, ev, override = self.origin, self.first_cue, 0, None
         seen: dict[int, tuple[float, int]] = {}
         while True:
             if ev >= len(events):  # fully automatic from here on: skip whole cycles
@@ -202,16 +204,22 @@ class Timeline:
                         T += shift
                     seen.clear()
                 seen[c] = (T, len(log))
-            nT, nc, ev = self._next_fire(T, c, events, ev)
+            nT, nc, ev, n_override = self._next_fire(T, c, events, ev)
             a_next = nT + self.actions[nc].cue.pre_wait if nc is not None else INF
-            self._emit_action(c, T + self.actions[c].cue.pre_wait, a_next, t, emit)
+            self._emit_action(c, T + self.actions[c].cue.pre_wait, a_next, t, emit, override)
             if nT > t or nc is None:
                 return state["prev"], state["cur"], nT, nc
-            T, c = nT, nc
+            T, c, override = nT, nc, n_override
 
-    def _emit_action(self, c: int, start: float, until: float, t: float, emit) -> None:
-        """Emit the segments of cue ``c`` whose action starts at ``start``, up to ``min(until, t)``."""
+    def _emit_action(self, c: int, start: float, until: float, t: float, emit,
+                     override: Transition | None = None) -> None:
+        """Emit the segments of cue ``c`` whose action starts at ``start``, up to ``min(until, t)``.
+
+        ``override`` replaces the transition into the cue's first step (a live ``/transition/time``).
+        """
         a = self.actions[c]
+        if override is not None:  # only the way in: later passes of a repeating playlist keep their own
+            emit = self._first_transition(emit, start, override)
         limit = min(until, t)
         if start > limit or (start >= until):
             return
@@ -232,6 +240,12 @@ class Timeline:
             if not self._emit_pass(a, c, start, p, 0, until, t, emit):
                 return
             p += 1
+
+    @staticmethod
+    def _first_transition(emit, start: float, transition: Transition):
+        def wrapped(seg: Segment, fresh: bool = False) -> None:
+            emit(replace(seg, transition=transition) if seg.start == start else seg, fresh)
+        return wrapped
 
     @staticmethod
     def _emit_pass(a: Action, c: int, start: float, p: int, j0: int, until: float, t: float, emit,
