@@ -93,11 +93,14 @@ class StyleGAN2Task:
             real = real.contiguous(memory_format=torch.channels_last)
         do_r1 = self.r1_every > 0 and step % self.r1_every == 0
 
+        # one generator pass serves both phases: D learns from it detached, then G's loss
+        # back-propagates through the same graph against the updated D (saves a third of G's work)
+        self.G.requires_grad_(True)
+        with self._autocast():
+            fake = self.G.synthesis(self._ws(n, True), "random")
+
         # discriminator: logistic loss on real and fake, plus the lazy R1 penalty
         self.D.requires_grad_(True)
-        self.G.requires_grad_(False)
-        with torch.no_grad(), self._autocast():
-            fake = self.G.synthesis(self._ws(n, False), "random")
         real_in = real.detach().requires_grad_(do_r1)
         with self._autocast():
             logits_fake = self.D(fake.detach())
@@ -116,9 +119,7 @@ class StyleGAN2Task:
 
         # generator: non-saturating logistic loss
         self.D.requires_grad_(False)
-        self.G.requires_grad_(True)
         with self._autocast():
-            fake = self.G.synthesis(self._ws(n, True), "random")
             loss_g = F.softplus(-self.D(fake)).mean()
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss_g).backward()
