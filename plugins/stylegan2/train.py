@@ -177,3 +177,27 @@ class StyleGAN2Task:
 
 def make_task(**options) -> StyleGAN2Task:
     return StyleGAN2Task(**options)
+
+
+def export_from_checkpoint(checkpoint: Path | str, dest: Path | str) -> Path:
+    """Write the EMA generator of a training checkpoint (``OUT/checkpoint.pt``) as native weights.
+
+    Lets a run that is still going (or was stopped) ship its current weights:
+    ``python -m plugins.stylegan2.train runs/stylegan2/checkpoint.pt plugins/stylegan2/weights/waves64``.
+    """
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    task = state["task"]
+    cfg = G2Config.from_dict(dict(task["config"]))
+    net = StyleGAN2(cfg)
+    net.load_state_dict(task["G_ema"])  # validates names and shapes
+    meta = {"format": FORMAT, "config": cfg.to_dict(), "images_seen": int(task.get("images_seen", 0)),
+            "step": int(state.get("step", 0))}
+    return save_weights(dest, net.state_dict(), meta)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 3:
+        sys.exit("usage: python -m plugins.stylegan2.train CHECKPOINT.pt DEST (writes DEST.safetensors + DEST.json)")
+    print(export_from_checkpoint(sys.argv[1], sys.argv[2]))
