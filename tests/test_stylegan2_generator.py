@@ -94,3 +94,20 @@ def test_bf16_autocast_path_stays_close_to_fp32(shipped):
     a, b = shipped.generate(z), half.generate(z)
     assert b.dtype == torch.float32 and float((a - b).abs().mean()) < 0.05
     assert half.degrade() is None  # nothing cheaper left on the CPU
+
+
+@pytest.mark.parametrize("show_file", ["gallery-waves.toml", "performance.toml", "curator-timeline.toml"])
+def test_show_scenes_with_stylegan2_build_and_make_keyframes(show_file):
+    from pathlib import Path
+
+    from installation.app import build_source
+    from installation.show.loader import load_show
+
+    show = load_show(Path(__file__).parent.parent / "shows" / show_file)
+    scenes = [s for s in show.scenes if s.generator.plugin == "stylegan2"]
+    assert scenes
+    reg = make_plugin_manager()
+    for scene in scenes:
+        source = build_source(scene, reg, torch.device("cpu"), show.show.seed)
+        a, b = source.make(0), source.make(int(3 * source.rate))  # 0 s and 3 s into the scene
+        assert a.shape == (3, 64, 64) and float((a - b).abs().mean()) > 1e-4  # the walk moves
