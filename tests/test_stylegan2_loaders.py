@@ -316,3 +316,10 @@ def test_native_round_trip_and_errors(tmp_path):
         load_stylegan2(path)
     with pytest.raises(CheckpointError, match="missing.safetensors"):
         load_stylegan2(tmp_path / "missing.safetensors")
+
+
+def test_unrecognised_file_is_refused_naming_it(tmp_path):
+    path = tmp_path / "notes.bin"
+    path.write_text("just some text, not a model at all")
+    with pytest.raises(CheckpointError, match="notes.bin"):
+        load_stylegan2(path)

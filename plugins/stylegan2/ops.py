@@ -149,14 +149,16 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
     """
     b, in_ch, h, w_ = x.shape
     out_ch, _, kh, kw = weight.shape
-    weight = weight.to(x.dtype)
-    styles = styles.to(x.dtype)
     if fused is None:
         fused = b == 1
     dcoefs = None
     if demodulate:
-        wsq = weight.square().sum(dim=[2, 3])  # [out, in]
-        dcoefs = (styles.square() @ wsq.t() + 1e-8).rsqrt()  # [b, out]
+        # always in float32, outside autocast: the sum of squares overflows half precision
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            wsq = weight.float().square().sum(dim=[2, 3])  # [out, in]
+            dcoefs = (styles.float().square() @ wsq.t() + 1e-8).rsqrt().to(x.dtype)  # [b, out]
+    weight = weight.to(x.dtype)
+    styles = styles.to(x.dtype)
     if not fused:
         x = x * styles.reshape(b, in_ch, 1, 1)
         if up:
