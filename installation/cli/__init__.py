@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "render",
     "calibrate",
     "osc",
+    "dataset",
 )
 
 

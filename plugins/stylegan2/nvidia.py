@@ -1,0 +1,234 @@
+"""Reading NVIDIA stylegan2-ada-pytorch / stylegan3 network pickles without running their code.
+
+Those pickles (a dict with ``'G'``, ``'D'``, ``'G_ema'``, ...) store every network object as a
+*persistent-object record*: a call to ``torch_utils.persistence._reconstruct_persistent_obj``
+with a ``meta`` dict holding ``type='class'``, ``version``, ``module_src`` (the whole Python
+source of the module the class lived in), ``class_name`` and ``state`` (the module's
+``__dict__``: ``_parameters``, ``_buffers``, ``_modules``, ``_init_args``, ``_init_kwargs`` ...).
+NVIDIA's unpickler ``exec``s ``module_src``.  We never do: :class:`SafeUnpickler` resolves only
+an allow-list of globals (tensor rebuilding, plain containers, the persistent-object hook mapped
+to an inert :class:`PersistentRecord`, ``dnnlib.EasyDict`` mapped to a dict) and refuses
+everything else — ``os.system``, ``builtins.eval``, ``exec``, any module import — before it can
+be called, with an error that names the file.
+
+:func:`nvidia_to_native` then renames the generator's parameters to ours and reads the
+architecture from the weights' shapes and the recorded init kwargs.
+"""
+from __future__ import annotations
+
+import collections
+import io
+import math
+import pickle
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from installation.weights import CheckpointError
+
+from .network import G2Config
+from .ops import make_filter
+
+
+class UnsafePickleError(CheckpointError):
+    """A pickle asked for a global outside the allow-list; nothing from it was called."""
+
+
+class PersistentRecord:
+    """What a persistent network object becomes here: its class name, init kwargs and state, inert."""
+
+    def __init__(self, meta: dict):
+        if not isinstance(meta, dict) or meta.get("type") != "class":
+            raise pickle.UnpicklingError("persistent object record without type 'class'")
+        self.class_name = str(meta.get("class_name"))
+        self.version = meta.get("version")
+        self.module_src = meta.get("module_src")  # kept as text for error messages; never executed
+        self.state = dict(meta.get("state") or {})
+
+    @property
+    def init_kwargs(self) -> dict:
+        return dict(self.state.get("_init_kwargs") or {})
+
+    def tensors(self, prefix: str = "") -> dict[str, torch.Tensor]:
+        """Flatten ``_parameters``/``_buffers`` of this record and its ``_modules`` into dotted names."""
+        out: dict[str, torch.Tensor] = {}
+        for group in ("_parameters", "_buffers"):
+            for name, value in (self.state.get(group) or {}).items():
+                if isinstance(value, torch.Tensor):
+                    out[prefix + name] = value
+        for name, child in (self.state.get("_modules") or {}).items():
+            if isinstance(child, PersistentRecord):
+                out.update(child.tensors(f"{prefix}{name}."))
+        return out
+
+    def __repr__(self) -> str:
+        return f"<PersistentRecord {self.class_name}>"
+
+
+class EasyDict(dict):
+    """Stand-in for ``dnnlib.util.EasyDict`` (a dict with attribute access in NVIDIA's code)."""
+
+
+def _parameter(data, requires_grad=False, backward_hooks=None, state=None):
+    return data  # a Parameter is only its tensor for us
+
+
+def _storage_from_bytes(data: bytes):
+    # a storage inside a plain pickle is a small legacy torch.save blob: read it weights-only
+    return torch.load(io.BytesIO(data), weights_only=True)
+
+
+_DTYPES = {name for name in dir(torch) if isinstance(getattr(torch, name, None), torch.dtype)}
+
+
+def _allowed() -> dict[tuple[str, str], Any]:
+    import numpy as np
+
+    allowed: dict[tuple[str, str], Any] = {
+        ("collections", "OrderedDict"): collections.OrderedDict,
+        ("builtins", "set"): set,
+        ("builtins", "frozenset"): frozenset,
+        ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,
+        ("torch._utils", "_rebuild_parameter"): _parameter,
+        ("torch._utils", "_rebuild_parameter_with_state"): _parameter,
+        ("torch.storage", "_load_from_bytes"): _storage_from_bytes,
+        ("torch", "Size"): torch.Size,
+        ("torch_utils.persistence", "_reconstruct_persistent_obj"): PersistentRecord,
+        ("dnnlib.util", "EasyDict"): EasyDict,
+        ("dnnlib", "EasyDict"): EasyDict,
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+    }
+    if hasattr(torch._utils, "_rebuild_tensor_v3"):
+        allowed[("torch._utils", "_rebuild_tensor_v3")] = torch._utils._rebuild_tensor_v3
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # numpy < 2
+        from numpy.core import multiarray
+    for mod in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        allowed[(mod, "_reconstruct")] = multiarray._reconstruct
+        allowed[(mod, "scalar")] = multiarray.scalar
+    for name in _DTYPES:
+        allowed[("torch", name)] = getattr(torch, name)
+    return allowed
+
+
+class SafeUnpickler(pickle.Unpickler):
+    """Unpickler that resolves only allow-listed globals; anything else raises before it is called."""
+
+    def __init__(self, file, path: Path | str):
+        super().__init__(file)
+        self.path = Path(path)
+        self.allowed = _allowed()
+
+    def find_class(self, module: str, name: str):
+        try:
+            return self.allowed[(module, name)]
+        except KeyError:
+            raise UnsafePickleError(self.path, f"refused to load: the pickle asks for {module}.{name}, which is not "
+                                    "a tensor, a plain container or a network record (no code from the file is run)") from None
+
+    def persistent_load(self, pid):
+        raise UnsafePickleError(self.path, f"refused to load: unexpected persistent id {str(pid)[:60]!r}")
+
+
+def read_pickle(path: Path | str) -> Any:
+    """Unpickle ``path`` with :class:`SafeUnpickler`; all failures name the file."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            return SafeUnpickler(f, path).load()
+    except CheckpointError:
+        raise
+    except Exception as exc:
+        raise CheckpointError(path, f"not a readable network pickle ({type(exc).__name__}: {exc})") from exc
+
+
+_BLOCK = re.compile(r"^synthesis\.b(\d+)\.(.+)$")
+_LAYER = {"conv0": "conv_up", "conv1": "conv", "torgb": "to_rgb"}
+
+
+def _check_filter(path: Path, name: str, f: torch.Tensor) -> None:
+    if f.shape != (4, 4) or not torch.allclose(f.float(), make_filter(), atol=1e-6):
+        raise CheckpointError(path, f"{name} is not the standard [1,3,3,1] filter; this resampling is not supported")
+
+
+def nvidia_to_native(record: PersistentRecord, path: Path | str) -> tuple[G2Config, dict[str, torch.Tensor]]:
+    """Config and renamed state dict of an NVIDIA StyleGAN2 generator record (``G_ema``)."""
+    path = Path(path)
+    src = {k: v.detach().float() for k, v in record.tensors().items()}
+    if any(k.startswith("synthesis.input.") or k.startswith("synthesis.L0_") for k in src):
+        raise CheckpointError(path, "this is a StyleGAN3 (alias-free) generator; only StyleGAN2 networks are supported")
+    kwargs = record.init_kwargs
+    syn_kwargs = dict(kwargs.get("synthesis_kwargs") or {})
+    syn_kwargs.update({k: v for k, v in kwargs.items() if k in ("channel_base", "channel_max", "conv_clamp", "architecture")})
+    arch = syn_kwargs.get("architecture", "skip")
+    if arch != "skip":
+        raise CheckpointError(path, f"generator architecture {arch!r} is not supported (StyleGAN2 generators use 'skip')")
+    map_kwargs = dict(kwargs.get("mapping_kwargs") or {})
+
+    out: dict[str, torch.Tensor] = {}
+    channels: dict[int, int] = {}
+    for name, t in src.items():
+        if name.endswith("resample_filter"):
+            _check_filter(path, name, t)
+            continue
+        if name.startswith("mapping."):
+            m = re.match(r"^mapping\.fc(\d+)\.(weight|bias)$", name)
+            if m:
+                out[f"mapping.net.{m.group(1)}.{m.group(2)}"] = t
+            elif name in ("mapping.w_avg", "mapping.embed.weight", "mapping.embed.bias"):
+                out[name] = t
+            else:
+                raise CheckpointError(path, f"unexpected mapping tensor {name}")
+            continue
+        m = _BLOCK.match(name)
+        if not m:
+            raise CheckpointError(path, f"unexpected generator tensor {name}")
+        res, rest = int(m.group(1)), m.group(2)
+        k = int(math.log2(res)) - 2
+        if rest == "const":
+            out["synthesis.const"] = t
+            channels[4] = t.shape[0]
+            continue
+        layer, _, leaf = rest.partition(".")
+        if layer not in _LAYER:
+            raise CheckpointError(path, f"unexpected generator tensor {name} (resnet/orig blocks are not supported)")
+        out[f"synthesis.blocks.{k}.{_LAYER[layer]}.{leaf}"] = t
+        if layer == "conv1" and leaf == "weight":
+            channels[res] = t.shape[0]
+    if "mapping.net.0.weight" not in out or "synthesis.const" not in out:
+        raise CheckpointError(path, "no StyleGAN2 generator weights found (mapping.fc0 / synthesis.b4.const missing)")
+    resolution = max(channels)
+    n_layers = sum(1 for k in out if re.match(r"^mapping\.net\.\d+\.weight$", k))
+    w_dim = out[f"mapping.net.{n_layers - 1}.weight"].shape[0]
+    c_dim = out["mapping.embed.weight"].shape[1] if "mapping.embed.weight" in out else 0
+    z_dim = out["mapping.net.0.weight"].shape[1] - (w_dim if c_dim else 0)
+    if "mapping.w_avg" not in out:
+        out["mapping.w_avg"] = torch.zeros(w_dim)
+    cfg = G2Config(
+        resolution=resolution, z_dim=int(kwargs.get("z_dim", z_dim)), w_dim=int(w_dim), c_dim=int(c_dim),
+        mapping_layers=n_layers, mapping_lr=float(map_kwargs.get("lr_multiplier", 0.01)),
+        w_avg_beta=float(map_kwargs.get("w_avg_beta", 0.998) or 0.998),
+        channels=channels, conv_clamp=syn_kwargs.get("conv_clamp"),
+        img_channels=int(out[f"synthesis.blocks.{int(math.log2(resolution)) - 2}.to_rgb.weight"].shape[0]),
+    )
+    return cfg, out
+
+
+def load_nvidia_pickle(path: Path | str, key: str = "G_ema") -> tuple[G2Config, dict[str, torch.Tensor]]:
+    """Read an NVIDIA network pickle safely and return our config and state dict for ``key``."""
+    path = Path(path)
+    data = read_pickle(path)
+    if isinstance(data, PersistentRecord):
+        record = data
+    elif isinstance(data, dict) and isinstance(data.get(key), PersistentRecord):
+        record = data[key]
+    else:
+        have = ", ".join(map(str, data)) if isinstance(data, dict) else type(data).__name__
+        raise CheckpointError(path, f"no {key!r} network in this pickle (found: {have})")
+    if record.class_name != "Generator":
+        raise CheckpointError(path, f"{key} is a {record.class_name}, expected a Generator")
+    return nvidia_to_native(record, path)
