@@ -49,6 +49,22 @@ def register_trainers():
     return {"vae": _vae_task, "deblur": _deblur_task}
 
 
+def _latents_walk(latent_dim, seed=0, **options):
+    from .walk import LatentFileWalk
+    return LatentFileWalk(latent_dim, seed, **options)
+
+
+@hookimpl
+def register_walks():
+    return {"latents": _latents_walk}
+
+
+@hookimpl
+def register_commands(app):
+    from .cli import register
+    register(app)
+
+
 @hookimpl
 def register_datasets():
     return {"watches": _watches}

@@ -62,7 +62,7 @@ def _mixed(images: torch.Tensor, sig: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class DeblurConfig:
-    width: int = 32
+    width: int = 16
 
     def __post_init__(self):
         self.width = int(self.width)

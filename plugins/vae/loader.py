@@ -66,7 +66,7 @@ def load_deblur(path: Path | str | None = None, device: torch.device | str = "cp
     state, config = load_weights(path)
     _check_kind(path, config, "deblur")
     try:
-        cfg = DeblurConfig(width=config.get("width", 32))
+        cfg = DeblurConfig(width=config.get("width", 16))
     except (TypeError, ValueError) as exc:
         raise CheckpointError(path, f"bad deblur config ({exc})") from exc
     model = DeblurAE(cfg)

@@ -26,7 +26,7 @@ class VAETask:
 
     name = "vae"
 
-    def __init__(self, kl_weight: float = 0.05, latent_dim: int = 200, lr: float = 1e-3,
+    def __init__(self, kl_weight: float = 0.2, latent_dim: int = 200, lr: float = 1e-3,
                  kl_warmup: int = 0, channels: list[int] | None = None):
         self.kl_weight = float(kl_weight)
         if self.kl_weight < 0:
@@ -100,7 +100,7 @@ class DeblurTask:
 
     name = "deblur"
 
-    def __init__(self, blur_px: float = 3.0, blur_jitter: float = 0.3, width: int = 32, lr: float = 1e-3):
+    def __init__(self, blur_px: float = 3.0, blur_jitter: float = 0.3, width: int = 16, lr: float = 1e-3):
         if blur_px <= 0 or not 0 <= blur_jitter < 1:
             raise ValueError("blur_px must be > 0 and 0 <= blur_jitter < 1")
         self.blur_px, self.blur_jitter, self.width, self.lr = float(blur_px), float(blur_jitter), int(width), float(lr)
