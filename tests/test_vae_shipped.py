@@ -104,8 +104,8 @@ def test_deblur_works_at_other_sizes_and_keeps_alpha(registry, heldout):
     assert psnr(out[:, :3], big) > psnr(blurred, big)
 
 
-def test_deblur_mix_zero_is_identity(registry):
-    stage = registry.post_processors()["deblur"](device=torch.device("cpu"), mix=0.0)
+def test_deblur_strength_zero_is_identity(registry):
+    stage = registry.post_processors()["deblur"](device=torch.device("cpu"), strength=0.0)
     x = torch.rand(1, 3, 20, 20)
     assert torch.allclose(stage.process(x), x)
 

@@ -68,18 +68,18 @@ class VAEGenerator:
 class DeblurStage:
     """Implements :class:`installation.protocols.PostProcessor`: the deblur AE on whole frames.
 
-    ``mix`` blends restored and input (1 = fully restored); ``passes`` runs the network more
-    than once for frames softer than the 3 px blur it was trained on.  An alpha channel, if
-    any, passes through untouched.
+    ``strength`` blends restored over input (1 = fully restored; the live ``/post/deblur/mix``
+    of the post chain multiplies on top); ``passes`` runs the network more than once for frames
+    softer than the 3 px blur it was trained on.  An alpha channel, if any, passes through.
     """
 
     def __init__(self, device: torch.device | str = "cpu", checkpoint: str | Path | None = None,
-                 mix: float = 1.0, passes: int = 1):
+                 strength: float = 1.0, passes: int = 1):
         self.device = torch.device(device)
         self.model = load_deblur(checkpoint, self.device)
-        self.mix, self.passes = float(mix), int(passes)
-        if not 0.0 <= self.mix <= 1.0 or self.passes < 1:
-            raise ValueError("mix must be in [0, 1] and passes >= 1")
+        self.strength, self.passes = float(strength), int(passes)
+        if not 0.0 <= self.strength <= 1.0 or self.passes < 1:
+            raise ValueError("strength must be in [0, 1] and passes >= 1")
 
     def process(self, frames: torch.Tensor) -> torch.Tensor:
         rgb = frames[:, :3].to(self.device, torch.float32)
@@ -87,8 +87,8 @@ class DeblurStage:
             out = rgb
             for _ in range(self.passes):
                 out = self.model(out)
-            if self.mix < 1.0:
-                out = rgb + (out - rgb) * self.mix
+            if self.strength < 1.0:
+                out = rgb + (out - rgb) * self.strength
         if frames.shape[1] > 3:
             out = torch.cat([out, frames[:, 3:].to(out)], 1)
         return out
