@@ -10,7 +10,7 @@ import torch
 from installation.train import ImageFolder, TrainConfig, run_training
 from plugins.vae.deblur import DeblurAE, gaussian_blur, psnr, sigma_for_blur
 from plugins.vae.loader import load_deblur, load_vae
-from plugins.vae.model import ConvVAE, VAEConfig, vae_loss
+from plugins.vae.model import ConvVAE, PriorEstimate, VAEConfig, vae_loss
 from plugins.vae.train import DeblurTask, VAETask
 from plugins.vae.watches import draw_watch, make_watches
 
@@ -52,6 +52,24 @@ def test_kl_is_zero_for_the_prior_and_positive_otherwise():
     _, _, kl1 = vae_loss(x, x, torch.ones(2, 5), torch.zeros(2, 5), 1.0)
     assert float(kl0) == pytest.approx(0.0, abs=1e-6)
     assert float(kl1) == pytest.approx(2.5, rel=1e-5)  # 0.5 * mu² summed over 5 dims
+
+
+def test_prior_estimate_recovers_a_known_gaussian_and_round_trips():
+    torch.manual_seed(0)
+    true_l = torch.tensor([[2.0, 0.0, 0.0], [1.0, 0.5, 0.0], [0.0, -0.3, 1.0]])
+    est = PriorEstimate(3, decay=0.99)
+    for _ in range(400):
+        mu = torch.tensor([1.0, -2.0, 0.5]) + torch.randn(256, 3) @ true_l.T
+        est.update(mu, torch.full((256, 3), float(np.log(0.01))))
+    mean, chol = est.fit()
+    assert torch.allclose(mean, torch.tensor([1.0, -2.0, 0.5]), atol=0.1)
+    cov = chol @ chol.T
+    assert torch.allclose(cov, true_l @ true_l.T + 0.01 * torch.eye(3), atol=0.15)
+    model = ConvVAE(VAEConfig(resolution=16, latent_dim=3, channels=[4, 8]))
+    model.prior_mean.copy_(mean)
+    model.prior_chol.copy_(chol)
+    e = torch.randn(5, 3)
+    assert torch.allclose(model.from_prior(model.to_prior(e)), e, atol=1e-4)
 
 
 def test_config_rejects_mismatched_resolution():
@@ -118,8 +136,10 @@ def test_vae_through_shared_loop_resumes_and_exports(watches16, tmp_path):
     assert len(second.history) == 3  # resumed at step 6, not from scratch
     config = json.loads(second.weights.with_suffix(".json").read_text())
     assert config["model"] == "vae" and config["steps"] == 9 and config["latent_dim"] == 16
+    assert config["prior"] == "fitted"
     model = load_vae(second.weights)
-    out = model.decoder(torch.randn(2, 16))
+    assert not torch.equal(model.prior_chol, torch.eye(16))  # the fitted prior was exported
+    out = model.decoder(model.to_prior(torch.randn(2, 16)))
     assert out.shape == (2, 3, 16, 16)
 
 

@@ -18,7 +18,11 @@ from .loader import load_deblur, load_vae
 
 
 class VAEGenerator:
-    """Implements :class:`installation.protocols.Generator`; latents are standard-normal z.
+    """Implements :class:`installation.protocols.Generator`; latents are standard-normal.
+
+    A walk's N(0, I) latents are carried onto the model's fitted prior before decoding (see
+    :class:`~plugins.vae.model.ConvVAE`), and :meth:`encode` returns coordinates in that same
+    standard-normal space, so walks, seeds and encoded photos mix freely.
 
     ``temperature`` scales z before decoding: below 1 the faces are more typical and cleaner,
     above 1 more unusual (and less reliable).
@@ -38,10 +42,11 @@ class VAEGenerator:
         if latents.dim() != 2 or latents.shape[1] != self.latent_dim:
             raise ValueError(f"expected latents [N, {self.latent_dim}], got {tuple(latents.shape)}")
         with torch.inference_mode():
-            return self.model.decoder(latents.to(self.device, torch.float32) * self.temperature)
+            e = latents.to(self.device, torch.float32) * self.temperature
+            return self.model.decoder(self.model.to_prior(e))
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
-        """``[N, 3, H, W]`` in [0, 1] (any size; resized to the model's) → mean latents ``[N, latent_dim]`` on the CPU.
+        """``[N, 3, H, W]`` in [0, 1] (any size; resized to the model's) → latents ``[N, latent_dim]`` on the CPU.
 
         The posterior mean, not a sample: encoding the same photo twice gives the same point,
         which is what a walk between photos needs.  Divide by ``temperature`` so that
@@ -54,7 +59,8 @@ class VAEGenerator:
             x = F.interpolate(x, size=self.resolution, mode="bilinear", align_corners=False, antialias=True)
         with torch.inference_mode():
             mu, _ = self.model.encoder(x.clamp(0, 1))
-        return (mu / self.temperature).cpu()
+            e = self.model.from_prior(mu)
+        return (e / self.temperature).cpu()
 
     def encode_files(self, paths: Iterable[str | Path]) -> torch.Tensor:
         """Encode image files (centre-cropped square); a file that cannot be read raises naming it."""

@@ -56,7 +56,10 @@ def load_vae(path: Path | str | None = None, device: torch.device | str = "cpu")
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(path, f"bad VAE config ({exc})") from exc
     model = ConvVAE(cfg)
-    load_into(model, _float(state), path)
+    state = _float(state)
+    for key in ("prior_mean", "prior_chol"):  # weights exported before the fitted prior: N(0, I)
+        state.setdefault(key, getattr(model, key).clone())
+    load_into(model, state, path)
     return model.to(device).eval()
 
 

@@ -97,11 +97,30 @@ class Decoder(nn.Module):
 
 
 class ConvVAE(nn.Module):
+    """Encoder, decoder, and the fitted prior that maps a walk's N(0, I) latents into the model's.
+
+    A VAE's posteriors do not fill N(0, I) evenly (with a small ``kl_weight`` they spread wider
+    and correlate), so decoding plain N(0, I) samples lands in holes and gives mush.  The
+    aggregated posterior is therefore fitted with one full-covariance Gaussian after training
+    (``prior_mean``, ``prior_chol``; "ex-post density estimation", Ghosh et al. 2020) and
+    :meth:`to_prior` carries standard-normal walk latents onto it.  Defaults are the identity.
+    """
+
     def __init__(self, cfg: VAEConfig):
         super().__init__()
         self.cfg = cfg
         self.encoder = Encoder(cfg)
         self.decoder = Decoder(cfg)
+        self.register_buffer("prior_mean", torch.zeros(cfg.latent_dim))
+        self.register_buffer("prior_chol", torch.eye(cfg.latent_dim))
+
+    def to_prior(self, e: torch.Tensor) -> torch.Tensor:
+        """Standard-normal ``e`` ``[N, D]`` → model latent ``z = mean + L e``."""
+        return self.prior_mean + e @ self.prior_chol.T
+
+    def from_prior(self, z: torch.Tensor) -> torch.Tensor:
+        """Inverse of :meth:`to_prior`: model latent → standard-normal coordinates."""
+        return torch.linalg.solve_triangular(self.prior_chol, (z - self.prior_mean).T, upper=False).T
 
     @staticmethod
     def reparameterise(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -126,3 +145,43 @@ def vae_loss(x: torch.Tensor, recon: torch.Tensor, mu: torch.Tensor, logvar: tor
     rec = (recon - x).pow(2).flatten(1).sum(1).mean()
     kl = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)).mean()
     return rec + kl_weight * kl, rec, kl
+
+
+class PriorEstimate:
+    """Running mean and covariance of the aggregated posterior, seen through training batches.
+
+    Exponential moving averages (bias-corrected, like Adam's moments) of ``mu``, ``mu muᵀ`` and
+    the posterior variance; :meth:`fit` returns ``(mean, cholesky(cov))`` with
+    ``cov = Cov(mu) + diag(E[sigma²])``, the covariance of the mixture of posteriors.
+    """
+
+    def __init__(self, dim: int, decay: float = 0.995):
+        self.dim, self.decay, self.count = int(dim), float(decay), 0
+        self.m1 = torch.zeros(dim, dtype=torch.float64)
+        self.m2 = torch.zeros(dim, dim, dtype=torch.float64)
+        self.var = torch.zeros(dim, dtype=torch.float64)
+
+    @torch.no_grad()
+    def update(self, mu: torch.Tensor, logvar: torch.Tensor) -> None:
+        mu = mu.detach().double().cpu()
+        a = self.decay
+        self.m1.mul_(a).add_(mu.mean(0), alpha=1 - a)
+        self.m2.mul_(a).add_(mu.T @ mu / mu.shape[0], alpha=1 - a)
+        self.var.mul_(a).add_(logvar.detach().double().exp().cpu().mean(0), alpha=1 - a)
+        self.count += 1
+
+    def fit(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.count == 0:
+            return torch.zeros(self.dim), torch.eye(self.dim)
+        corr = 1 - self.decay ** self.count
+        mean, m2, var = self.m1 / corr, self.m2 / corr, self.var / corr
+        cov = m2 - torch.outer(mean, mean) + torch.diag(var)
+        cov = (cov + cov.T) / 2 + 1e-6 * torch.eye(self.dim, dtype=cov.dtype)
+        return mean.float(), torch.linalg.cholesky(cov).float()
+
+    def state_dict(self) -> dict:
+        return {"m1": self.m1, "m2": self.m2, "var": self.var, "count": self.count, "decay": self.decay}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.m1, self.m2, self.var = state["m1"].double(), state["m2"].double(), state["var"].double()
+        self.count, self.decay = int(state["count"]), float(state["decay"])

@@ -13,7 +13,7 @@ import torch
 
 from .deblur import DeblurAE, DeblurConfig, gaussian_blur, psnr, sigma_for_blur
 from .loader import export_deblur, export_vae
-from .model import ConvVAE, VAEConfig, vae_loss
+from .model import ConvVAE, PriorEstimate, VAEConfig, vae_loss
 
 
 def _chunks(images: torch.Tensor, size: int = 64):
@@ -45,6 +45,12 @@ class VAETask:
             cfg = VAEConfig.for_resolution(resolution, self.latent_dim)
         self.model = ConvVAE(cfg).to(self.device)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=self.lr)
+        self.prior = PriorEstimate(cfg.latent_dim)
+
+    def _apply_prior(self) -> None:
+        mean, chol = self.prior.fit()
+        self.model.prior_mean.copy_(mean)
+        self.model.prior_chol.copy_(chol)
 
     def _beta(self, step: int) -> float:
         if self.kl_warmup <= 0:
@@ -58,6 +64,7 @@ class VAETask:
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
+        self.prior.update(mu, logvar)
         self.steps_done = step + 1
         return {"loss": loss.item(), "rec": rec.item(), "kl": kl.item()}
 
@@ -74,20 +81,31 @@ class VAETask:
 
     @torch.no_grad()
     def sample(self, n: int, seed: int) -> torch.Tensor:
+        """Decoded standard-normal latents through the fitted prior (what a walk will show)."""
         self.model.eval()
-        z = torch.randn(n, self.model.cfg.latent_dim, generator=torch.Generator().manual_seed(seed))
-        return self.model.decoder(z.to(self.device)).cpu()
+        self._apply_prior()
+        e = torch.randn(n, self.model.cfg.latent_dim, generator=torch.Generator().manual_seed(seed))
+        return self.model.decoder(self.model.to_prior(e.to(self.device))).cpu()
 
     def state_dict(self) -> dict[str, Any]:
-        return {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "steps_done": self.steps_done}
+        return {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "steps_done": self.steps_done,
+                "prior": self.prior.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
+        model_state = dict(state["model"])
+        for key in ("prior_mean", "prior_chol"):  # checkpoints from before the fitted prior
+            model_state.setdefault(key, getattr(self.model, key))
+        self.model.load_state_dict(model_state)
         self.opt.load_state_dict(state["opt"])
         self.steps_done = int(state.get("steps_done", 0))
+        if "prior" in state:
+            self.prior.load_state_dict(state["prior"])
 
     def export(self, out_dir: Path) -> Path:
-        return export_vae(self.model, Path(out_dir) / "vae", {"kl_weight": self.kl_weight, "steps": self.steps_done})
+        self._apply_prior()
+        return export_vae(self.model, Path(out_dir) / "vae", {"kl_weight": self.kl_weight, "steps": self.steps_done,
+                                                             "prior": "fitted" if self.prior.count else "standard normal",
+                                                             "prior_batches": self.prior.count})
 
 
 class DeblurTask:
