@@ -27,3 +27,10 @@ def register_datasets():
     from .bikes import make_bikes
 
     return {"bikes": make_bikes}
+
+
+@hookimpl
+def register_commands(app):
+    from .whitebg import register_cli
+
+    register_cli(app)
