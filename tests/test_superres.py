@@ -51,6 +51,7 @@ def test_lanczos_matches_cv2_reference_and_keeps_constants():
     assert np.abs(ours - ref).max() < 0.01
 
 
+@pytest.mark.slow
 def test_training_steps_lower_the_loss():
     torch.manual_seed(0)
     task = SuperResTask(scale=2, features=16, mid=8, lr=3e-3)
@@ -167,3 +168,25 @@ def test_make_srmix_writes_all_kinds(tmp_path):
     from installation.train.data import ImageFolder
 
     assert ImageFolder(tmp_path, 32).images.shape == (6, 3, 32, 32)
+
+
+@pytest.mark.slow
+def test_train_command_exports_weights_the_stage_loads(tmp_path):
+    from typer.testing import CliRunner
+
+    from installation.cli import build_app
+
+    import cv2
+
+    (tmp_path / "data").mkdir()
+    for i in range(6):
+        cv2.imwrite(str(tmp_path / "data" / f"{i}.png"), draw_shapes(np.random.default_rng([0, 1, i]), 32))
+    result = CliRunner().invoke(build_app(), [
+        "train", "superres", str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--resolution", "32",
+        "--batch", "4", "--steps", "3", "--device", "cpu", "--val-fraction", "0.3",
+        "-O", "scale=4", "-O", "features=8", "-O", "mid=8"])
+    assert result.exit_code == 0, result.output
+    weights = tmp_path / "run" / "espcn_x4.safetensors"
+    assert weights.exists() and (tmp_path / "run" / "samples").is_dir()
+    stage = make_superres(device="cpu", scale=4, method=str(weights))
+    assert stage.process(torch.rand(1, 3, 8, 8)).shape == (1, 3, 32, 32)

@@ -172,3 +172,26 @@ def test_make_bikes_writes_readable_varied_images(tmp_path):
     assert mean_pairwise_distance(imgs) > 0.05
     again = make_bikes(tmp_path / "again", 2, 48, seed=3)
     assert again[0].read_bytes() == paths[0].read_bytes()  # deterministic per seed and index
+
+
+@pytest.mark.slow
+def test_train_command_runs_resumes_and_exports(tmp_path):
+    """`installation train wgan DATA` through the shared loop: grids, checkpoint, resume, export."""
+    from typer.testing import CliRunner
+
+    from installation.cli import build_app
+
+    make_bikes(tmp_path / "data", 8, 32, seed=0)
+    args = ["train", "wgan", str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--resolution", "32",
+            "--batch", "4", "--sample-every", "2", "--checkpoint-every", "2", "--device", "cpu",
+            "-O", "z_dim=16", "-O", "width=8", "-O", "n_critic=2"]
+    first = CliRunner().invoke(build_app(), args + ["--steps", "4"])
+    assert first.exit_code == 0, first.output
+    ck = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert ck["step"] == 4 and ck["task"]["g_steps"] == 2
+    again = CliRunner().invoke(build_app(), args + ["--steps", "6"])
+    assert again.exit_code == 0, again.output
+    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["task"]["g_steps"] == 3
+    assert (tmp_path / "run" / "samples" / "step0000006.png").exists()
+    gen = make_wgan(str(tmp_path / "run" / "wgan.safetensors"))
+    assert gen.generate(torch.randn(2, 16)).shape == (2, 3, 32, 32)
