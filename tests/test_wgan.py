@@ -94,6 +94,10 @@ def test_train_step_counts_generator_steps_and_resume_roundtrip(tmp_path):
     t2.setup(torch.device("cpu"), 32)
     t2.load_state_dict(torch.load(tmp_path / "ck.pt", weights_only=True))
     assert t2.g_steps == 2
+    faster = WGANTask(z_dim=16, width=8, n_critic=3, lr_g=1e-3)  # resumed with a new rate: it applies
+    faster.setup(torch.device("cpu"), 32)
+    faster.load_state_dict(torch.load(tmp_path / "ck.pt", weights_only=True))
+    assert faster.opt_g.param_groups[0]["lr"] == 1e-3 and faster.opt_d.param_groups[0]["lr"] == t.lr_d
     assert torch.equal(t2.sample(4, 3), t.sample(4, 3))
 
 

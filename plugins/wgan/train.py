@@ -123,6 +123,11 @@ class WGANTask:
         self.D.load_state_dict(state["D"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+        # the options given now win over the rates saved in the optimiser state, so a run whose
+        # grids show mode collapse can be resumed with a higher lr_g
+        for opt, lr in ((self.opt_g, self.lr_g), (self.opt_d, self.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr
         self.g_steps = int(state.get("g_steps", 0))
 
     @torch.no_grad()
