@@ -100,11 +100,15 @@ def test_stage_methods_shapes_alpha_and_errors(tmp_path):
 def test_shipped_weights_beat_bicubic_on_held_out_images(scale):
     stage = make_superres(device="cpu", scale=scale)
     assert isinstance(stage, PostProcessor)
-    images = _shapes(12, 64, seed=4242)  # seed never used for training data
+    from plugins.wgan.bikes import draw_bike
+
+    bikes = np.stack([draw_bike(np.random.default_rng([4242, i]), 64) for i in range(6)])
+    images = torch.cat([_shapes(6, 64, seed=4242),  # seeds never used for training data
+                        torch.from_numpy(bikes).permute(0, 3, 1, 2).float() / 255])
     low = downscale(images, scale)
     ours = psnr(stage.process(low), images)
     bicubic = psnr(F.interpolate(low, scale_factor=scale, mode="bicubic", align_corners=False), images)
-    assert ours > bicubic + 0.3, (ours, bicubic)
+    assert ours > bicubic + 0.4, (ours, bicubic)
 
 
 def test_spandrel_missing_gives_clear_error(tmp_path, monkeypatch):
