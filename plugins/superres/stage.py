@@ -74,11 +74,12 @@ class SuperRes:
     def process(self, frames: torch.Tensor) -> torch.Tensor:
         h, w = frames.shape[-2:]
         size = (h * self.scale, w * self.scale)
+        frames = frames.to(self.device, torch.float32)
         rgb, alpha = frames[:, :3], frames[:, 3:]
         if self.net is None:
             out = lanczos_resize(rgb, size)
         else:
-            out = self.net(rgb.to(self.device, torch.float32))
+            out = self.net(rgb)
             if out.shape[-2:] != size:
                 out = lanczos_resize(out, size)
         if alpha.shape[1]:
