@@ -78,6 +78,7 @@ def test_config_rejects_mismatched_resolution():
     assert VAEConfig.for_resolution(64).channels == [32, 64, 128, 128]
 
 
+@pytest.mark.slow
 def test_vae_steps_lower_the_loss():
     torch.manual_seed(0)
     task = VAETask(kl_weight=0.05, latent_dim=16, channels=[16, 32])
