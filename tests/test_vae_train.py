@@ -156,3 +156,24 @@ def test_deblur_early_stopping_keeps_best_and_exports(watches16, tmp_path):
     model = load_deblur(result.weights)
     x = torch.rand(1, 3, 16, 16)
     assert model(x).shape == x.shape
+
+
+def test_resumed_run_that_never_improves_still_exports_the_best(watches16, tmp_path):
+    # a first run finds its best; a resumed run whose validations are all worse must export that best
+    data = ImageFolder(watches16, 16)
+    kw = dict(out_dir=tmp_path / "run", batch_size=8, resolution=16, val_fraction=0.25, val_every=4, patience=50,
+              sample_every=100, checkpoint_every=4, progress=False, sample_count=4)
+    first = run_training(DeblurTask(width=8, lr=1e-2), data, TrainConfig(steps=12, **kw))
+    best = load_deblur(first.weights).state_dict()
+
+    class Worse(DeblurTask):  # every step pushes the weights away: no later validation can be the best
+        def train_step(self, batch, step):
+            with torch.no_grad():
+                for p in self.model.parameters():
+                    p.add_(torch.randn_like(p))
+            return {"loss": 0.0}
+
+    second = run_training(Worse(width=8, lr=1e-2), data, TrainConfig(steps=24, **kw))
+    assert all(h["val"] > first.best_val for h in second.history if "val" in h)
+    again = load_deblur(second.weights).state_dict()
+    assert all(torch.equal(best[k], again[k]) for k in best)

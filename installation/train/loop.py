@@ -85,13 +85,18 @@ class _LossColumn(ProgressColumn):
 
 
 CHECKPOINT = "checkpoint.pt"
+BEST = "best.pt"  # the best validated task state, kept across resumes
 
 
 def save_checkpoint(path: Path, task: TrainTask, step: int, images_seen: int, rng: torch.Generator, extra: dict | None = None) -> None:
     state = {"task": task.state_dict(), "step": step, "images_seen": images_seen, "rng": rng.get_state(), "extra": extra or {}}
+    _save_atomic(state, path)
+
+
+def _save_atomic(state: dict, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
-    tmp.replace(path)  # atomic: a crash mid-save leaves the previous checkpoint intact
+    tmp.replace(path)  # atomic: a crash mid-save leaves the previous file intact
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -151,8 +156,8 @@ def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainR
                 history[-1]["val"] = vloss
                 if best_val is None or vloss < best_val:
                     best_val, bad_evals = vloss, 0
-                    best_state = {k: v for k, v in task.state_dict().items()}
-                    best_state = _clone(best_state)
+                    best_state = _clone(task.state_dict())
+                    _save_atomic(best_state, out / BEST)
                 else:
                     bad_evals += 1
                     if bad_evals >= cfg.patience:
@@ -164,6 +169,8 @@ def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainR
                 save_checkpoint(ckpt, task, step, images_seen, rng, {"best_val": best_val, "bad_evals": bad_evals})
             if stopped_early:
                 break
+    if best_state is None and can_validate and (out / BEST).exists():
+        best_state = load_checkpoint(out / BEST)  # the best came before a resume
     if best_state is not None:
         task.load_state_dict(best_state)  # early stopping keeps the best validated weights
     weights = task.export(out)
