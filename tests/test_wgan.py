@@ -154,8 +154,12 @@ def test_shipped_weights_give_varied_bikes():
     assert gen.resolution == (64, 64)
     z = torch.randn(16, gen.latent_dim, generator=torch.Generator().manual_seed(0))
     imgs = check_frames(gen.generate(z), 16)
-    # mode-collapse check: images differ across latents (RMS pixel distance, measured ~0.2+)
-    assert mean_pairwise_distance(imgs) > 0.08
+    # mode-collapse check: images differ across latents.  Procedural bikes score ~0.21 RMS,
+    # the shipped generator ~0.2; one repeated image scores 0, two alternating images ~0.1
+    assert mean_pairwise_distance(imgs) > 0.12
+    flat = imgs.flatten(1)
+    nearest = (torch.cdist(flat, flat) / flat.shape[1] ** 0.5).fill_diagonal_(float("inf")).min(1).values
+    assert float(nearest.min()) > 0.04  # and no two latents give (near) the same bike (measured ~0.1)
     # bikes on white: the border of the image is bright on average
     border = torch.cat([imgs[..., :4, :].flatten(1), imgs[..., -4:, :].flatten(1)], 1)
     assert float(border.mean()) > 0.8
