@@ -134,6 +134,7 @@ def test_bad_checkpoint_names_file(tmp_path):
         WGANGenerator(path).generate(torch.randn(2, 5))
 
 
+@torch.no_grad()
 def test_batchnorm_recalibration_matches_batch_statistics():
     torch.manual_seed(0)
     g = Generator(16, 8, 32)
