@@ -207,8 +207,6 @@ class SynthesisNetwork(nn.Module):
             in_ch = 0 if res == 4 else cfg.ch(res // 2)
             blocks.append(SynthesisBlock(in_ch, cfg.ch(res), cfg.w_dim, res, cfg.img_channels, cfg.conv_clamp))
         self.blocks = nn.ModuleList(blocks)
-        #: dtype of the convolutions; set to float16 by ``Generator.half_precision`` on CUDA
-        self.compute_dtype = torch.float32
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "random", fused: bool | None = None) -> torch.Tensor:
         if noise_mode not in NOISE_MODES:
@@ -216,7 +214,7 @@ class SynthesisNetwork(nn.Module):
         if ws.dim() != 3 or ws.shape[1] != self.num_ws or ws.shape[2] != self.w_dim:
             raise ValueError(f"ws must be [N, {self.num_ws}, {self.w_dim}], got {tuple(ws.shape)}")
         ws = ws.float()
-        x = self.const.to(self.compute_dtype).unsqueeze(0).expand(ws.shape[0], -1, -1, -1)
+        x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1)
         img, idx = None, 0
         for block in self.blocks:
             x, img = block(x, img, ws[:, idx: idx + block.num_conv + 1], noise_mode, fused)

@@ -72,7 +72,6 @@ class StyleGAN2Task:
         self.scaler_d = torch.amp.GradScaler("cuda", enabled=self.use_amp)
         if self.r1_gamma is None:  # NVIDIA's heuristic for small data: 0.0002 · res² / batch (batch filled later)
             self.r1_gamma = 0.0002 * resolution ** 2 / 16
-        self.sample_z: dict[int, torch.Tensor] = {}
 
     def _autocast(self):
         return torch.autocast("cuda", dtype=torch.float16, enabled=self.use_amp)
