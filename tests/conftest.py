@@ -64,3 +64,15 @@ def small_show(tmp_path: Path) -> Path:
     path = tmp_path / "small.toml"
     path.write_text(textwrap.dedent(SMALL_SHOW))
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """One torch thread for the whole suite: the test models are tiny, and on a shared 2-core CI
+    machine two threads contend and make small convolutions many times slower, not faster."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -9,7 +9,7 @@ import pytest
 from installation.control.audio import AudioAnalyzer, AudioInput
 from installation.control.config import BindingSpec
 from installation.control.events import EventQueue
-from installation.control.midi import MidiInput, parse_midi_bytes
+from installation.control.midi import MidiInput
 from installation.control.params import Parameter, ParameterRegistry
 from installation.control.replay import EventRecorder, Replay, ReplayError, read_events
 from installation.control.router import ControlRouter

@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 from installation.cli import build_app
 from installation.show.loader import ShowError, load_show, parse_show
-from installation.show.schema import Show
 
 DATA = Path(__file__).parent / "data" / "shows"
 BROKEN = sorted((DATA / "broken").glob("*.toml"))

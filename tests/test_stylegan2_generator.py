@@ -12,15 +12,6 @@ from plugins.stylegan2.generator import StyleGAN2Generator, make_generator
 from plugins.stylegan2.loader import SHIPPED
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small convolutions on a shared 2-core machine run far faster on one thread than on contended two."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def shipped():
     return make_generator(None, "cpu")

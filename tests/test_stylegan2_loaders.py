@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import math
 import pickle
 import sys
 import types
@@ -24,16 +23,6 @@ from plugins.stylegan2.loader import detect_format, load_stylegan2
 from plugins.stylegan2.network import G2Config, StyleGAN2
 from plugins.stylegan2.nvidia import UnsafePickleError
 from plugins.stylegan2.ops import make_filter
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small convolutions on a shared 2-core machine run far faster on one thread than on contended two."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 
 def tiny_net(c_dim: int = 0, seed: int = 0, clamp=None) -> StyleGAN2:

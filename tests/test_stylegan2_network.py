@@ -8,16 +8,6 @@ from plugins.stylegan2.network import G2Config, StyleGAN2, mix_styles
 from plugins.stylegan2.ops import downsample2d, make_filter, modulated_conv2d, upsample2d
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small convolutions on a shared 2-core machine run far faster on one thread than on contended two."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-
 def small(res=32, **kw) -> StyleGAN2:
     torch.manual_seed(0)
     return StyleGAN2(G2Config(resolution=res, z_dim=16, w_dim=16, mapping_layers=2, channel_base=256, channel_max=32, **kw)).eval()

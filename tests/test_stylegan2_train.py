@@ -10,15 +10,6 @@ from plugins.stylegan2.train import StyleGAN2Task
 from plugins.stylegan2.waves import make_waves
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small convolutions on a shared 2-core machine run far faster on one thread than on contended two."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 TINY = dict(z_dim=16, w_dim=16, mapping_layers=2, channel_base=128, channel_max=16, ema_kimg=0.05, r1_every=4)
 
 

@@ -1,7 +1,6 @@
 """Super-resolution: ESPCN model and task, Lanczos fallback, the post stage, shipped weights, spandrel path."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest
@@ -145,7 +144,7 @@ def test_pth_with_code_is_refused(tmp_path):
 
 
 def test_spandrel_loads_a_real_esrgan_compact_state_dict(tmp_path):
-    spandrel = pytest.importorskip("spandrel")
+    pytest.importorskip("spandrel")
     # Real-ESRGAN "compact" (SRVGGNetCompact) layout: body.N conv / prelu, pixel shuffle x2
     nf, convs, scale = 8, 2, 2
     state = {"body.0.weight": torch.randn(nf, 3, 3, 3) * 0.1, "body.0.bias": torch.zeros(nf), "body.1.weight": torch.full((nf,), 0.25)}

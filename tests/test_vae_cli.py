@@ -16,16 +16,6 @@ from plugins.vae.watches import make_watches
 
 runner = CliRunner()
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models gain nothing from threads, and on a loaded 2-core box two threads spin."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-
 def test_plugin_registers_everything():
     reg = make_plugin_manager()
     assert "vae" in reg.generators() and "deblur" in reg.post_processors()

@@ -18,16 +18,6 @@ from plugins.vae.watches import draw_watch
 MEAN_DISTANCE_FLOOR = 0.15
 MIN_DISTANCE_FLOOR = 0.05  # no two of the 16 seeds may give (nearly) the same face
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models gain nothing from threads, and on a loaded 2-core box two threads spin."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-
 @pytest.fixture(scope="module")
 def registry():
     return make_plugin_manager()

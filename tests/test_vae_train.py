@@ -14,16 +14,6 @@ from plugins.vae.model import ConvVAE, PriorEstimate, VAEConfig, vae_loss
 from plugins.vae.train import DeblurTask, VAETask
 from plugins.vae.watches import draw_watch, make_watches
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models gain nothing from threads, and on a loaded 2-core box two threads spin."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-
 @pytest.fixture(scope="module")
 def watches16(tmp_path_factory):
     folder = tmp_path_factory.mktemp("watches16")

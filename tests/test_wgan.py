@@ -8,7 +8,7 @@ import torch
 from installation.protocols import Generator as GeneratorProtocol, check_frames
 from installation.weights import CheckpointError
 from plugins.wgan.bikes import draw_bike, make_bikes
-from plugins.wgan.loader import SHIPPED, WGANGenerator, make_wgan
+from plugins.wgan.loader import WGANGenerator, make_wgan
 from plugins.wgan.model import Critic, Generator, recalibrate_batchnorm
 from plugins.wgan.train import WGANTask
 

@@ -10,7 +10,6 @@ back with ``weights_only=True``: resuming never executes code from a file.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable

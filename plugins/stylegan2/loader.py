@@ -15,7 +15,6 @@ Every failure raises :class:`installation.weights.CheckpointError` naming the fi
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import zipfile
 from pathlib import Path

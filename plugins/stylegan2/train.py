@@ -15,7 +15,6 @@ The recipe is the paper's, sized for small data and small machines:
 from __future__ import annotations
 
 import copy
-import math
 from pathlib import Path
 from typing import Any
 
