@@ -13,6 +13,7 @@ from .bindings import Binding, BindingGroup
 from .config import BindingSpec
 from .events import ControlEvent
 from .params import ParameterRegistry
+from .pattern import PatternError, expand, is_pattern
 from .stats import Counters
 
 LEARN_ADDRESS = "/control/learn"
@@ -83,9 +84,25 @@ class ControlRouter:
     def apply(self, events: Iterable[ControlEvent]) -> None:
         for ev in events:
             try:
-                self._apply_one(ev)
+                if is_pattern(ev.address):
+                    self._apply_pattern(ev)
+                else:
+                    self._apply_one(ev)
             except Exception:  # a bad event costs itself, never the frame
                 self.counters.incr("errors")
+
+    def _apply_pattern(self, ev: ControlEvent) -> None:
+        """An OSC address pattern: the message goes to every parameter and bound input it matches."""
+        try:
+            targets = expand(ev.address, {*self.registry, *self.inputs})
+        except PatternError:
+            self.counters.incr("malformed")
+            return
+        if not targets:
+            self.counters.incr("unknown_address")
+            return
+        for address in targets:
+            self._apply_one(ControlEvent(address, ev.args, ev.source, ev.arrival))
 
     def _apply_one(self, ev: ControlEvent) -> None:
         address = ev.address
