@@ -167,3 +167,17 @@ def test_resumed_run_that_never_improves_still_exports_the_best(watches16, tmp_p
     assert all(h["val"] > first.best_val for h in second.history if "val" in h)
     again = load_deblur(second.weights).state_dict()
     assert all(torch.equal(best[k], again[k]) for k in best)
+
+
+def test_a_fresh_run_ignores_a_stale_best_from_an_earlier_run(watches16, tmp_path):
+    data = ImageFolder(watches16, 16)
+    kw = dict(out_dir=tmp_path / "run", batch_size=8, resolution=16, val_fraction=0.25, val_every=4, patience=50,
+              sample_every=100, checkpoint_every=4, progress=False, sample_count=4)
+    first = run_training(DeblurTask(width=8, lr=1e-2), data, TrainConfig(steps=8, **kw))
+    assert (tmp_path / "run" / "best.pt").exists()
+    stale = load_deblur(first.weights).state_dict()
+    torch.manual_seed(1)  # a different start from the first run's
+    fresh = run_training(DeblurTask(width=8, lr=1e-2), data, TrainConfig(steps=2, resume=False, seed=1, **kw))
+    assert fresh.best_val is None  # too short to validate: it must export its own weights, not the stale best
+    exported = load_deblur(fresh.weights).state_dict()
+    assert not all(torch.equal(stale[k], exported[k]) for k in stale)

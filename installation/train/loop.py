@@ -168,8 +168,8 @@ def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainR
                 save_checkpoint(ckpt, task, step, images_seen, rng, {"best_val": best_val, "bad_evals": bad_evals})
             if stopped_early:
                 break
-    if best_state is None and can_validate and (out / BEST).exists():
-        best_state = load_checkpoint(out / BEST)  # the best came before a resume
+    if best_state is None and best_val is not None and (out / BEST).exists():
+        best_state = load_checkpoint(out / BEST)  # the resumed run's best came before the resume
     if best_state is not None:
         task.load_state_dict(best_state)  # early stopping keeps the best validated weights
     weights = task.export(out)
