@@ -91,8 +91,20 @@ def make_grid(images: torch.Tensor, nrow: int | None = None, pad: int = 2) -> np
     return grid
 
 
+def write_image(img: np.ndarray, path: Path | str, quality: int = 95) -> Path:
+    """Write an RGB uint8 HWC image (format from the suffix; JPEG at ``quality``); OSError naming a failure.
+
+    One writer for every data set maker, frame extractor and sample grid, so a full disk or a bad
+    folder is an error that names the file instead of a silently missing image.
+    """
+    path = Path(path)
+    params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if path.suffix.lower() in (".jpg", ".jpeg") else []
+    if not cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), params):
+        raise OSError(f"cannot write {path}")
+    return path
+
+
 def save_grid(images: torch.Tensor, path: Path | str, nrow: int | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(path), cv2.cvtColor(make_grid(images, nrow), cv2.COLOR_RGB2BGR))
-    return path
+    return write_image(make_grid(images, nrow), path)

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .data import list_images
+from .data import list_images, write_image
 
 CROPS = ("center", "none")
 
@@ -28,12 +28,6 @@ def square(img: np.ndarray, size: int, crop: str = "center") -> np.ndarray:
         img = img[y:y + s, x:x + s]
     interp = cv2.INTER_AREA if min(img.shape[:2]) > size else cv2.INTER_CUBIC
     return cv2.resize(img, (size, size), interpolation=interp)
-
-
-def write_jpeg(img: np.ndarray, path: Path, quality: int = 95) -> Path:
-    if not cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]):
-        raise OSError(f"cannot write {path}")
-    return path
 
 
 def frames_from_video(clip: Path | str, out_dir: Path | str, size: int = 256, every: int = 1, crop: str = "center",
@@ -67,7 +61,7 @@ def frames_from_video(clip: Path | str, out_dir: Path | str, size: int = 256, ev
                     continue
                 if index % every == 0:
                     img = square(frame.to_ndarray(format="rgb24"), size, crop)
-                    paths.append(write_jpeg(img, out / f"{clip.stem}_{index:06d}.jpg", quality))
+                    paths.append(write_image(img, out / f"{clip.stem}_{index:06d}.jpg", quality))
                     if limit and len(paths) >= limit:
                         break
                 index += 1
@@ -92,5 +86,5 @@ def frames_from_images(folder: Path | str, out_dir: Path | str, size: int = 256,
         if img is None:
             raise ValueError(f"{src}: cannot decode image")
         img = square(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), size, crop)
-        paths.append(write_jpeg(img, out / f"{i:06d}_{src.stem}.jpg", quality))
+        paths.append(write_image(img, out / f"{i:06d}_{src.stem}.jpg", quality))
     return paths

@@ -19,6 +19,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from installation.train.data import write_image
+
 # (sky top, sky at horizon, sea at horizon, deep sea, crest light, sun colour) per mood, RGB 0..1
 PALETTES = {
     "day": ([0.25, 0.50, 0.85], [0.70, 0.85, 0.95], [0.35, 0.60, 0.70], [0.03, 0.20, 0.35], [0.55, 0.80, 0.85], [1.0, 0.98, 0.90]),
@@ -126,8 +128,5 @@ def make_waves(out_dir: Path | str, count: int, size: int, seed: int) -> list[Pa
     paths = []
     for i in range(int(count)):
         img = paint_wave(rng, int(size))
-        path = out / f"wave_{i:06d}.jpg"
-        if not cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95]):
-            raise OSError(f"cannot write {path}")
-        paths.append(path)
+        paths.append(write_image(img, out / f"wave_{i:06d}.jpg"))
     return paths

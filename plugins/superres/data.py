@@ -20,6 +20,8 @@ import cv2
 import numpy as np
 import torch
 
+from installation.train.data import write_image
+
 FONTS = [cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX,
          cv2.FONT_HERSHEY_PLAIN, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX]
 WORDS = ["BIKE", "watch", "wave", "Gallery", "2026", "no. 862", "SALE", "open", "kinetic", "Lumen", "A-Z", "0123"]
@@ -79,9 +81,7 @@ def make_srmix(out_dir: Path | str, count: int, size: int = 128, seed: int = 0) 
     paths: list[Path] = []
     for i in range(per["shapes"]):
         img = draw_shapes(np.random.default_rng([seed, 1, i]), size)
-        path = out / f"shapes_{seed:04d}_{i:06d}.png"
-        cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
-        paths.append(path)
+        paths.append(write_image(img, out / f"shapes_{seed:04d}_{i:06d}.png"))
     if bikes and per.get("bikes"):
         paths += bikes(out, per["bikes"], size, seed)
     if per["noise"]:
@@ -90,7 +90,5 @@ def make_srmix(out_dir: Path | str, count: int, size: int = 128, seed: int = 0) 
         for i, chunk in enumerate(z.split(64)):
             imgs = (field.generate(chunk).permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)
             for j, img in enumerate(imgs):
-                path = out / f"noise_{seed:04d}_{i * 64 + j:06d}.png"
-                cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
-                paths.append(path)
+                paths.append(write_image(img, out / f"noise_{seed:04d}_{i * 64 + j:06d}.png"))
     return paths

@@ -14,6 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from installation.train.data import write_image
+
 SUPERSAMPLE = 4
 
 # (B, G, R) palettes, because cv2 draws in BGR
@@ -145,7 +147,5 @@ def make_watches(out_dir: Path | str, count: int, size: int = 64, seed: int = 0)
     rng = np.random.default_rng(int(seed))
     paths = []
     for i in range(int(count)):
-        path = out / f"watch_{i:06d}.png"
-        cv2.imwrite(str(path), cv2.cvtColor(draw_watch(int(size), rng), cv2.COLOR_RGB2BGR))
-        paths.append(path)
+        paths.append(write_image(draw_watch(int(size), rng), out / f"watch_{i:06d}.png"))
     return paths

@@ -17,6 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from installation.train.data import write_image
+
 WHITE = (255, 255, 255)
 
 # frame paints: saturated classics plus black, silver and pastels (RGB)
@@ -181,8 +183,5 @@ def make_bikes(out_dir: Path | str, count: int, size: int = 64, seed: int = 0) -
     for i in range(count):
         rng = np.random.default_rng([seed, i])  # image i is the same whatever the count
         img = draw_bike(rng, size)
-        path = out / f"bike_{seed:04d}_{i:06d}.png"
-        if not cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR)):
-            raise OSError(f"cannot write {path}")
-        paths.append(path)
+        paths.append(write_image(img, out / f"bike_{seed:04d}_{i:06d}.png"))
     return paths
