@@ -15,10 +15,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from installation.train.metrics import psnr
 from plugins.superres.data import draw_shapes
 from plugins.superres.model import downscale
 from plugins.superres.stage import make_superres
-from plugins.superres.train import psnr
 from plugins.wgan.bikes import draw_bike
 
 

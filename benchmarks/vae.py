@@ -16,7 +16,8 @@ import numpy as np
 import torch
 
 from installation.walks.slerp import seed_latent
-from plugins.vae.deblur import gaussian_blur, psnr, sigma_for_blur
+from installation.train.metrics import psnr, spread
+from plugins.vae.deblur import gaussian_blur, sigma_for_blur
 from plugins.vae.generator import DeblurStage, VAEGenerator
 from plugins.vae.watches import draw_watch
 
@@ -28,13 +29,6 @@ def rate(fn, batch: int, seconds: float = 2.0) -> float:
         fn()
         n += batch
     return n / (time.perf_counter() - t0)
-
-
-def pairwise(images: torch.Tensor) -> tuple[float, float]:
-    flat = images.flatten(1).float()
-    d = torch.cdist(flat, flat) / flat.shape[1] ** 0.5
-    off = d[~torch.eye(len(flat), dtype=torch.bool)]
-    return float(off.mean()), float(off.min())
 
 
 def watches(n: int, seed: int) -> torch.Tensor:
@@ -67,9 +61,9 @@ def main() -> None:
                   f"deblur 64² {r_deb:7.1f} img/s  vae+deblur {r_both:7.1f} img/s  ({args.threads} thread(s))")
     gen = VAEGenerator(args.checkpoint, "cpu")
     samples = gen.generate(torch.stack([seed_latent(s, gen.latent_dim) for s in range(64)]))
-    m, lo = pairwise(samples)
-    rm, rlo = pairwise(real[:64])
-    print(f"mode collapse: samples mean pairwise RMS {m:.3f} (min {lo:.3f}); real watches {rm:.3f} (min {rlo:.3f})")
+    fake, ref = spread(samples), spread(real[:64])
+    print(f"mode collapse: samples mean pairwise RMS {fake.mean:.3f} (min {fake.min:.3f}); "
+          f"real watches {ref.mean:.3f} (min {ref.min:.3f})")
     recon = gen.generate(gen.encode(real))
     print(f"VAE reconstruction of held-out watches: PSNR {psnr(recon, real):.2f} dB")
     stage = DeblurStage("cpu", args.deblur)

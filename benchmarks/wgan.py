@@ -16,17 +16,9 @@ import time
 import numpy as np
 import torch
 
+from installation.train.metrics import spread
 from plugins.wgan.bikes import draw_bike
 from plugins.wgan.loader import WGANGenerator
-
-
-def pairwise(images: torch.Tensor) -> tuple[float, float]:
-    flat = images.flatten(1)
-    d = torch.cdist(flat, flat) / flat.shape[1] ** 0.5
-    n = flat.shape[0]
-    mean = float(d.sum() / (n * (n - 1)))
-    d.fill_diagonal_(float("inf"))
-    return mean, float(d.min(1).values.mean())
 
 
 def img_per_s(gen: WGANGenerator, batch: int, seconds: float = 2.0) -> float:
@@ -50,11 +42,11 @@ def main() -> None:
     for b in (1, 8, 64):
         print(f"generate batch {b:3d}: {img_per_s(gen, b):8.1f} img/s")
     z = torch.randn(64, gen.latent_dim, generator=torch.Generator().manual_seed(0))
-    fake_mean, fake_nn = pairwise(gen.generate(z))
+    fake = spread(gen.generate(z))
     real = np.stack([draw_bike(np.random.default_rng([12345, i]), gen.resolution[0]) for i in range(64)])
-    real_mean, real_nn = pairwise(torch.from_numpy(real).permute(0, 3, 1, 2).float() / 255)
-    print(f"mean pairwise RMS distance: generated {fake_mean:.4f}  procedural bikes {real_mean:.4f}")
-    print(f"mean nearest-neighbour RMS distance: generated {fake_nn:.4f}  procedural bikes {real_nn:.4f}")
+    ref = spread(torch.from_numpy(real).permute(0, 3, 1, 2).float() / 255)
+    print(f"mean pairwise RMS distance: generated {fake.mean:.4f}  procedural bikes {ref.mean:.4f}")
+    print(f"mean nearest-neighbour RMS distance: generated {fake.nearest:.4f}  procedural bikes {ref.nearest:.4f}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from installation.weights import CheckpointError
 from plugins.superres.data import draw_shapes, make_srmix
 from plugins.superres.model import ESPCN, downscale, lanczos_resize
 from plugins.superres.stage import SuperRes, make_superres
-from plugins.superres.train import SuperResTask, psnr
+from installation.train.metrics import psnr
+from plugins.superres.train import SuperResTask
 
 
 def _shapes(n, size, seed):

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from installation.train import ImageFolder, TrainConfig, run_training
-from plugins.vae.deblur import DeblurAE, gaussian_blur, psnr, sigma_for_blur
+from installation.train.metrics import psnr
+from plugins.vae.deblur import DeblurAE, gaussian_blur, sigma_for_blur
 from plugins.vae.loader import load_deblur, load_vae
 from plugins.vae.model import ConvVAE, PriorEstimate, VAEConfig, vae_loss
 from plugins.vae.train import DeblurTask, VAETask

@@ -15,14 +15,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from installation.train.metrics import psnr
 from installation.weights import save_weights
 
 from .model import ESPCN, downscale
-
-
-def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    mse = float(F.mse_loss(a.clamp(0, 1), b))
-    return 10 * math.log10(1.0 / max(mse, 1e-12))
 
 
 class SuperResTask:

@@ -107,9 +107,3 @@ class DeblurAE(nn.Module):
         d0 = self.dec0(self.up0(F.interpolate(d1, scale_factor=2, mode="nearest")) + e0)
         y = (xp + self.out(d0)).clamp(0.0, 1.0)
         return y[..., :h, :w]
-
-
-def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Mean PSNR in dB over a batch of [0, 1] images."""
-    mse = (a.float() - b.float()).pow(2).flatten(1).mean(1).clamp_min(1e-10)
-    return float((10 * torch.log10(1.0 / mse)).mean())

@@ -11,7 +11,9 @@ from typing import Any
 
 import torch
 
-from .deblur import DeblurAE, DeblurConfig, gaussian_blur, psnr, sigma_for_blur
+from installation.train.metrics import psnr
+
+from .deblur import DeblurAE, DeblurConfig, gaussian_blur, sigma_for_blur
 from .loader import export_deblur, export_vae
 from .model import ConvVAE, PriorEstimate, VAEConfig, vae_loss
 
