@@ -64,7 +64,8 @@ def build_source(scene: Scene, registry: PluginRegistry, device: torch.device, s
                          scene.walk.space, scene.truncation)
     except (TypeError, ValueError) as exc:
         raise SceneLoadError(f"scene {scene.name!r}: walk {scene.walk.type!r}: {exc}") from exc
-    post = PostChain.build([{"stage": p.stage, **p.options()} for p in scene.post], registry.post_processors(), device)
+    post = PostChain.build([{"stage": p.stage, "mix": p.mix, **p.options()} for p in scene.post],
+                           registry.post_processors(), device)
     return KeyframeSource(generator, walk, post, scene.keyframe_rate)
 
 

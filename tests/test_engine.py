@@ -137,3 +137,22 @@ def test_realtime_mixer_fades_to_each_new_keyframe():
     later = mixer.blend(0.4, wall=2.0 + 0.125)  # half of the 1/rate interval
     assert later.mix == pytest.approx(0.5)
     assert mixer.blend(0.5, wall=10.0).mix == 1.0
+
+
+def test_post_chain_mix_from_the_show_and_live_multiply():
+    from installation.engine.post import PostChain
+
+    class Invert:
+        def __init__(self, device):
+            pass
+
+        def process(self, frames):
+            return 1.0 - frames
+
+    chain = PostChain.build([{"stage": "invert", "mix": 0.5}], {"invert": Invert}, torch.device("cpu"))
+    x = torch.zeros(1, 3, 4, 4)
+    assert torch.allclose(chain(x), torch.full_like(x, 0.5))           # the show's mix alone
+    chain.control = {"invert": (True, 0.5)}
+    assert torch.allclose(chain(x), torch.full_like(x, 0.25))          # times the live /post/invert/mix
+    chain.control = {"invert": (False, 1.0)}
+    assert torch.equal(chain(x), x)

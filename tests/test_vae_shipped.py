@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from installation.engine.post import PostChain
 from installation.plugins import make_plugin_manager
 from installation.protocols import Generator, PostProcessor, check_frames
 from installation.walks.slerp import seed_latent
@@ -98,10 +99,10 @@ def test_deblur_works_at_other_sizes_and_keeps_alpha(registry, heldout):
     assert psnr(out[:, :3], big) > psnr(blurred, big)
 
 
-def test_deblur_strength_zero_is_identity(registry):
-    stage = registry.post_processors()["deblur"](device=torch.device("cpu"), strength=0.0)
+def test_deblur_mix_zero_is_identity(registry):
+    chain = PostChain.build([{"stage": "deblur", "mix": 0.0}], registry.post_processors(), torch.device("cpu"))
     x = torch.rand(1, 3, 20, 20)
-    assert torch.allclose(stage.process(x), x)
+    assert torch.allclose(chain(x), x)
     once = registry.post_processors()["deblur"](device="cpu").process(x)
     twice = registry.post_processors()["deblur"](device="cpu", passes=2).process(x)
     assert twice.shape == x.shape and not torch.equal(once, twice)

@@ -11,35 +11,41 @@ from ..protocols import PostProcessor
 class PostChain:
     """Runs stages in order; an empty chain returns frames unchanged.
 
-    ``control`` maps a stage name to ``(enabled, mix)`` (live ``/post/NAME/enabled`` and
-    ``/post/NAME/mix``): a disabled stage is skipped, ``mix < 1`` blends its output over its input
-    when the stage keeps the frame size.  The app replaces the dict, never mutates it, since the
+    Each stage has a mix (the show file's ``mix``, default 1) and ``control`` maps a stage name to
+    ``(enabled, mix)`` (live ``/post/NAME/enabled`` and ``/post/NAME/mix``): a disabled stage is
+    skipped, and the product of the two mixes, when below 1, blends the stage's output over its
+    input when the stage keeps the frame size.  One mechanism serves every stage, so no stage
+    needs a strength option of its own.  The app replaces ``control``, never mutates it, since the
     worker thread reads it.
     """
 
-    def __init__(self, stages: Iterable[PostProcessor] = (), names: Iterable[str] | None = None):
+    def __init__(self, stages: Iterable[PostProcessor] = (), names: Iterable[str] | None = None,
+                 mixes: Iterable[float] | None = None):
         self.stages = list(stages)
         self.names = list(names) if names is not None else [type(s).__name__ for s in self.stages]
+        self.mixes = [float(m) for m in mixes] if mixes is not None else [1.0] * len(self.stages)
         self.control: Mapping[str, tuple[bool, float]] = {}
 
     @classmethod
     def build(cls, specs: Iterable[Mapping[str, Any]], registry: Mapping[str, Any], device: torch.device) -> "PostChain":
-        """``specs`` like ``[{"stage": "deblur"}, {"stage": "superres", "scale": 2}]``."""
-        stages, names = [], []
+        """``specs`` like ``[{"stage": "deblur", "mix": 0.7}, {"stage": "superres", "scale": 2}]``."""
+        stages, names, mixes = [], [], []
         for spec in specs:
             spec = dict(spec)
             name = spec.pop("stage")
+            mixes.append(spec.pop("mix", 1.0))
             if name not in registry:
                 raise KeyError(f"unknown post stage {name!r}; available: {', '.join(sorted(registry))}")
             stages.append(registry[name](device=device, **spec))
             names.append(name)
-        return cls(stages, names)
+        return cls(stages, names, mixes)
 
     @torch.no_grad()
     def __call__(self, frames: torch.Tensor) -> torch.Tensor:
         control = self.control
-        for name, stage in zip(self.names, self.stages):
-            enabled, mix = control.get(name, (True, 1.0))
+        for name, stage, own in zip(self.names, self.stages, self.mixes):
+            enabled, live = control.get(name, (True, 1.0))
+            mix = own * live
             if not enabled or mix <= 0.0:
                 continue
             out = stage.process(frames)

@@ -51,6 +51,8 @@ class WalkSpec(PluginTable):
 
 class PostSpec(PluginTable):
     stage: str = Field(description="post stage name")
+    mix: float = Field(1.0, ge=0, le=1, description="blend of the stage's output over its input, for stages that "
+                                                    "keep the frame size (the live /post/STAGE/mix multiplies on top)")
 
 
 class Transition(Strict):

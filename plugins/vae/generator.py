@@ -74,18 +74,17 @@ class VAEGenerator:
 class DeblurStage:
     """Implements :class:`installation.protocols.PostProcessor`: the deblur AE on whole frames.
 
-    ``strength`` blends restored over input (1 = fully restored; the live ``/post/deblur/mix``
-    of the post chain multiplies on top); ``passes`` runs the network more than once for frames
-    softer than the 3 px blur it was trained on.  An alpha channel, if any, passes through.
+    ``passes`` runs the network more than once for frames softer than the 3 px blur it was
+    trained on.  How much of the restoration shows is the post chain's ``mix`` (show file and
+    live ``/post/deblur/mix``), as for every stage.  An alpha channel, if any, passes through.
     """
 
-    def __init__(self, device: torch.device | str = "cpu", checkpoint: str | Path | None = None,
-                 strength: float = 1.0, passes: int = 1):
+    def __init__(self, device: torch.device | str = "cpu", checkpoint: str | Path | None = None, passes: int = 1):
         self.device = torch.device(device)
         self.model = load_deblur(checkpoint, self.device)
-        self.strength, self.passes = float(strength), int(passes)
-        if not 0.0 <= self.strength <= 1.0 or self.passes < 1:
-            raise ValueError("strength must be in [0, 1] and passes >= 1")
+        self.passes = int(passes)
+        if self.passes < 1:
+            raise ValueError("passes must be >= 1")
 
     def process(self, frames: torch.Tensor) -> torch.Tensor:
         rgb = frames[:, :3].to(self.device, torch.float32)
@@ -93,8 +92,6 @@ class DeblurStage:
             out = rgb
             for _ in range(self.passes):
                 out = self.model(out)
-            if self.strength < 1.0:
-                out = rgb + (out - rgb) * self.strength
         if frames.shape[1] > 3:
             out = torch.cat([out, frames[:, 3:].to(out)], 1)
         return out
