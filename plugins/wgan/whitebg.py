@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+from installation.train.data import list_images
 
 
 def white_border_fraction(img: np.ndarray, threshold: int = 235, border: float = 0.06) -> float:
@@ -58,7 +58,7 @@ def filter_white(src: Path | str, dst: Path | str, threshold: int = 235, min_fra
     if dst.resolve().is_relative_to(src.resolve()):
         raise ValueError(f"destination {dst} must not be inside the source folder {src}")
     report = FilterReport()
-    for path in sorted(p for p in src.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
+    for path in list_images(src):
         img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
         if img is None or img.ndim not in (2, 3) or img.size == 0:
             report.unreadable.append(path)
