@@ -70,6 +70,15 @@ class Problem:
         return text + (f" ({self.hint})" if self.hint else "")
 
 
+class Unavailable(RuntimeError):
+    """The machine lacks something a command needs: a display, a MIDI backend, an optional package.
+
+    Not a problem in a file; the CLI prints the message as one line and exits 2, never a traceback.
+    """
+
+    exit_code = 2
+
+
 def problem(file: Path | str | None, line: Optional[int], field: str, message: str,
             hint: Optional[str] = None) -> Problem:
     """A :class:`Problem`, arguments in reading order (``file:line: field: message (hint)``)."""
@@ -325,6 +334,6 @@ def load(model: type[M], path: Path | str, *, context: Optional[dict] = None, ro
 
 
 __all__ = [
-    "FILE_FIELD", "TOML_FIELD", "Problem", "ProblemError", "Sources", "StrictModel", "field_path", "from_validation",
+    "FILE_FIELD", "TOML_FIELD", "Problem", "ProblemError", "Sources", "StrictModel", "Unavailable", "field_path", "from_validation",
     "index_lines", "load", "locate", "parse_toml", "problem", "read_text", "render", "split_key", "validate",
 ]

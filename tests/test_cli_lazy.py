@@ -154,3 +154,35 @@ def test_missing_profile_is_a_located_problem(tmp_path):
     res = CliRunner().invoke(build_app(), ["calibrate", str(tmp_path / "absent.toml"), "--check"])
     assert res.exit_code == 1
     assert res.output.strip() == f"{tmp_path / 'absent.toml'}: <file>: cannot read: No such file or directory"
+
+
+FAKE_MIDO_WITHOUT_ALSA = '''
+class SystemError(Exception):  # the shape of rtmidi's error when ALSA is missing
+    pass
+
+def get_input_names():
+    raise SystemError("MidiInAlsa::initialize: error creating ALSA sequencer client object.")
+'''
+
+
+def test_midi_ports_without_mido_or_without_alsa_is_one_line(tmp_path):
+    proc, imported = run_cli(tmp_path, "osc", "midi-ports")
+    if "mido" not in imported:  # this machine: mido is not installed
+        assert proc.returncode == 2 and proc.stderr.splitlines() == [
+            "MIDI input needs mido and a backend: pip install 'installation[midi]'"]
+    fake = tmp_path / "fake_mido"
+    fake.mkdir()
+    (fake / "mido.py").write_text(FAKE_MIDO_WITHOUT_ALSA)
+    proc, _ = run_cli(tmp_path, "osc", "midi-ports", pythonpath=fake)
+    assert proc.returncode == 2 and proc.stderr.splitlines() == [
+        "no MIDI system to list ports from (SystemError: MidiInAlsa::initialize: error creating ALSA sequencer "
+        "client object.); MIDI needs ALSA (Linux) or CoreMIDI/WinMM and the midi extra"]
+
+
+def test_no_display_is_one_line(tmp_path):
+    env = {"DISPLAY": "", "WAYLAND_DISPLAY": ""}
+    res = CliRunner().invoke(build_app(), ["calibrate", str(tmp_path / "c.toml"), "--init", "64x64"], env=env)
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit)  # the boundary's exit, not a crash
+    assert res.output.splitlines() == [f"created {tmp_path / 'c.toml'}",
+                                       "no display: live calibration needs a screen (or Xvfb); use --snapshot DIR to "
+                                       "render the outputs to images headless, --check to validate"]

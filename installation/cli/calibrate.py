@@ -135,12 +135,11 @@ def _live(profile_path, profile, pattern, content, output, osc_host, osc_port, f
     from ..calibration.editor import CalibrationEditor
     from ..calibration.osc import CalibrationOSC
     from ..calibration.window import run_live
-    from ..render.context import has_display
+    from ..render.context import NoDisplayError, has_display
 
-    if not has_display():
-        typer.echo("no display: live calibration needs a screen (or Xvfb); use --snapshot DIR to render "
-                   "the outputs to images headless, --check to validate", err=True)
-        raise typer.Exit(2)
+    if not has_display():  # before the OSC remote opens its port; printed by the error boundary (exit 2)
+        raise NoDisplayError("no display: live calibration needs a screen (or Xvfb); use --snapshot DIR to render "
+                             "the outputs to images headless, --check to validate")
     editor = CalibrationEditor(profile, profile_path, only_output=output)
     if not editor.set_pattern(pattern):
         raise typer.BadParameter(editor.message, param_hint="--pattern")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
@@ -54,13 +53,10 @@ def parse_options(pairs: list[str]) -> dict:
 
 def user_error(exc: BaseException) -> Optional[tuple[str, int]]:
     """``(text, exit code)`` for an error the user can cause and fix; ``None`` for a bug."""
-    from ..problems import ProblemError
+    from ..problems import ProblemError, Unavailable
 
-    if isinstance(exc, ProblemError):
+    if isinstance(exc, (ProblemError, Unavailable)):  # Unavailable: no display, no MIDI backend, ...
         return str(exc), exc.exit_code
-    gl = sys.modules.get("installation.render.context")  # loaded if it raised; not imported here (moderngl)
-    if gl is not None and isinstance(exc, gl.NoDisplayError):
-        return str(exc), EXIT_ENVIRONMENT
     if isinstance(exc, ModuleNotFoundError) and exc.name:
         top = exc.name.split(".")[0]
         how = f"pip install 'installation[{EXTRAS[top]}]'" if top in EXTRAS else f"install {top!r} in this Python environment"
