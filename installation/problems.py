@@ -102,6 +102,9 @@ class ProblemError(ValueError):
     def __str__(self) -> str:  # rendered afresh: checks may append problems after construction
         return render(self.problems, self.path)
 
+    def __reduce__(self):  # crosses process boundaries (a worker, the supervisor) intact
+        return (type(self), (self.path, self.problems))
+
 
 def render(problems: Iterable[Problem], path: Path | str | None = None, prefix: str = "") -> str:
     """The one way problems are printed: a line each, ``file:line: field: message (hint)``."""
@@ -234,7 +237,13 @@ def parse_toml(text: str, path: Path | str | None) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
-        raise ProblemError(path, Problem(int(m.group(1)) if m else None, TOML_FIELD, f"not valid TOML: {exc}")) from None
+        if m:
+            line: Optional[int] = int(m.group(1))
+        elif "end of document" in str(exc):  # an unclosed array or string: point at the last line written
+            line = max(1, len(text.rstrip("\n").split("\n")))
+        else:
+            line = None
+        raise ProblemError(path, Problem(line, TOML_FIELD, f"not valid TOML: {exc}")) from None
 
 
 _HINTS = {

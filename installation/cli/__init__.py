@@ -37,10 +37,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 #: entry-point group naming plugin sub-commands: ``vae = "plugins.vae.cli:register"``
 COMMAND_ENTRY_POINTS = "installation.commands"
 
-#: kept for callers that listed the modules
-COMMAND_MODULES = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
-
-
 def plugin_commands() -> dict[str, Any]:
     """Plugin sub-commands advertised in entry-point metadata: name → entry point (not loaded)."""
     out: dict[str, Any] = {}
