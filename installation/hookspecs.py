@@ -63,7 +63,10 @@ def register_datasets():
 def register_commands(app):
     """Add sub-commands to the ``installation`` typer application ``app``.
 
-    Called once when the CLI is built; use ``app.add_typer`` or ``app.command``.
+    Use ``app.add_typer`` or ``app.command``.  Advertise the same function as an entry point in
+    the ``installation.commands`` group (``name = "module:register"``) and ``installation --help``
+    lists the command without importing the plugin; the hook itself is called only for a
+    command name the CLI finds in neither its own table nor those entry points.
     """
 
 

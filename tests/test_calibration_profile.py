@@ -88,7 +88,8 @@ def test_good_minimal_profile_loads(tmp_path):
 
 def test_point_out_of_range_is_refused_with_field_and_line(tmp_path):
     err = refused(write(tmp_path, GOOD.replace("[1.0, 1.0], [0.0, 1.0]]", "[7.0, 1.0], [0.0, 1.0]]")))
-    field, msg, line = err.problems[0]
+    p = err.problems[0]
+    field, msg, line = p.field, p.message, p.line
     assert field == "outputs[0].corners[2]"
     assert "out of range" in msg
     assert line == 7
@@ -98,7 +99,8 @@ def test_point_out_of_range_is_refused_with_field_and_line(tmp_path):
 def test_self_crossing_quad_is_refused(tmp_path):
     bow_tie = "corners = [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]"
     err = refused(write(tmp_path, GOOD.replace(GOOD.splitlines()[6], bow_tie)))
-    field, msg, line = err.problems[0]
+    p = err.problems[0]
+    field, msg, line = p.field, p.message, p.line
     assert field == "outputs[0].corners" and "crosses itself" in msg and line == 7
 
 
@@ -110,13 +112,13 @@ def test_concave_and_degenerate_quads_are_refused(tmp_path):
 
 def test_region_outside_canvas_is_refused(tmp_path):
     err = refused(write(tmp_path, GOOD.replace("region = [0, 0, 1920, 1080]", "region = [100, 0, 1920, 1080]")))
-    assert err.problems[0][0] == "outputs[0].region" and err.problems[0][2] == 6
+    assert err.problems[0].field == "outputs[0].region" and err.problems[0].line == 6
 
 
 def test_unknown_key_is_refused(tmp_path):
     err = refused(write(tmp_path, GOOD + "colour = 3\n"))
-    assert err.problems[0][0] == "outputs[0].colour" and err.problems[0][2] == 8
-    assert "Extra inputs" in err.problems[0][1]
+    assert err.problems[0].field == "outputs[0].colour" and err.problems[0].line == 8
+    assert err.problems[0].message == "unknown key" and err.problems[0].hint == "did you mean 'color'?"
 
 
 def test_second_output_errors_point_at_its_own_lines(tmp_path):
@@ -130,16 +132,16 @@ region = [1920, 0, 1920, 1080]
 width = -5
 """
     err = refused(write(tmp_path, text))
-    assert err.problems[0][0] == "outputs[1].blend.left.width" and err.problems[0][2] == 15
+    assert err.problems[0].field == "outputs[1].blend.left.width" and err.problems[0].line == 15
 
 
 def test_mesh_shape_and_folds_are_refused(tmp_path):
     mesh = "\n[outputs.mesh]\ncols = 2\nrows = 2\npoints = [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]\n"
     err = refused(write(tmp_path, GOOD + mesh))
-    assert err.problems[0][0] == "outputs[0].mesh" and "cols*rows" in err.problems[0][1]
+    assert err.problems[0].field == "outputs[0].mesh" and "cols*rows" in err.problems[0].message
     folded = mesh.replace("[[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]", "[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]")
     err = refused(write(tmp_path, GOOD + folded))
-    assert "folded" in err.problems[0][1]
+    assert "folded" in err.problems[0].message
 
 
 def test_duplicate_names_and_blends_wider_than_region(tmp_path):
@@ -154,11 +156,11 @@ def test_duplicate_names_and_blends_wider_than_region(tmp_path):
 
 def test_missing_mask_image_and_syntax_errors(tmp_path):
     err = refused(write(tmp_path, GOOD + '\n[[outputs.masks]]\nimage = "nope.png"\n'))
-    assert err.problems[0][0] == "outputs[0].masks[0].image" and err.problems[0][2] == 10
+    assert err.problems[0].field == "outputs[0].masks[0].image" and err.problems[0].line == 10
     err = refused(write(tmp_path, GOOD + "oops = \n"))
-    assert err.problems[0][0] == "(syntax)" and err.problems[0][2] == 8
+    assert err.problems[0].field == "<toml>" and err.problems[0].line == 8
     err = refused(tmp_path / "absent.toml")
-    assert "cannot read" in err.problems[0][1]
+    assert "cannot read" in err.problems[0].message
 
 
 def test_polygon_mask_checks():

@@ -5,7 +5,9 @@ import math
 
 import pytest
 
-from installation.control.config import BindingSpec, ControlConfigError, OscConfig, load_control
+from installation.control.config import BindingSpec, OscConfig
+from installation.problems import ProblemError
+from installation.show.loader import load_show
 from installation.control.params import Parameter, ParameterRegistry
 from installation.control.standard import ShowLayout, build_registry
 from installation.control.config import ControlConfig
@@ -76,10 +78,12 @@ def test_param_overrides_narrow_ranges():
         build_registry(ShowLayout(), bad)
 
 
+SCENE = '\n[[scenes]]\nname = "a"\n[scenes.generator]\nplugin = "noisefield"\n'
+
+
 def test_load_control_from_show_file(tmp_path):
     show = tmp_path / "show.toml"
-    show.write_text('''
-title = "ignored here"
+    show.write_text(SCENE + '''
 [control.osc]
 port = 9100
 allowlist = ["127.0.0.1", "192.168.1.0/24"]
@@ -103,7 +107,7 @@ deadband = 0.01
 input = "/midi/cc/1/7"
 param = "/output/brightness"
 ''')
-    sc = load_control(show)
+    sc = load_show(show)
     assert sc.control.osc.port == 9100 and sc.control.osc.rate_limit == 200
     assert sc.control.osc_out.targets == ["127.0.0.1:9101"]
     assert sc.bindings[0].curve == "exp" and sc.bindings[0].time == 0.25
@@ -112,21 +116,23 @@ param = "/output/brightness"
     assert again == sc.bindings[0]
 
 
-@pytest.mark.parametrize("body, needle", [
-    ('[control.osc]\nrate_limt = 5\n', "rate_limt"),
-    ('[control.osc]\nallowlist = ["lobby"]\n', "lobby"),
-    ('[control.osc_out]\ntargets = ["tablet"]\n', "host:port"),
-    ('[[bindings]]\ninput = "/a"\nparam = "/walk/speed"\nsmoothing = "slew"\n', "time > 0"),
-    ('[[bindings]]\ninput = "/a"\nparam = "/walk/speed"\nin_range = [1, 1]\n', "empty"),
-    ('[[bindings]]\ninput = "fader"\nparam = "/walk/speed"\n', "address"),
-    ('[control\n', "not valid TOML"),
+@pytest.mark.parametrize("body, line, needle", [
+    ('[control.osc]\nrate_limt = 5\n', 2, "control.osc.rate_limt: unknown key (did you mean 'rate_limit'?)"),
+    ('[control.osc]\nallowlist = ["lobby"]\n', 2, "lobby"),
+    ('[control.osc_out]\ntargets = ["tablet"]\n', 2, "host:port"),
+    ('[[bindings]]\ninput = "/a"\nparam = "/walk/speed"\nsmoothing = "slew"\n', 1, "time > 0"),
+    ('[[bindings]]\ninput = "/a"\nparam = "/walk/speed"\nin_range = [1, 1]\n', 4, "empty"),
+    ('[[bindings]]\ninput = "fader"\nparam = "/walk/speed"\n', 2, "address"),
+    ('[control\n', 1, "<toml>: not valid TOML"),
 ])
-def test_bad_control_tables_name_the_file(tmp_path, body, needle):
+def test_bad_control_tables_name_the_file_and_line(tmp_path, body, line, needle):
+    """The control tables are checked with the rest of the show, by the one loader (the separate
+    control-only loader is gone): errors are located problems like any other."""
     show = tmp_path / "bad.toml"
-    show.write_text(body)
-    with pytest.raises(ControlConfigError) as err:
-        load_control(show)
-    assert str(show) in str(err.value) and needle in str(err.value)
+    show.write_text(body + SCENE)
+    with pytest.raises(ProblemError) as err:
+        load_show(show)
+    assert f"{show}:{line}: " in str(err.value) and needle in str(err.value), str(err.value)
 
 
 def test_osc_config_defaults_are_safe():

@@ -222,7 +222,7 @@ class CalibrationEditor:
         try:
             fresh = load_profile(self.path)
         except ProfileError as exc:
-            return self._refuse(f"reload refused: {exc.problems[0][0]}: {exc.problems[0][1]}")
+            return self._refuse(f"reload refused: {exc.problems[0].field}: {exc.problems[0].message}")
         if len(fresh.outputs) != len(self.profile.outputs):
             self.output, self.target, self.point = 0, "corners", 0
         self._undo.append((self.profile, self.target, self.output, self.point))

@@ -2,7 +2,8 @@
 
 ``tomllib`` reads; the writer is ours (the schema is small and fixed) so no extra dependency
 is needed.  Every refusal names the file, the field (``outputs[1].corners``) and, where the
-field is written on its own line, the line number.
+field is written on its own line, the line number: the reading, locating and printing are
+:mod:`installation.problems`, the same as for show files.
 """
 from __future__ import annotations
 
@@ -12,105 +13,33 @@ import re
 import tomllib
 from pathlib import Path
 
-from pydantic import ValidationError
-
+from ..problems import ProblemError, Sources, index_lines, parse_toml, read_text, validate
 from .profile import BlendEdge, CalibrationProfile, cross_check, format_loc
 
 
-class ProfileError(ValueError):
-    """A calibration profile that cannot be used; ``problems`` holds ``(field, message, line)``."""
-
-    def __init__(self, path, problems: list[tuple[str, str, int | None]]):
-        self.path = Path(path)
-        self.problems = problems
-        lines = []
-        for field, msg, line in problems:
-            where = f"{self.path}:{line}" if line else str(self.path)
-            lines.append(f"{where}: {field}: {msg}")
-        super().__init__("invalid calibration profile\n  " + "\n  ".join(lines))
-
-
-# ---------------------------------------------------------------------------------------- reading
-
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=")
+#: a calibration profile that cannot be used (the one problems error type, under its own name)
+ProfileError = ProblemError
 
 
 def key_lines(text: str) -> dict[tuple, int]:
-    """Map each table header and ``key =`` line of a TOML text to its loc tuple and 1-based line.
-
-    Arrays of tables get their index (``[[outputs]]`` twice → ``("outputs", 1)``); dotted
-    sub-tables attach to the newest element, as TOML does.  Good enough to point at a field;
-    values inside inline tables or arrays are located by their key's line.
-    """
-    found: dict[tuple, int] = {}
-    counters: dict[tuple, int] = {}
-    table: tuple = ()
-    for number, raw in enumerate(text.splitlines(), start=1):
-        m = _HEADER.match(raw)
-        if m and not raw.lstrip().startswith("#"):
-            names = tuple(n.strip().strip('"') for n in m.group(2).split("."))
-            if m.group(1) == "[[":
-                table = _resolve(names[:-1], counters) + (names[-1],)
-                counters[table] = counters.get(table, -1) + 1
-                table = table + (counters[table],)
-            else:
-                table = _resolve(names, counters)
-            found.setdefault(table, number)
-            continue
-        k = _KEY.match(raw)
-        if k:
-            found.setdefault(table + (k.group(1).strip('"'),), number)
-    return found
-
-
-def _resolve(names: tuple, counters: dict[tuple, int]) -> tuple:
-    """Insert the current index after every array-of-tables prefix of a dotted header."""
-    out: tuple = ()
-    for name in names:
-        out = out + (name,)
-        if out in counters:
-            out = out + (counters[out],)
-    return out
-
-
-def _line_for(loc: tuple, lines: dict[tuple, int]) -> int | None:
-    for end in range(len(loc), 0, -1):
-        if loc[:end] in lines:
-            return lines[loc[:end]]
-    return None
+    """Each table header and ``key =`` line of a TOML text by field path (see :func:`problems.index_lines`)."""
+    return index_lines(text)
 
 
 def load_profile(path) -> CalibrationProfile:
-    """Read and validate ``path``; raise :class:`ProfileError` naming file, field and line."""
+    """Read and validate ``path``; raise :class:`ProfileError` naming file, line and field."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProfileError(path, [("(file)", f"cannot read: {exc.strerror or exc}", None)]) from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise ProfileError(path, [("(syntax)", f"not valid TOML: {exc}", int(m.group(1)) if m else None)]) from exc
-    lines = key_lines(text)
-    try:
-        profile = CalibrationProfile.model_validate(data, context={"defer_cross_checks": True})
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_url=False):
-            loc = tuple(err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            problems.append((format_loc(loc), msg, _line_for(loc, lines)))
-        raise ProfileError(path, problems) from None
+    text = read_text(path)
+    data = parse_toml(text, path)
+    sources = Sources((path, text))
+    profile = validate(CalibrationProfile, data, sources, context={"defer_cross_checks": True}, root="(profile)")
     profile._source = path
-    problems = [(format_loc(loc), msg, _line_for(loc, lines)) for loc, msg in cross_check(profile)]
+    problems = [sources.problem(loc, msg, field=format_loc(loc)) for loc, msg in cross_check(profile)]
     for i, out in enumerate(profile.outputs):
         for j, mask in enumerate(out.masks):
             if mask.image is not None and not profile.resolve(mask.image).is_file():
-                loc = ("outputs", i, "masks", j, "image")
-                problems.append((format_loc(loc), f"mask image {profile.resolve(mask.image)} does not exist",
-                                 _line_for(loc, lines)))
+                problems.append(sources.problem(("outputs", i, "masks", j, "image"),
+                                                f"mask image {profile.resolve(mask.image)} does not exist"))
     if problems:
         raise ProfileError(path, problems)
     return profile

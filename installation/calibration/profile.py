@@ -14,15 +14,16 @@ from typing import Annotated, Literal, Optional
 
 from pathlib import Path
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
+from ..problems import StrictModel
 from . import geometry
 
 #: how far outside the output a corner or mesh point may go (normalised units)
 COORD_MIN, COORD_MAX = -0.5, 1.5
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+#: the one strict base of every file schema (unknown keys are errors); see installation.problems
+_Model = StrictModel
 
 
 def _check_point(p: Point, lo: float = COORD_MIN, hi: float = COORD_MAX) -> Point:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from ..problems import Problem, ProblemError
 from .io import ProfileError, load_profile
 from .profile import CalibrationProfile
 
@@ -24,20 +25,17 @@ def profile_path(show, override: Optional[Path] = None) -> Optional[Path]:
 def load_checked(path: Path, canvas: tuple[int, int]) -> CalibrationProfile:
     """Load ``path`` and check its canvas against the show's output size ``canvas`` (width, height)."""
     if not Path(path).is_file():
-        raise ProfileError(path, [("(file)", "calibration profile not found (paths are relative to the file "
-                                   "that names them)", None)])
+        raise ProfileError(path, Problem(None, "<file>", "calibration profile not found (paths are relative to the "
+                                                        "file that names them)"))
     profile = load_profile(path)
     if tuple(profile.canvas) != tuple(canvas):
-        raise ProfileError(path, [("canvas", f"the profile's canvas {profile.canvas[0]}x{profile.canvas[1]} differs "
-                                             f"from the show's output {canvas[0]}x{canvas[1]}; make them equal",
-                                   None)])
+        raise ProfileError(path, Problem(None, "canvas", f"the profile's canvas {profile.canvas[0]}x{profile.canvas[1]} "
+                                                         f"differs from the show's output {canvas[0]}x{canvas[1]}; make them equal"))
     return profile
 
 
 def calibration_problems(show, override: Optional[Path] = None, canvas: Optional[tuple[int, int]] = None):
-    """``[loader.Problem]`` for a show whose profile is missing, invalid or of another canvas size."""
-    from ..show.loader import Problem
-
+    """``[Problem]`` for a show whose profile is missing, invalid or of another canvas size."""
     path = profile_path(show, override)
     if path is None:
         return []
@@ -49,20 +47,18 @@ def calibration_problems(show, override: Optional[Path] = None, canvas: Optional
         sources = getattr(show, "_sources", None)
         if override is None and sources is not None:
             file, line = sources.locate(("calibration",))
-        return [Problem(line, "calibration", f"{p.path}{':' + str(ln) if ln else ''}: {field}: {msg}", "",
+        return [Problem(line, "calibration", p.format(exc.path), "",
                         Path(file) if file and str(file) != str(show.source) else None)
-                for p in [exc] for field, msg, ln in exc.problems]
+                for p in exc.problems]
     return []
 
 
 def show_calibration(show, override: Optional[Path] = None,
                      canvas: Optional[tuple[int, int]] = None) -> Optional[CalibrationProfile]:
-    """The checked profile for ``show`` (``None`` without one); raises ``loader.ShowError`` otherwise."""
-    from ..show.loader import ShowError
-
+    """The checked profile for ``show`` (``None`` without one); raises :class:`ProblemError` otherwise."""
     problems = calibration_problems(show, override, canvas)
     if problems:
-        raise ShowError(show.source or "<show>", problems)
+        raise ProblemError(show.source or "<show>", problems)
     path = profile_path(show, override)
     return None if path is None else load_checked(path, canvas or (show.output.width, show.output.height))
 

@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
         windowed: bool = typer.Option(False, help="Framed window instead of borderless."),
     ):
         """Calibrate projectors: corner pin, mesh warp, soft-edge blend, colour; saves to PROFILE."""
-        from ..calibration import CalibrationProfile, ProfileError, load_profile, save_profile
+        from ..calibration import CalibrationProfile, load_profile, save_profile
 
         if init:
             if profile_path.exists():
@@ -108,11 +108,7 @@ def register(app: typer.Typer) -> None:
                 profile = CalibrationProfile.identity(w, h, name=profile_path.stem)
             save_profile(profile, profile_path)
             typer.echo(f"created {profile_path}")
-        try:
-            profile = load_profile(profile_path)
-        except ProfileError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(2) from None
+        profile = load_profile(profile_path)  # problems are printed by the CLI's error boundary
         if output is not None and not 0 <= output < len(profile.outputs):
             raise typer.BadParameter(f"the profile has outputs 0..{len(profile.outputs) - 1}", param_hint="--output")
         if check:
@@ -141,21 +137,17 @@ def _live(profile_path, profile, pattern, content, output, osc_host, osc_port, f
     from ..calibration.window import run_live
     from ..render.context import NoDisplayError, has_display
 
-    if not has_display():
-        typer.echo("no display: live calibration needs a screen (or Xvfb); use --snapshot DIR to render "
-                   "the outputs to images headless, --check to validate", err=True)
-        raise typer.Exit(2)
+    if not has_display():  # before the OSC remote opens its port; printed by the error boundary (exit 2)
+        raise NoDisplayError("no display: live calibration needs a screen (or Xvfb); use --snapshot DIR to render "
+                             "the outputs to images headless, --check to validate")
     editor = CalibrationEditor(profile, profile_path, only_output=output)
     if not editor.set_pattern(pattern):
         raise typer.BadParameter(editor.message, param_hint="--pattern")
     osc = CalibrationOSC(editor, osc_host, osc_port, feedback).start() if osc_port else None
     if osc is not None:
         typer.echo(f"OSC remote on {osc_host}:{osc.address[1]} (/calibrate/select, /calibrate/nudge, ...)")
-    try:
+    try:  # a display that goes away raises NoDisplayError: one line from the error boundary
         run_live(profile_path, editor, content=content, osc=osc, only_output=output, fullscreen=fullscreen)
-    except NoDisplayError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
     finally:
         if osc is not None:
             osc.close()
@@ -163,13 +155,9 @@ def _live(profile_path, profile, pattern, content, output, osc_host, osc_port, f
 
 def _show_content(show_path: Path, profile, device: str):
     """Content callable running ``show_path`` live at the profile's canvas size (same GL context)."""
-    from ..show.loader import ShowError, load_show
+    from ..show.loader import load_show
 
-    try:
-        show = load_show(show_path)
-    except ShowError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
+    show = load_show(show_path)
     state = {}
 
     def content(ctx):

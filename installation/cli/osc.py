@@ -16,13 +16,9 @@ import typer
 
 
 def _load(show: Path):
-    from ..show.loader import ShowError, load_show
+    from ..show.loader import load_show
 
-    try:
-        return load_show(show)
-    except ShowError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1)
+    return load_show(show)  # problems are printed by the CLI's error boundary
 
 
 def _parse_arg(text: str):
@@ -44,15 +40,19 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON (same fields as /query replies)."),
     ):
         """Print the show's OSC address tree with types, ranges and defaults, then its bindings."""
+        from ..control.check import control_problems
         from ..control.standard import build_registry
         from ..control.system import layout_from_show
+        from ..problems import Problem, ProblemError
 
         s = _load(show)
+        problems = control_problems(s)  # parameters named in bindings, [control.params], [control.combine]
+        if problems:
+            raise ProblemError(show, problems)
         try:
             reg = build_registry(layout_from_show(s, s.control), s.control)
         except ValueError as exc:
-            typer.echo(f"{show}: {exc}", err=True)
-            raise typer.Exit(1)
+            raise ProblemError(show, Problem(None, "control", str(exc))) from None
         if as_json:
             typer.echo(json.dumps(reg.describe(prefix), indent=1))
             return
@@ -180,9 +180,5 @@ def register(app: typer.Typer) -> None:
         """List MIDI input ports (needs the midi extra)."""
         from ..control.midi import list_ports
 
-        try:
-            for name in list_ports():
-                typer.echo(name)
-        except RuntimeError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(1)
+        for name in list_ports():  # no mido or no ALSA: one line from the error boundary, exit 2
+            typer.echo(name)

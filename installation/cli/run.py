@@ -39,18 +39,14 @@ def register(app: typer.Typer) -> None:
         from ..health.logs import setup_logging
         from ..render.context import NoDisplayError, has_display
         from ..runner import RunOptions, run_show
-        from ..show.loader import ShowError, load_show
+        from ..show.loader import load_show
 
         if supervise:
             from ..supervise import SuperviseOptions, supervise as run_supervised
 
             sup_log = log_file.with_name(f"{log_file.stem}.supervisor{log_file.suffix}") if log_file else None
             setup_logging(verbose=True, log_file=sup_log)
-            try:
-                parsed = load_show(show)  # a broken show file is reported once, not restarted forever
-            except ShowError as exc:
-                typer.echo(str(exc), err=True)
-                raise typer.Exit(1)
+            parsed = load_show(show)  # a broken show file is reported once (error boundary), not restarted forever
             # a show with opening hours finds its own place from the wall clock: never pass --from
             follows_hours = bool(parsed.schedule) and record is None and not start
             child = [str(show.resolve()), "--device", device]
@@ -87,9 +83,6 @@ def register(app: typer.Typer) -> None:
                           start_wall=float(os.environ["INSTALLATION_FROM_WALL"]) if os.environ.get("INSTALLATION_FROM_WALL") else None)
         try:
             stats = run_show(opts)
-        except ShowError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(1)
         except NoDisplayError as exc:
             typer.echo(f"{exc}", err=True)
             raise typer.Exit(2)

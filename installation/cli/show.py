@@ -1,6 +1,7 @@
 """``installation show``: validate show files, write the JSON Schema, inspect the timeline."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import List, Optional
@@ -8,6 +9,45 @@ from typing import List, Optional
 import typer
 
 from .timecode import parse_time
+
+
+def _placed(p, path):
+    """``p`` with its file named (problems of several files are printed together)."""
+    return dataclasses.replace(p, file=path)
+
+
+def _timeline(path: Path, show):
+    """The show's timeline; a cue list that cannot be played is a problem of the ``cues`` field."""
+    from ..problems import Problem, ProblemError
+    from ..show.timeline import Timeline
+
+    try:
+        return Timeline(show)
+    except ValueError as exc:
+        raise ProblemError(path, Problem(None, "cues", str(exc))) from None
+
+
+def _check(path: Path, registry):
+    """Load and check one show file (warnings printed); a ProblemError lists its errors."""
+    from ..calibration.show import calibration_problems
+    from ..control.check import control_problems
+    from ..problems import ProblemError, render
+    from ..show.check import plugin_problems
+    from ..show.loader import load_show
+
+    show = load_show(path)
+    _timeline(path, show)
+    if registry is not None:
+        errors, warnings = plugin_problems(show, registry)
+        if warnings:
+            typer.echo(render(warnings, path, prefix="warning: "), err=True)
+        if errors:
+            raise ProblemError(path, errors)
+    for check in (control_problems, calibration_problems):  # bindings name parameters; the profile fits
+        problems = check(show)
+        if problems:
+            raise ProblemError(path, problems)
+    return show
 
 
 def register(app: typer.Typer) -> None:
@@ -21,59 +61,26 @@ def register(app: typer.Typer) -> None:
         plugins_dir: Optional[Path] = typer.Option(None, "--plugins-dir", help="Also load plugins from *.py files in this folder."),
     ):
         """Report every error with file:line, field path and a hint; exit 1 if any file is invalid."""
-        from ..show.check import plugin_problems
-        from ..show.loader import ShowError, load_show
-        from ..show.timeline import Timeline
+        from ..problems import ProblemError
 
         registry = None
         if not schema_only:
             from ..plugins import make_plugin_manager
 
             registry = make_plugin_manager(plugins_dir)
-        bad = 0
+        bad: list[ProblemError] = []
         for path in files:
             try:
-                show = load_show(path)
-                Timeline(show)
-            except ShowError as exc:
-                typer.echo(str(exc), err=True)
-                bad += 1
-                continue
-            except ValueError as exc:
-                typer.echo(f"{path}: cues: {exc}", err=True)
-                bad += 1
-                continue
-            if registry is not None:
-                errors, warnings = plugin_problems(show, registry)
-                for p in warnings:
-                    typer.echo("warning: " + p.format(path), err=True)
-                if errors:
-                    for p in errors:
-                        typer.echo(p.format(path), err=True)
-                    bad += 1
-                    continue
-            from ..control.check import control_problems
-
-            ctl_problems = control_problems(show)  # bindings name parameters of this show
-            if ctl_problems:
-                for p in ctl_problems:
-                    typer.echo(p.format(path), err=True)
-                bad += 1
-                continue
-            from ..calibration.show import calibration_problems
-
-            cal_problems = calibration_problems(show)  # the profile exists, is valid and fits the output
-            if cal_problems:
-                for p in cal_problems:
-                    typer.echo(p.format(path), err=True)
-                bad += 1
+                show = _check(path, registry)
+            except ProblemError as exc:  # collected: every file is checked, the boundary prints them all
+                bad.append(exc)
                 continue
             cues = len(show.cues) or len(show.scenes)
             typer.echo(f"{path}: ok ({len(show.scenes)} scenes, {cues} cues"
                        + (", schedule" if show.schedule else "") + (", looping" if show.loop else "")
                        + (f", calibration {show.calibration}" if show.calibration else "") + ")")
         if bad:
-            raise typer.Exit(1)
+            raise ProblemError(None, [p if p.file else _placed(p, exc.path) for exc in bad for p in exc.problems])
 
     @show_app.command("schema")
     def schema(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write here instead of standard output.")):
@@ -96,14 +103,9 @@ def register(app: typer.Typer) -> None:
         times: List[str] = typer.Argument(..., help="Show times: seconds, MM:SS or HH:MM:SS."),
     ):
         """Print which scenes are visible at each show time, with local time and opacity."""
-        from ..show.loader import ShowError, load_show
-        from ..show.timeline import Timeline
+        from ..show.loader import load_show
 
-        try:
-            timeline = Timeline(load_show(file))
-        except ShowError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(1)
+        timeline = _timeline(file, load_show(file))
         for text in times:
             t = parse_time(text)
             layers = timeline.layers_at(t)

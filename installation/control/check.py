@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from ..show.loader import Problem, field_path
+from ..problems import Problem, field_path
 from .standard import build_registry
 from .system import _tables, layout_from_show
 
@@ -21,9 +21,8 @@ def control_problems(show: Any) -> list[Problem]:
     problems: list[Problem] = []
 
     def report(loc: tuple, message: str, hint: str = "") -> None:
-        file, line = sources.locate(loc) if sources is not None else (None, None)
-        file = None if sources is None or file == sources.files[0][0] else file
-        problems.append(Problem(line, field_path(loc), message, hint, file))
+        problems.append(sources.problem(loc, message, hint) if sources is not None
+                        else Problem(None, field_path(loc), message, hint))
 
     def hint_for(address: str, known) -> str:
         close = difflib.get_close_matches(address, list(known), n=1)

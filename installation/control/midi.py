@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..problems import Unavailable
 from .events import ControlEvent, EventQueue
 from .stats import Counters
 
@@ -70,16 +71,26 @@ def midi_to_event(msg: Any, source: str, now: float) -> ControlEvent | None:
     return None
 
 
+class MidiUnavailable(Unavailable):
+    """No MIDI here: mido is not installed, or its backend (rtmidi on ALSA) cannot start."""
+
+
 def _mido():
     try:
         import mido
     except ImportError:
-        raise RuntimeError("MIDI input needs mido and a backend: pip install 'installation[midi]'") from None
+        raise MidiUnavailable("MIDI input needs mido and a backend: pip install 'installation[midi]'") from None
     return mido
 
 
 def list_ports() -> list[str]:
-    return list(_mido().get_input_names())
+    """Input port names; :class:`MidiUnavailable` when there is no MIDI system to ask."""
+    mido = _mido()
+    try:
+        return list(mido.get_input_names())
+    except Exception as exc:  # rtmidi without ALSA raises its own SystemError; say so in one line
+        raise MidiUnavailable(f"no MIDI system to list ports from ({type(exc).__name__}: {exc}); "
+                              "MIDI needs ALSA (Linux) or CoreMIDI/WinMM and the midi extra") from None
 
 
 class MidiInput:

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 import moderngl
 
+from ..problems import Unavailable
+
 GL_VERSION = 330
 
 
-class NoDisplayError(RuntimeError):
+class NoDisplayError(Unavailable):
     """Raised when a window is asked for but no display is available."""
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from ..problems import StrictModel
 from .control_types import BindingList, ControlTable
 
 Curve = Literal["linear", "smooth", "ease-in", "ease-out", "ease-in-out", "cut"]
@@ -25,8 +26,8 @@ _FULL = {"monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+#: the one strict base of every file schema (unknown keys are errors); see installation.problems
+Strict = StrictModel
 
 
 class PluginTable(BaseModel):
