@@ -18,7 +18,7 @@ import types
 import pytest
 import torch
 
-from installation.weights import CheckpointError, save_weights
+from installation.weights import CheckpointError, WeightsMeta, save_weights
 from plugins.stylegan2.loader import detect_format, load_stylegan2
 from plugins.stylegan2.network import G2Config, StyleGAN2
 from plugins.stylegan2.nvidia import UnsafePickleError
@@ -290,7 +290,7 @@ def test_torch_checkpoint_that_needs_code_is_refused(tmp_path):
 
 def test_native_round_trip_and_errors(tmp_path):
     net = tiny_net()
-    path = save_weights(tmp_path / "mine", net.state_dict(), {"format": "installation-stylegan2", "config": net.cfg.to_dict()})
+    path = save_weights(tmp_path / "mine", net.state_dict(), WeightsMeta(model="stylegan2", config=net.cfg.to_dict()))
     for p in (path, path.with_suffix(".json"), tmp_path):
         loaded, info = load_stylegan2(p)
         assert info["format"] == "native"
@@ -300,7 +300,7 @@ def test_native_round_trip_and_errors(tmp_path):
     broken.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}      ")
     with pytest.raises(CheckpointError, match="broken.safetensors"):
         load_stylegan2(broken)
-    path.with_suffix(".json").write_text('{"format": "something-else"}')
+    path.with_suffix(".json").write_text('{"version": 1, "model": "something-else"}')
     with pytest.raises(CheckpointError, match=r"mine\.json"):
         load_stylegan2(path)
     with pytest.raises(CheckpointError, match="missing.safetensors"):

@@ -22,11 +22,11 @@ from typing import Any
 
 import torch
 
-from installation.weights import CheckpointError, load_into, load_weights
+from installation.api import CheckpointError, load_into, load_weights
 
 from .network import G2Config, StyleGAN2
 from .nvidia import load_nvidia_pickle
-from .train import FORMAT
+from .train import MODEL
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 SHIPPED = WEIGHTS_DIR / "waves64.safetensors"
@@ -51,14 +51,12 @@ def detect_format(path: Path) -> str:
 def _native(path: Path) -> tuple[G2Config, dict[str, torch.Tensor], dict[str, Any]]:
     if path.suffix == ".json":
         path = path.with_suffix(".safetensors")
-    state, meta = load_weights(path)
-    if meta.get("format") != FORMAT or "config" not in meta:
-        raise CheckpointError(path.with_suffix(".json"), f"missing or wrong config (expected format {FORMAT!r} with a 'config')")
+    state, meta = load_weights(path, model=MODEL)
     try:
-        cfg = G2Config.from_dict(dict(meta["config"]))
+        cfg = G2Config.from_dict(dict(meta.config))
     except (TypeError, ValueError) as exc:
         raise CheckpointError(path.with_suffix(".json"), f"bad StyleGAN2 config: {exc}") from exc
-    return cfg, state, meta
+    return cfg, state, dict(meta.provenance)
 
 
 def _torch_load(path: Path) -> Any:

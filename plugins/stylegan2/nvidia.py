@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from installation.weights import CheckpointError
+from installation.api import CheckpointError
 
 from .network import G2Config
 from .ops import make_filter
