@@ -214,7 +214,8 @@ class PluginRegistry:
                 if problem is None and name in table:
                     first = owners[name]
                     problem = (f"{kind.label} {name!r} is registered by both plugin {first!r} ({self.sources.get(first, '?')}) "
-                               f"and plugin {plugin!r} ({self.sources.get(plugin, '?')}); {first!r} keeps it, {plugin!r}'s is refused")
+                               f"and plugin {plugin!r} ({self.sources.get(plugin, '?')}); the first keeps it, the second is refused "
+                               f"(rename one)")
                     self._refuse(plugin, problem, (str(name),))
                     continue
                 if problem is not None:
