@@ -26,6 +26,8 @@ _EXPORTS: dict[str, str] = {
     "TrainTask": "installation.train.loop",
     "check_frames": "installation.protocols",
     "check_contribution": "installation.protocols",
+    # what an input source puts on the queue its factory is given
+    "ControlEvent": "installation.control.events",
     # errors a plugin raises (or sees)
     "CheckpointError": "installation.weights",
     "ContractError": "installation.protocols",
@@ -53,6 +55,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = ["hookimpl", *_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
+    from .control.events import ControlEvent
     from .plugins import make_plugin_manager
     from .protocols import ContractError, Generator, Input, PostProcessor, Walk, check_contribution, check_frames
     from .train.data import list_images, load_image, save_grid, write_image
