@@ -7,6 +7,7 @@ the CUDA path later become zero-copy without changing any plugin.
 """
 from __future__ import annotations
 
+import numbers
 from typing import Any, Mapping, Protocol, runtime_checkable
 
 import torch
@@ -97,7 +98,7 @@ def missing_members(obj: Any, protocol: type, methods_only: bool = False) -> lis
             if not hasattr(obj, name):
                 missing.append(name)
             elif hints.get(name) in ("int", int) and (isinstance(getattr(obj, name), bool)
-                                                      or not isinstance(getattr(obj, name), int)):
+                                                      or not isinstance(getattr(obj, name), numbers.Integral)):
                 missing.append(f"{name} (an int, got {type(getattr(obj, name)).__name__})")
     return missing
 

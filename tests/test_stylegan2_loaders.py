@@ -411,10 +411,6 @@ def test_format_comes_from_content_not_suffix(tmp_path, nvidia_modules):
     assert detect_format(zipped) == "rosinality"
 
 
-def g_ema_record(data):
-    return data["G_ema"]
-
-
 def _child(record, *names):
     for name in names:
         record = record.meta["state"]["_modules"][name]
@@ -456,20 +452,18 @@ def test_nvidia_constructor_arguments_are_a_table_too(tmp_path, nvidia_modules, 
         load_stylegan2(path)
 
 
-def test_nvidia_stylegan3_and_resnet_records_are_refused(tmp_path, nvidia_modules):
+@pytest.mark.parametrize("parent, child, cls, param, match", [
+    (("synthesis",), "input", "SynthesisInput", ("affine.weight", torch.zeros(4, 16)),
+     r"sg\.pkl: synthesis\.input\.affine\.weight: this is a StyleGAN3"),
+    (("synthesis", "b8"), "skip", "Conv2dLayer", ("weight", torch.zeros(32, 32, 1, 1)),
+     r"sg\.pkl: synthesis\.b8\.skip\.weight: a 'resnet' generator block"),
+])
+def test_nvidia_stylegan3_and_resnet_records_are_refused(tmp_path, nvidia_modules, parent, child, cls, param, match):
     data = nvidia_pickle(tiny_net(), nvidia_modules, "pass")
-    _child(data["G_ema"], "synthesis").meta["state"]["_modules"]["input"] = Record(
-        nvidia_modules, "SynthesisInput", "pass", params=[("affine.weight", torch.zeros(4, 16))])
-    path = tmp_path / "sg3.pkl"
+    _child(data["G_ema"], *parent).meta["state"]["_modules"][child] = Record(nvidia_modules, cls, "pass", params=[param])
+    path = tmp_path / "sg.pkl"
     path.write_bytes(pickle.dumps(data))
-    with pytest.raises(CheckpointError, match=r"sg3\.pkl: synthesis\.input\.affine\.weight: this is a StyleGAN3"):
-        load_stylegan2(path)
-    data = nvidia_pickle(tiny_net(), nvidia_modules, "pass")
-    _child(data["G_ema"], "synthesis", "b8").meta["state"]["_modules"]["skip"] = Record(
-        nvidia_modules, "Conv2dLayer", "pass", params=[("weight", torch.zeros(32, 32, 1, 1))])
-    path = tmp_path / "resnet.pkl"
-    path.write_bytes(pickle.dumps(data))
-    with pytest.raises(CheckpointError, match=r"resnet\.pkl: synthesis\.b8\.skip\.weight: a 'resnet' generator block"):
+    with pytest.raises(CheckpointError, match=match):
         load_stylegan2(path)
 
 
