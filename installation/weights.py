@@ -97,9 +97,9 @@ def read_torch_checkpoint(path: Path | str, safe_globals: Iterable[type] = ()) -
     fmt = detect_format(path)
     if fmt not in ("torch-zip", "torch-legacy"):
         raise CheckpointError(path, f"not a torch checkpoint (the file is {fmt})")
-    try:
-        with torch.serialization.safe_globals(list(safe_globals)):
-            return torch.load(path, map_location="cpu", weights_only=True)
+    try:  # an open file, not the path: torch would go by the suffix (a ".safetensors" name is read as one)
+        with open(path, "rb") as f, torch.serialization.safe_globals(list(safe_globals)):
+            return torch.load(f, map_location="cpu", weights_only=True)
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise CheckpointError(path, f"cannot read as a weights-only torch checkpoint ({type(exc).__name__}: {first})") from exc

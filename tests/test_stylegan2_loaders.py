@@ -194,11 +194,13 @@ class _Payload:
         return (self.fn, (self.arg,))
 
 
-@pytest.mark.parametrize("kind", ["os.system", "eval", "exec", "import"])
+@pytest.mark.parametrize("kind", ["os.system", "eval", "exec", "import", "numpy-object", "torch.load", "plain-class"])
 def test_malicious_pickle_is_refused_and_never_runs(tmp_path, kind):
     import builtins
     import importlib
     import os
+
+    import numpy as np
 
     marker = tmp_path / "pwned"
     code = f"open({str(marker)!r}, 'w').write('x')"
@@ -207,6 +209,9 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path, kind):
         "eval": _Payload(builtins.eval, code),
         "exec": _Payload(builtins.exec, code),
         "import": _Payload(importlib.import_module, "antigravity"),
+        "numpy-object": np.array([_Payload(os.system, f"touch {marker}")], dtype=object),  # arrays of objects
+        "torch.load": _Payload(torch.load, str(marker)),  # a full unpickler behind a tensor-ish name
+        "plain-class": _Custom(),  # copyreg._reconstructor
     }[kind]
     path = tmp_path / f"evil-{kind}.pkl"
     path.write_bytes(pickle.dumps({"G_ema": payload, "G": None}))
@@ -407,8 +412,9 @@ def test_format_comes_from_content_not_suffix(tmp_path, nvidia_modules):
     assert detect_format(disguised) == "nvidia"
     assert load_stylegan2(disguised)[1]["format"] == "nvidia"
     zipped = tmp_path / "weights.safetensors"  # a torch.save zip named like safetensors
-    torch.save({"g_ema": sd}, zipped)
+    torch.save({"g_ema": sd, "latent_avg": net.mapping.w_avg.clone()}, zipped)
     assert detect_format(zipped) == "rosinality"
+    assert torch.allclose(images(net, z), images(load_stylegan2(zipped)[0], z), atol=1e-5)
 
 
 def _child(record, *names):
