@@ -145,7 +145,8 @@ class PluginRegistry:
     def __init__(self, pm: pluggy.PluginManager):
         self.pm = pm
         self.sources: dict[str, str] = {}
-        self._failures: list[PluginFailure] = []
+        self._failures: list[PluginFailure] = []  # plugins that did not load
+        self._refused: dict[str, list[PluginFailure]] = {}  # per kind: contributions refused
         self._tables: dict[str, dict[str, Any]] = {}
         self._owners: dict[str, dict[str, str]] = {}
 
@@ -158,7 +159,7 @@ class PluginRegistry:
         """Plugins that failed to import and contributions refused at registration (all kinds are checked first)."""
         for kind in KINDS:
             self._table(kind)
-        return self._failures
+        return self._failures + [f for kind in KINDS for f in self._refused[kind]]
 
     def register(self, module: ModuleType, name: str, source: str) -> None:
         if self.pm.is_registered(module):
@@ -169,7 +170,8 @@ class PluginRegistry:
             return
         self.pm.register(module, name=name)
         self.sources[name] = source
-        self._tables.clear()
+        self._tables.clear()  # collected again, with its checks, on next use
+        self._refused.clear()
 
     def info(self) -> list[PluginInfo]:
         out = []
@@ -183,8 +185,9 @@ class PluginRegistry:
         self._table(kind)
         return self._owners[kind].get(name)
 
-    def _refuse(self, plugin: str, error: str, names: tuple[str, ...] = ()) -> None:
-        self._failures.append(PluginFailure(plugin, self.sources.get(plugin, "?"), error, names))
+    def _refuse(self, plugin: str, error: str, names: tuple[str, ...] = (), kind: str | None = None) -> None:
+        failure = PluginFailure(plugin, self.sources.get(plugin, "?"), error, names)
+        (self._failures if kind is None else self._refused.setdefault(kind, [])).append(failure)
 
     def _table(self, kind_name: str) -> dict[str, Any]:
         if kind_name in self._tables:
@@ -192,6 +195,8 @@ class PluginRegistry:
         kind = KINDS[kind_name]
         table: dict[str, Any] = {}
         owners: dict[str, str] = {}
+        self._refused[kind_name] = []
+        refuse = functools.partial(self._refuse, kind=kind_name)
         caller = getattr(self.pm.hook, kind.hook)
         for impl in caller.get_hookimpls():  # registration order: built-ins first
             if impl.hookwrapper or getattr(impl, "wrapper", False):
@@ -201,12 +206,12 @@ class PluginRegistry:
             try:
                 mapping = impl.function()
             except Exception as exc:  # a broken hook costs its plugin's contributions only
-                self._refuse(plugin, f"{kind.hook}() raised {type(exc).__name__}: {exc}")
+                refuse(plugin, f"{kind.hook}() raised {type(exc).__name__}: {exc}")
                 continue
             if mapping is None:
                 continue
             if not isinstance(mapping, typing.Mapping):
-                self._refuse(plugin, f"{kind.hook}() returned {type(mapping).__name__}, expected a mapping {{name: factory}}")
+                refuse(plugin, f"{kind.hook}() returned {type(mapping).__name__}, expected a mapping {{name: factory}}")
                 continue
             for name, factory in mapping.items():
                 what = f"{kind.label} {name!r} of {where}"
@@ -216,10 +221,10 @@ class PluginRegistry:
                     problem = (f"{kind.label} {name!r} is registered by both plugin {first!r} ({self.sources.get(first, '?')}) "
                                f"and plugin {plugin!r} ({self.sources.get(plugin, '?')}); the first keeps it, the second is refused "
                                f"(rename one)")
-                    self._refuse(plugin, problem, (str(name),))
+                    refuse(plugin, problem, (str(name),))
                     continue
                 if problem is not None:
-                    self._refuse(plugin, problem, (str(name),))
+                    refuse(plugin, problem, (str(name),))
                     continue
                 table[name] = CheckedFactory(factory, kind.protocol, what)
                 owners[name] = plugin

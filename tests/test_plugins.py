@@ -266,3 +266,18 @@ def test_plugins_command_lists_the_failures(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "failed flat_b" in out.stdout and "generator 'flat' is registered by both plugin 'flat_a'" in out.stdout
     assert "class Half lacks generate()" in out.stdout
+
+
+def test_registering_later_collects_again_without_repeating_failures(tmp_path):
+    import importlib.util
+
+    d = plugin_dir(tmp_path, half=MISSING_METHOD)
+    reg = make_plugin_manager(d, entry_points_enabled=False)
+    assert len(reg.failures) == 2 and len(reg.failures) == 2  # reading twice does not add
+    (tmp_path / "later").mkdir()
+    path = plugin_dir(tmp_path / "later", late=FLAT_LEVEL.replace('"flat"', '"late"')) / "late.py"
+    spec = importlib.util.spec_from_file_location("late_plugin", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    reg.register(module, "late", str(path))
+    assert "late" in reg.generators() and len(reg.failures) == 2
