@@ -1,7 +1,7 @@
 """Runtime for generative art installations.
 
-The public API that plugins import lives here and in :mod:`installation.protocols`;
-everything else is internal and may change between releases.
+The public API that plugins import is :mod:`installation.api` (``hookimpl`` is also here, for
+the built-ins); everything else is internal and may change between releases.
 """
 import pluggy
 

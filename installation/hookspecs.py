@@ -16,7 +16,7 @@ def register_generators():
     """Return a mapping ``{name: factory}`` of generators this plugin provides.
 
     ``factory(checkpoint: str | None, device: torch.device, **options)`` returns an object
-    implementing :class:`installation.protocols.Generator`.  ``checkpoint`` is the path a
+    implementing :class:`installation.api.Generator`.  ``checkpoint`` is the path a
     show file names (``None`` means the plugin's shipped weights); ``options`` are the scene's
     ``[generator]`` table minus ``plugin`` and ``checkpoint``.
     """
@@ -27,7 +27,7 @@ def register_post_processors():
     """Return a mapping ``{name: factory}`` of post-processing stages.
 
     ``factory(device: torch.device, **options)`` returns an object implementing
-    :class:`installation.protocols.PostProcessor`; stages run on the generator's device on
+    :class:`installation.api.PostProcessor`; stages run on the generator's device on
     NCHW tensors before upload to GL.
     """
 
@@ -37,7 +37,7 @@ def register_walks():
     """Return a mapping ``{name: factory}`` of latent walks.
 
     ``factory(latent_dim: int, seed: int, **options)`` returns an object implementing
-    :class:`installation.protocols.Walk`: a pure function of time and control state.
+    :class:`installation.api.Walk`: a pure function of time and control state.
     """
 
 
@@ -45,7 +45,7 @@ def register_walks():
 def register_trainers():
     """Return a mapping ``{name: factory}`` of trainable models for ``installation train NAME``.
 
-    ``factory(**options)`` returns an :class:`installation.train.loop.TrainTask`; the shared
+    ``factory(**options)`` returns an :class:`installation.api.TrainTask`; the shared
     loop in :mod:`installation.train.loop` drives it (checkpoints, resume, progress, samples).
     """
 
@@ -75,6 +75,6 @@ def register_inputs():
     """Return a mapping ``{name: factory}`` of control input sources (OSC, MIDI, audio, serial).
 
     ``factory(events, **options)`` returns an object with ``start()`` and ``stop()`` that puts
-    :class:`installation.control.events.ControlEvent` objects on ``events`` from its own thread
+    :class:`installation.api.ControlEvent` objects on ``events`` from its own thread
     and never touches GL or model state.
     """

@@ -7,6 +7,7 @@ the CUDA path later become zero-copy without changing any plugin.
 """
 from __future__ import annotations
 
+import numbers
 from typing import Any, Mapping, Protocol, runtime_checkable
 
 import torch
@@ -46,6 +47,72 @@ class Walk(Protocol):
     def latent(self, t: float, control: Mapping[str, Any] | None = None) -> torch.Tensor:
         """Latent vector ``[latent_dim]`` (float32, CPU) at show time ``t`` seconds."""
         ...
+
+
+@runtime_checkable
+class Input(Protocol):
+    """A control input source (OSC, MIDI, audio, serial): puts control events on its queue from its own thread."""
+
+    def start(self) -> "Input":
+        """Open the device or socket and start the thread; return ``self``."""
+        ...
+
+    def stop(self) -> None:
+        """Stop the thread and release the device; safe to call twice."""
+        ...
+
+
+class ContractError(TypeError):
+    """A plugin contribution that does not implement its protocol; names the plugin and what is missing.
+
+    A ``TypeError`` so the places that build scenes and inputs already treat it as a bad plugin,
+    costing that scene or input only.
+    """
+
+
+def protocol_members(protocol: type) -> tuple[list[str], list[str]]:
+    """``(attributes, methods)`` a protocol class declares (its own and inherited), public names only."""
+    attrs: list[str] = []
+    methods: list[str] = []
+    for cls in reversed(protocol.__mro__):
+        if cls in (object, Protocol) or cls.__module__ == "typing":
+            continue
+        for name in getattr(cls, "__annotations__", {}):
+            if not name.startswith("_") and name not in attrs:
+                attrs.append(name)
+        for name, value in vars(cls).items():
+            if not name.startswith("_") and callable(value) and name not in methods:
+                methods.append(name)
+    return attrs, methods
+
+
+def missing_members(obj: Any, protocol: type, methods_only: bool = False) -> list[str]:
+    """What ``obj`` (an instance, or a class when ``methods_only``) lacks of ``protocol``, e.g. ``["generate()", "latent_dim"]``."""
+    attrs, methods = protocol_members(protocol)
+    missing = [f"{m}()" for m in methods if not callable(getattr(obj, m, None))]
+    if not methods_only:
+        hints = {}
+        for cls in protocol.__mro__:
+            hints.update(getattr(cls, "__annotations__", {}))
+        for name in attrs:
+            if not hasattr(obj, name):
+                missing.append(name)
+            elif hints.get(name) in ("int", int) and (isinstance(getattr(obj, name), bool)
+                                                      or not isinstance(getattr(obj, name), numbers.Integral)):
+                missing.append(f"{name} (an int, got {type(getattr(obj, name)).__name__})")
+    return missing
+
+
+def check_contribution(obj: Any, protocol: type, what: str, methods_only: bool = False) -> Any:
+    """Return ``obj`` if it implements ``protocol``, else raise :class:`ContractError` saying ``what`` lacks which members.
+
+    ``what`` names the contribution and its plugin, e.g. ``"generator 'flat' of plugin 'flatplug' (/x/flatplug.py)"``.
+    """
+    missing = missing_members(obj, protocol, methods_only)
+    if missing:
+        kind = "class" if isinstance(obj, type) else type(obj).__name__
+        raise ContractError(f"{what} does not implement {protocol.__name__}: its {kind} lacks {', '.join(missing)}")
+    return obj
 
 
 def check_frames(frames: Any, expected_n: int | None = None) -> torch.Tensor:

@@ -18,7 +18,7 @@ import types
 import pytest
 import torch
 
-from installation.weights import CheckpointError, save_weights
+from installation.weights import CheckpointError, WeightsMeta, save_weights
 from plugins.stylegan2.loader import detect_format, load_stylegan2
 from plugins.stylegan2.network import G2Config, StyleGAN2
 from plugins.stylegan2.nvidia import UnsafePickleError
@@ -194,11 +194,13 @@ class _Payload:
         return (self.fn, (self.arg,))
 
 
-@pytest.mark.parametrize("kind", ["os.system", "eval", "exec", "import"])
+@pytest.mark.parametrize("kind", ["os.system", "eval", "exec", "import", "numpy-object", "torch.load", "plain-class"])
 def test_malicious_pickle_is_refused_and_never_runs(tmp_path, kind):
     import builtins
     import importlib
     import os
+
+    import numpy as np
 
     marker = tmp_path / "pwned"
     code = f"open({str(marker)!r}, 'w').write('x')"
@@ -207,6 +209,9 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path, kind):
         "eval": _Payload(builtins.eval, code),
         "exec": _Payload(builtins.exec, code),
         "import": _Payload(importlib.import_module, "antigravity"),
+        "numpy-object": np.array([_Payload(os.system, f"touch {marker}")], dtype=object),  # arrays of objects
+        "torch.load": _Payload(torch.load, str(marker)),  # a full unpickler behind a tensor-ish name
+        "plain-class": _Custom(),  # copyreg._reconstructor
     }[kind]
     path = tmp_path / f"evil-{kind}.pkl"
     path.write_bytes(pickle.dumps({"G_ema": payload, "G": None}))
@@ -232,15 +237,16 @@ def rosinality_state(net: StyleGAN2) -> dict[str, torch.Tensor]:
         out[f"{dst}.activate.bias"] = sd[f"{src}.bias"]
         out[f"noises.noise_{noise_idx}"] = sd[f"{src}.noise_const"][None, None]
 
-    def rgb(dst, src):
+    def rgb(dst, src, upsample=True):
         out[f"{dst}.conv.weight"] = sd[f"{src}.weight"][None]
         out[f"{dst}.conv.modulation.weight"] = sd[f"{src}.affine.weight"]
         out[f"{dst}.conv.modulation.bias"] = sd[f"{src}.affine.bias"]
         out[f"{dst}.bias"] = sd[f"{src}.bias"].reshape(1, -1, 1, 1)
-        out[f"{dst}.upsample.kernel"] = make_filter() * 4
+        if upsample:  # rosinality's to_rgb1 does not up-sample, so it has no kernel buffer
+            out[f"{dst}.upsample.kernel"] = make_filter() * 4
 
     styled("conv1", "synthesis.blocks.0.conv", 0)
-    rgb("to_rgb1", "synthesis.blocks.0.to_rgb")
+    rgb("to_rgb1", "synthesis.blocks.0.to_rgb", upsample=False)
     for j in range(len(net.cfg.resolutions) - 1):
         styled(f"convs.{2 * j}", f"synthesis.blocks.{j + 1}.conv_up", 2 * j + 1)
         out[f"convs.{2 * j}.conv.blur.kernel"] = make_filter() * 4
@@ -290,7 +296,7 @@ def test_torch_checkpoint_that_needs_code_is_refused(tmp_path):
 
 def test_native_round_trip_and_errors(tmp_path):
     net = tiny_net()
-    path = save_weights(tmp_path / "mine", net.state_dict(), {"format": "installation-stylegan2", "config": net.cfg.to_dict()})
+    path = save_weights(tmp_path / "mine", net.state_dict(), WeightsMeta(model="stylegan2", config=net.cfg.to_dict()))
     for p in (path, path.with_suffix(".json"), tmp_path):
         loaded, info = load_stylegan2(p)
         assert info["format"] == "native"
@@ -300,7 +306,7 @@ def test_native_round_trip_and_errors(tmp_path):
     broken.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}      ")
     with pytest.raises(CheckpointError, match="broken.safetensors"):
         load_stylegan2(broken)
-    path.with_suffix(".json").write_text('{"format": "something-else"}')
+    path.with_suffix(".json").write_text('{"version": 1, "model": "something-else"}')
     with pytest.raises(CheckpointError, match=r"mine\.json"):
         load_stylegan2(path)
     with pytest.raises(CheckpointError, match="missing.safetensors"):
@@ -311,4 +317,166 @@ def test_unrecognised_file_is_refused_naming_it(tmp_path):
     path = tmp_path / "notes.bin"
     path.write_text("just some text, not a model at all")
     with pytest.raises(CheckpointError, match="notes.bin"):
+        load_stylegan2(path)
+
+
+# -- tables: every key mapped, or the file refused naming it --------------------------------------
+
+def save_rosinality(path, g_ema, **extra):
+    torch.save({"g_ema": g_ema, **extra}, path)
+    return path
+
+
+def test_rosinality_with_an_extra_key_is_refused_naming_it(tmp_path):
+    sd = rosinality_state(tiny_net())
+    sd["convs.0.conv.scale_boost"] = torch.ones(1)
+    path = save_rosinality(tmp_path / "extra.pt", sd)
+    with pytest.raises(CheckpointError, match=r"extra\.pt: unmapped key\(s\) in this rosinality generator: convs\.0\.conv\.scale_boost"):
+        load_stylegan2(path)
+
+
+def test_rosinality_missing_a_key_is_refused_naming_it(tmp_path):
+    sd = rosinality_state(tiny_net())
+    del sd["convs.1.noise.weight"]
+    path = save_rosinality(tmp_path / "short.pt", sd)
+    with pytest.raises(CheckpointError, match=r"short\.pt: weights do not match the model: missing synthesis\.blocks\.1\.conv\.noise_strength"):
+        load_stylegan2(path)
+
+
+def swagan_state(net: StyleGAN2) -> dict[str, torch.Tensor]:
+    """``net``'s shapes in the layout of rosinality's swagan.py Generator: 12-channel wavelet toRGBs, Haar buffers."""
+    sd = rosinality_state(net)
+    haar = {"ll": torch.full((2, 2), 0.5), "lh": torch.tensor([[-0.5, -0.5], [0.5, 0.5]]),
+            "hl": torch.tensor([[-0.5, 0.5], [-0.5, 0.5]]), "hh": torch.tensor([[0.5, -0.5], [-0.5, 0.5]])}
+    out = {}
+    for key, value in sd.items():
+        if key.startswith("to_rgb") and key.endswith(".conv.weight"):
+            value = value.repeat(1, 4, 1, 1, 1)  # 3 × 4 wavelet sub-bands
+        elif key.startswith("to_rgb") and key.endswith(".bias"):
+            value = value.repeat(1, 4, 1, 1)
+        out[key] = value
+        m = key.startswith("to_rgbs.") and key.endswith(".upsample.kernel")
+        if m:
+            j = key.split(".")[1]
+            for band, t in haar.items():
+                out[f"to_rgbs.{j}.iwt.{band}"] = t
+                out[f"to_rgbs.{j}.dwt.{band}"] = t
+    for band, t in haar.items():
+        out[f"iwt.{band}"] = t
+    return out
+
+
+def test_a_swagan_checkpoint_is_refused_not_loaded_as_stylegan2(tmp_path):
+    path = save_rosinality(tmp_path / "swagan-550000.pt", swagan_state(tiny_net()),
+                           args=argparse.Namespace(arch="swagan", size=32))
+    with pytest.raises(CheckpointError, match=r"swagan-550000\.pt: args\.arch is 'swagan'"):
+        load_stylegan2(path)
+    # without the training arguments the Haar buffers give it away
+    bare = save_rosinality(tmp_path / "swagan-g.pt", swagan_state(tiny_net()))
+    with pytest.raises(CheckpointError, match=r"swagan-g\.pt: to_rgbs\.0\.iwt\.ll: this is a SWAGAN \(wavelet\) generator"):
+        load_stylegan2(bare)
+
+
+def _kernel(taps):
+    k = torch.tensor(taps, dtype=torch.float32)
+    k = k[None, :] * k[:, None]
+    return k / k.sum()
+
+
+def test_a_non_default_blur_kernel_is_refused(tmp_path):
+    sd = rosinality_state(tiny_net())
+    for key in sd:
+        if key.endswith("blur.kernel") or key.endswith("upsample.kernel"):
+            sd[key] = _kernel([1, 2, 1]) * 4  # rosinality stores kernel × factor²
+    path = save_rosinality(tmp_path / "blur121.pt", sd)
+    with pytest.raises(CheckpointError) as err:
+        load_stylegan2(path)
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: ") and "kernel" in msg.split(":")[1]
+    assert "a 3x3 blur kernel (blur_kernel [1.0, 2.0, 1.0]), not the default [1, 3, 3, 1]" in msg
+    # the default kernel, present in every real file, is checked and accepted
+    ok = save_rosinality(tmp_path / "default.pt", rosinality_state(tiny_net()))
+    assert load_stylegan2(ok)[1]["format"] == "rosinality"
+
+
+def test_format_comes_from_content_not_suffix(tmp_path, nvidia_modules):
+    net = tiny_net()
+    sd = rosinality_state(net)
+    legacy = tmp_path / "generator.pkl"  # a pre-1.6 torch.save stream with a pickle's suffix
+    torch.save({"g_ema": sd, "latent_avg": net.mapping.w_avg.clone()}, legacy, _use_new_zipfile_serialization=False)
+    assert detect_format(legacy) == "rosinality"
+    z = torch.randn(2, 12)
+    assert torch.allclose(images(net, z), images(load_stylegan2(legacy)[0], z), atol=1e-5)
+    disguised = tmp_path / "network.pt"  # an NVIDIA pickle named like a torch checkpoint
+    disguised.write_bytes(pickle.dumps(nvidia_pickle(net, nvidia_modules, "pass")))
+    assert detect_format(disguised) == "nvidia"
+    assert load_stylegan2(disguised)[1]["format"] == "nvidia"
+    zipped = tmp_path / "weights.safetensors"  # a torch.save zip named like safetensors
+    torch.save({"g_ema": sd, "latent_avg": net.mapping.w_avg.clone()}, zipped)
+    assert detect_format(zipped) == "rosinality"
+    assert torch.allclose(images(net, z), images(load_stylegan2(zipped)[0], z), atol=1e-5)
+
+
+def _child(record, *names):
+    for name in names:
+        record = record.meta["state"]["_modules"][name]
+    return record
+
+
+def test_nvidia_pickle_with_an_unknown_tensor_is_refused_naming_it(tmp_path, nvidia_modules):
+    data = nvidia_pickle(tiny_net(), nvidia_modules, "pass")
+    _child(data["G_ema"], "synthesis", "b8", "conv0").meta["state"]["_buffers"]["magnitude_ema"] = torch.ones(())
+    path = tmp_path / "extra.pkl"
+    path.write_bytes(pickle.dumps(data))
+    with pytest.raises(CheckpointError, match=r"extra\.pkl: unmapped key\(s\) in this NVIDIA generator: synthesis\.b8\.conv0\.magnitude_ema"):
+        load_stylegan2(path)
+
+
+def test_nvidia_pickle_with_another_resample_filter_is_refused(tmp_path, nvidia_modules):
+    data = nvidia_pickle(tiny_net(), nvidia_modules, "pass")
+    _child(data["G_ema"], "synthesis", "b16", "conv0").meta["state"]["_buffers"]["resample_filter"] = _kernel([1, 2, 2, 1])
+    path = tmp_path / "filter.pkl"
+    path.write_bytes(pickle.dumps(data))
+    with pytest.raises(CheckpointError, match=r"filter\.pkl: synthesis\.b16\.conv0\.resample_filter: a 4x4 resampling filter that is not the standard"):
+        load_stylegan2(path)
+
+
+@pytest.mark.parametrize("where, key, value, match", [
+    ("synthesis_kwargs", "architecture", "resnet", r"synthesis argument architecture='resnet': only 'skip' is supported"),
+    ("synthesis_kwargs", "activation", "relu", r"synthesis argument activation='relu': only 'lrelu' is supported"),
+    ("synthesis_kwargs", "magic", 3, r"unknown synthesis argument magic=3"),
+    ("mapping_kwargs", "activation", "linear", r"mapping argument activation='linear'"),
+    (None, "img_aspect", 2.0, r"unknown generator argument img_aspect=2\.0"),
+])
+def test_nvidia_constructor_arguments_are_a_table_too(tmp_path, nvidia_modules, where, key, value, match):
+    data = nvidia_pickle(tiny_net(), nvidia_modules, "pass")
+    kwargs = data["G_ema"].meta["state"]["_init_kwargs"]
+    (kwargs[where] if where else kwargs)[key] = value
+    path = tmp_path / "kwargs.pkl"
+    path.write_bytes(pickle.dumps(data))
+    with pytest.raises(CheckpointError, match=r"kwargs\.pkl: " + match):
+        load_stylegan2(path)
+
+
+@pytest.mark.parametrize("parent, child, cls, param, match", [
+    (("synthesis",), "input", "SynthesisInput", ("affine.weight", torch.zeros(4, 16)),
+     r"sg\.pkl: synthesis\.input\.affine\.weight: this is a StyleGAN3"),
+    (("synthesis", "b8"), "skip", "Conv2dLayer", ("weight", torch.zeros(32, 32, 1, 1)),
+     r"sg\.pkl: synthesis\.b8\.skip\.weight: a 'resnet' generator block"),
+])
+def test_nvidia_stylegan3_and_resnet_records_are_refused(tmp_path, nvidia_modules, parent, child, cls, param, match):
+    data = nvidia_pickle(tiny_net(), nvidia_modules, "pass")
+    _child(data["G_ema"], *parent).meta["state"]["_modules"][child] = Record(nvidia_modules, cls, "pass", params=[param])
+    path = tmp_path / "sg.pkl"
+    path.write_bytes(pickle.dumps(data))
+    with pytest.raises(CheckpointError, match=match):
+        load_stylegan2(path)
+
+
+def test_nvidia_record_with_a_plain_object_child_is_refused(tmp_path, nvidia_modules):
+    data = nvidia_pickle(tiny_net(), nvidia_modules, "pass")
+    _child(data["G_ema"], "synthesis").meta["state"]["_modules"]["extra"] = collections.OrderedDict(w=torch.ones(2))
+    path = tmp_path / "opaque.pkl"
+    path.write_bytes(pickle.dumps(data))
+    with pytest.raises(CheckpointError, match=r"opaque\.pkl: synthesis\.extra is a OrderedDict, not a network record"):
         load_stylegan2(path)

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from installation.cli import build_app
 from installation.plugins import make_plugin_manager
 from installation.walks.factory import make_walk
-from installation.weights import CheckpointError, save_weights
+from installation.weights import CheckpointError, WeightsMeta, save_weights
 from plugins.vae.walk import read_latents
 from plugins.vae.watches import make_watches
 
@@ -73,10 +73,11 @@ def test_encode_refuses_unreadable_photo(tmp_path):
 
 def test_latents_walk_refuses_wrong_files(tmp_path):
     walk = make_plugin_manager().walks()["latents"]
-    wrong = save_weights(tmp_path / "wrong", {"latents": torch.zeros(2, 8)}, {})
+    latents = WeightsMeta(model="latents")
+    wrong = save_weights(tmp_path / "wrong", {"latents": torch.zeros(2, 8)}, latents)
     with pytest.raises(CheckpointError, match="wrong.safetensors"):
         walk(latent_dim=200, seed=0, file=str(wrong))
-    other = save_weights(tmp_path / "other", {"z": torch.zeros(2, 200)}, {})
+    other = save_weights(tmp_path / "other", {"z": torch.zeros(2, 200)}, latents)
     with pytest.raises(CheckpointError, match="no 'latents'"):
         walk(latent_dim=200, seed=0, file=str(other))
     with pytest.raises(ValueError, match="file"):

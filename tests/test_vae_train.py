@@ -126,9 +126,9 @@ def test_vae_through_shared_loop_resumes_and_exports(watches16, tmp_path):
     cfg.steps = 9
     second = run_training(VAETask(latent_dim=16, channels=[16, 32]), data, cfg)
     assert len(second.history) == 3  # resumed at step 6, not from scratch
-    config = json.loads(second.weights.with_suffix(".json").read_text())
-    assert config["model"] == "vae" and config["steps"] == 9 and config["latent_dim"] == 16
-    assert config["prior"] == "fitted"
+    meta = json.loads(second.weights.with_suffix(".json").read_text())
+    assert meta["version"] == 1 and meta["model"] == "vae" and meta["config"]["latent_dim"] == 16
+    assert meta["provenance"]["steps"] == 9 and meta["provenance"]["prior"] == "fitted"
     model = load_vae(second.weights)
     assert not torch.equal(model.prior_chol, torch.eye(16))  # the fitted prior was exported
     out = model.decoder(model.to_prior(torch.randn(2, 16)))

@@ -119,9 +119,10 @@ def test_bad_checkpoint_names_file(tmp_path):
     path = t.export(tmp_path)
     other = WGANTask(z_dim=16, width=16)  # same config name, different tensors
     other.setup(torch.device("cpu"), 32)
-    from installation.weights import save_weights
+    from installation.weights import WeightsMeta, save_weights
 
-    save_weights(tmp_path / "mismatch", other.G.state_dict(), {"z_dim": 16, "width": 8, "resolution": 32})
+    meta = WeightsMeta(model="wgan-dcgan", config={"z_dim": 16, "width": 8, "resolution": 32})
+    save_weights(tmp_path / "mismatch", other.G.state_dict(), meta)
     with pytest.raises(CheckpointError, match="mismatch.safetensors"):
         WGANGenerator(tmp_path / "mismatch.safetensors")
     with pytest.raises(ValueError, match="latents"):

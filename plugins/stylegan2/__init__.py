@@ -5,7 +5,7 @@ Hooks: ``stylegan2`` generator (shipped wave weights when a show names no checkp
 """
 from __future__ import annotations
 
-from installation import hookimpl
+from installation.api import hookimpl
 
 
 @hookimpl

@@ -11,8 +11,12 @@ to an inert :class:`PersistentRecord`, ``dnnlib.EasyDict`` mapped to a dict) and
 everything else — ``os.system``, ``builtins.eval``, ``exec``, any module import — before it can
 be called, with an error that names the file.
 
-:func:`nvidia_to_native` then renames the generator's parameters to ours and reads the
-architecture from the weights' shapes and the recorded init kwargs.
+:func:`nvidia_to_native` then maps the generator's tensors through a table
+(:data:`NVIDIA_RULES`, see :mod:`.table`): every tensor is renamed to ours, or checked and dropped
+(resampling filters), or the file is refused naming the key.  The recorded constructor arguments
+go through a table too: an argument we do not know, or a value we would not build faithfully
+(another architecture, filter, activation), refuses the file.  The architecture comes from the
+weights' shapes.
 """
 from __future__ import annotations
 
@@ -26,10 +30,11 @@ from typing import Any
 
 import torch
 
-from installation.weights import CheckpointError
+from installation.api import CheckpointError
 
 from .network import G2Config
 from .ops import make_filter
+from .table import Rule, any_value, check_kwargs, convert, one_of
 
 
 class UnsafePickleError(CheckpointError):
@@ -61,6 +66,8 @@ class PersistentRecord:
         for name, child in (self.state.get("_modules") or {}).items():
             if isinstance(child, PersistentRecord):
                 out.update(child.tensors(f"{prefix}{name}."))
+            elif child is not None:  # tensors inside it would be lost silently
+                raise ValueError(f"{prefix}{name} is a {type(child).__name__}, not a network record")
         return out
 
     def __repr__(self) -> str:
@@ -146,75 +153,96 @@ def read_pickle(path: Path | str) -> Any:
         raise CheckpointError(path, f"not a readable network pickle ({type(exc).__name__}: {exc})") from exc
 
 
-_BLOCK = re.compile(r"^synthesis\.b(\d+)\.(.+)$")
-_LAYER = {"conv0": "conv_up", "conv1": "conv", "torgb": "to_rgb"}
+def _standard_filter(key: str, t: torch.Tensor) -> str | None:
+    if tuple(t.shape) == (4, 4) and torch.allclose(t.float(), make_filter(), atol=1e-6):
+        return None
+    return (f"a {'x'.join(map(str, t.shape))} resampling filter that is not the standard [1,3,3,1] one; "
+            "other filters resample differently, so the file is refused")
 
 
-def _check_filter(path: Path, name: str, f: torch.Tensor) -> None:
-    if f.shape != (4, 4) or not torch.allclose(f.float(), make_filter(), atol=1e-6):
-        raise CheckpointError(path, f"{name} is not the standard [1,3,3,1] filter; this resampling is not supported")
+def _block(m: "re.Match[str]", layer: str) -> str:
+    res = int(m["res"])
+    k = res.bit_length() - 3 if res >= 4 and res & (res - 1) == 0 else f"res{res}"  # not a power of two: unused
+    return f"synthesis.blocks.{k}.{layer}.{m['leaf']}"
+
+
+_STYLED = r"(?P<leaf>weight|bias|noise_strength|noise_const|affine\.weight|affine\.bias)"
+
+#: every tensor of an NVIDIA StyleGAN2 ``G_ema`` record: where it goes, or why the file is refused
+NVIDIA_RULES = (
+    Rule(r"synthesis\.(input|L\d+_\w+)\..*", refuse="this is a StyleGAN3 (alias-free) generator; only StyleGAN2 networks are supported"),
+    Rule(r"synthesis\.b\d+\.skip\..*", refuse="a 'resnet' generator block; only 'skip' generators are supported"),
+    Rule(r"mapping\.fc(?P<i>\d+)\.(?P<leaf>weight|bias)", "mapping.net.{i}.{leaf}"),
+    Rule(r"mapping\.embed\.(?P<leaf>weight|bias)", "mapping.embed.{leaf}"),
+    Rule(r"mapping\.w_avg", "mapping.w_avg"),
+    Rule(r"synthesis\.b4\.const", "synthesis.const"),
+    Rule(r"synthesis\.b(?P<res>\d+)\.conv0\." + _STYLED, lambda m: _block(m, "conv_up")),
+    Rule(r"synthesis\.b(?P<res>\d+)\.conv1\." + _STYLED, lambda m: _block(m, "conv")),
+    Rule(r"synthesis\.b(?P<res>\d+)\.torgb\.(?P<leaf>weight|bias|affine\.weight|affine\.bias)", lambda m: _block(m, "to_rgb")),
+    Rule(r"(.+\.)?resample_filter", check=_standard_filter),
+)
+
+#: every recorded constructor argument: read from the weights, precision-only, or a value we build faithfully
+_SYNTHESIS_KWARGS = {
+    "channel_base": any_value, "channel_max": any_value, "num_fp16_res": any_value, "conv_clamp": any_value,
+    "use_fp16": any_value, "fp16_channels_last": any_value, "channels_last": any_value, "fused_modconv_default": any_value,
+    "architecture": one_of("skip"), "resample_filter": one_of([1, 3, 3, 1], (1, 3, 3, 1)), "use_noise": one_of(True),
+    "activation": one_of("lrelu"), "conv_kernel": one_of(3),
+}
+_MAPPING_KWARGS = {
+    "num_layers": any_value, "embed_features": any_value, "layer_features": any_value, "lr_multiplier": any_value,
+    "w_avg_beta": any_value, "num_ws": any_value, "activation": one_of("lrelu"),
+}
+_GENERATOR_KWARGS = {
+    "z_dim": any_value, "c_dim": any_value, "w_dim": any_value, "img_resolution": any_value, "img_channels": any_value,
+    "mapping_kwargs": any_value, "synthesis_kwargs": any_value, **_SYNTHESIS_KWARGS,
+}
 
 
 def nvidia_to_native(record: PersistentRecord, path: Path | str) -> tuple[G2Config, dict[str, torch.Tensor]]:
-    """Config and renamed state dict of an NVIDIA StyleGAN2 generator record (``G_ema``)."""
+    """Config and renamed state dict of an NVIDIA StyleGAN2 generator record (``G_ema``); every key mapped or refused."""
     path = Path(path)
-    src = {k: v.detach().float() for k, v in record.tensors().items()}
-    if any(k.startswith("synthesis.input.") or k.startswith("synthesis.L0_") for k in src):
-        raise CheckpointError(path, "this is a StyleGAN3 (alias-free) generator; only StyleGAN2 networks are supported")
+    try:
+        src = {k: v.detach().float() for k, v in record.tensors().items()}
+    except ValueError as exc:
+        raise CheckpointError(path, str(exc)) from exc
     kwargs = record.init_kwargs
+    check_kwargs(kwargs, _GENERATOR_KWARGS, path, "generator")
     syn_kwargs = dict(kwargs.get("synthesis_kwargs") or {})
-    syn_kwargs.update({k: v for k, v in kwargs.items() if k in ("channel_base", "channel_max", "conv_clamp", "architecture")})
-    arch = syn_kwargs.get("architecture", "skip")
-    if arch != "skip":
-        raise CheckpointError(path, f"generator architecture {arch!r} is not supported (StyleGAN2 generators use 'skip')")
+    check_kwargs(syn_kwargs, _SYNTHESIS_KWARGS, path, "synthesis")
+    syn_kwargs.update({k: v for k, v in kwargs.items() if k in _SYNTHESIS_KWARGS})
     map_kwargs = dict(kwargs.get("mapping_kwargs") or {})
+    check_kwargs(map_kwargs, _MAPPING_KWARGS, path, "mapping")
 
-    out: dict[str, torch.Tensor] = {}
-    channels: dict[int, int] = {}
-    for name, t in src.items():
-        if name.endswith("resample_filter"):
-            _check_filter(path, name, t)
-            continue
-        if name.startswith("mapping."):
-            m = re.match(r"^mapping\.fc(\d+)\.(weight|bias)$", name)
-            if m:
-                out[f"mapping.net.{m.group(1)}.{m.group(2)}"] = t
-            elif name in ("mapping.w_avg", "mapping.embed.weight", "mapping.embed.bias"):
-                out[name] = t
-            else:
-                raise CheckpointError(path, f"unexpected mapping tensor {name}")
-            continue
-        m = _BLOCK.match(name)
-        if not m:
-            raise CheckpointError(path, f"unexpected generator tensor {name}")
-        res, rest = int(m.group(1)), m.group(2)
-        k = int(math.log2(res)) - 2
-        if rest == "const":
-            out["synthesis.const"] = t
-            channels[4] = t.shape[0]
-            continue
-        layer, _, leaf = rest.partition(".")
-        if layer not in _LAYER:
-            raise CheckpointError(path, f"unexpected generator tensor {name} (resnet/orig blocks are not supported)")
-        out[f"synthesis.blocks.{k}.{_LAYER[layer]}.{leaf}"] = t
-        if layer == "conv1" and leaf == "weight":
-            channels[res] = t.shape[0]
+    out = convert(src, NVIDIA_RULES, path, "NVIDIA generator")
     if "mapping.net.0.weight" not in out or "synthesis.const" not in out:
         raise CheckpointError(path, "no StyleGAN2 generator weights found (mapping.fc0 / synthesis.b4.const missing)")
+    channels = {4: int(out["synthesis.const"].shape[0])}
+    for key, t in out.items():
+        m = re.fullmatch(r"synthesis\.blocks\.(\d+)\.conv\.weight", key)
+        if m:
+            channels[2 ** (int(m.group(1)) + 2)] = int(t.shape[0])
     resolution = max(channels)
-    n_layers = sum(1 for k in out if re.match(r"^mapping\.net\.\d+\.weight$", k))
+    n_layers = sum(1 for k in out if re.fullmatch(r"mapping\.net\.\d+\.weight", k))
+    if f"mapping.net.{n_layers - 1}.weight" not in out:
+        raise CheckpointError(path, f"mapping layers are not numbered 0..{n_layers - 1}")
     w_dim = out[f"mapping.net.{n_layers - 1}.weight"].shape[0]
     c_dim = out["mapping.embed.weight"].shape[1] if "mapping.embed.weight" in out else 0
     z_dim = out["mapping.net.0.weight"].shape[1] - (w_dim if c_dim else 0)
     if "mapping.w_avg" not in out:
         out["mapping.w_avg"] = torch.zeros(w_dim)
-    cfg = G2Config(
-        resolution=resolution, z_dim=int(kwargs.get("z_dim", z_dim)), w_dim=int(w_dim), c_dim=int(c_dim),
-        mapping_layers=n_layers, mapping_lr=float(map_kwargs.get("lr_multiplier", 0.01)),
-        w_avg_beta=float(map_kwargs.get("w_avg_beta", 0.998) or 0.998),
-        channels=channels, conv_clamp=syn_kwargs.get("conv_clamp"),
-        img_channels=int(out[f"synthesis.blocks.{int(math.log2(resolution)) - 2}.to_rgb.weight"].shape[0]),
-    )
+    last_rgb = f"synthesis.blocks.{int(math.log2(resolution)) - 2}.to_rgb.weight"
+    if last_rgb not in out:
+        raise CheckpointError(path, f"no toRGB layer at {resolution}x{resolution} (synthesis.b{resolution}.torgb missing)")
+    try:
+        cfg = G2Config(
+            resolution=resolution, z_dim=int(kwargs.get("z_dim", z_dim)), w_dim=int(w_dim), c_dim=int(c_dim),
+            mapping_layers=n_layers, mapping_lr=float(map_kwargs.get("lr_multiplier", 0.01)),
+            w_avg_beta=float(map_kwargs.get("w_avg_beta", 0.998) or 0.998),
+            channels=channels, conv_clamp=syn_kwargs.get("conv_clamp"), img_channels=int(out[last_rgb].shape[0]),
+        )
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(path, f"not a StyleGAN2 generator this loader builds ({exc})") from exc
     return cfg, out
 
 

@@ -21,13 +21,13 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from installation.weights import save_weights
+from installation.api import WeightsMeta, read_torch_checkpoint, save_weights
 
 from .discriminator import Discriminator
 from .network import G2Config, StyleGAN2, mix_styles
 
 EXPORT_NAME = "stylegan2"
-FORMAT = "installation-stylegan2"
+MODEL = "stylegan2"  # the ``model`` of the weights metadata
 
 
 class StyleGAN2Task:
@@ -168,8 +168,7 @@ class StyleGAN2Task:
         return ((img.float() + 1) / 2).clamp(0, 1)
 
     def export(self, out_dir: Path) -> Path:
-        cfg = self.cfg.to_dict()
-        meta = {"format": FORMAT, "config": cfg, "images_seen": self.images_seen}
+        meta = WeightsMeta(model=MODEL, config=self.cfg.to_dict(), provenance={"images_seen": self.images_seen})
         return save_weights(Path(out_dir) / EXPORT_NAME, self.G_ema.state_dict(), meta)
 
 
@@ -183,13 +182,13 @@ def export_from_checkpoint(checkpoint: Path | str, dest: Path | str) -> Path:
     Lets a run that is still going (or was stopped) ship its current weights:
     ``python -m plugins.stylegan2.train runs/stylegan2/checkpoint.pt plugins/stylegan2/weights/waves64``.
     """
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    state = read_torch_checkpoint(checkpoint)
     task = state["task"]
     cfg = G2Config.from_dict(dict(task["config"]))
     net = StyleGAN2(cfg)
     net.load_state_dict(task["G_ema"])  # validates names and shapes
-    meta = {"format": FORMAT, "config": cfg.to_dict(), "images_seen": int(task.get("images_seen", 0)),
-            "step": int(state.get("step", 0))}
+    meta = WeightsMeta(model=MODEL, config=cfg.to_dict(),
+                       provenance={"images_seen": int(task.get("images_seen", 0)), "step": int(state.get("step", 0))})
     return save_weights(dest, net.state_dict(), meta)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from installation.train.data import write_image
+from installation.api import write_image
 
 # (sky top, sky at horizon, sea at horizon, deep sea, crest light, sun colour) per mood, RGB 0..1
 PALETTES = {

@@ -4,7 +4,7 @@ Hooks: post stage "superres", trainer "superres", data set "srmix".
 """
 from __future__ import annotations
 
-from installation import hookimpl
+from installation.api import hookimpl
 
 
 @hookimpl

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import torch
 
-from installation.train.data import write_image
+from installation.api import write_image
 
 FONTS = [cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX,
          cv2.FONT_HERSHEY_PLAIN, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX]
@@ -70,7 +70,7 @@ def draw_shapes(rng: np.random.Generator, size: int) -> np.ndarray:
 
 def make_srmix(out_dir: Path | str, count: int, size: int = 128, seed: int = 0) -> list[Path]:
     """Write ``count`` PNGs (shapes, bikes, noise fields) of ``size``² into ``out_dir``."""
-    from installation.plugins import make_plugin_manager
+    from installation.api import make_plugin_manager
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,10 @@
 """Real-ESRGAN-family weights (``.pth`` / ``.safetensors``) through spandrel, the optional ``esrgan`` extra.
 
 spandrel recognises the architecture (ESRGAN/RRDB, Real-ESRGAN compact, SwinIR, ...) from the
-keys of a state dict.  The file itself is read *here*, never by pickle with code execution:
-``.safetensors`` with safetensors, ``.pth`` with ``torch.load(weights_only=True)``, which only
-rebuilds tensors and plain containers.  A file that holds anything else is refused.
+keys of a state dict.  The file itself is read *here*, never by pickle with code execution: its
+content (not its suffix) decides, safetensors with safetensors, a torch checkpoint with
+``torch.load(weights_only=True)``, which only rebuilds tensors and plain containers.  A file that
+holds anything else is refused.
 """
 from __future__ import annotations
 
@@ -11,24 +12,25 @@ from pathlib import Path
 
 import torch
 
-from installation.weights import CheckpointError
+from installation.api import CheckpointError, detect_format, read_torch_checkpoint
 
 WRAPPER_KEYS = ("params_ema", "params", "state_dict", "model", "net_g")
 
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Tensors of a weights file, unwrapped from the ``{"params_ema": ...}`` style of BasicSR."""
-    if not path.exists():
-        raise CheckpointError(path, "file not found")
-    try:
-        if path.suffix == ".safetensors":
+    fmt = detect_format(path)  # from the content: a .pth may well be a safetensors file, and back
+    if fmt == "safetensors":
+        try:
             from safetensors.torch import load_file
 
             state = load_file(str(path))
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise CheckpointError(path, f"not a readable weights file (tensors only are accepted): {exc}") from exc
+        except Exception as exc:
+            raise CheckpointError(path, f"not a readable safetensors file: {exc}") from exc
+    elif fmt in ("torch-zip", "torch-legacy"):
+        state = read_torch_checkpoint(path)
+    else:
+        raise CheckpointError(path, f"not a weights file (its content is {fmt}; expected safetensors or a torch checkpoint)")
     for key in WRAPPER_KEYS:
         if isinstance(state, dict) and key in state and isinstance(state[key], dict):
             state = state[key]

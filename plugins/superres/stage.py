@@ -15,11 +15,12 @@ from pathlib import Path
 
 import torch
 
-from installation.weights import CheckpointError, load_into, load_weights
+from installation.api import CheckpointError, detect_format, load_into, load_weights, read_meta
 
 from .model import SCALES, ESPCN, lanczos_resize
 
 WEIGHTS = Path(__file__).parent / "weights"
+MODEL = "espcn"  # the ``model`` of the weights metadata
 
 
 def shipped_weights(scale: int) -> Path:
@@ -28,7 +29,8 @@ def shipped_weights(scale: int) -> Path:
 
 def load_espcn(path: Path | str, device: torch.device | str = "cpu") -> ESPCN:
     path = Path(path)
-    state, cfg = load_weights(path)
+    state, meta = load_weights(path, model=MODEL)
+    cfg = meta.config
     try:
         net = ESPCN(int(cfg.get("scale", 2)), int(cfg.get("features", 64)), int(cfg.get("mid", 32)), int(cfg.get("layers", 3)))
     except (TypeError, ValueError) as exc:
@@ -38,9 +40,11 @@ def load_espcn(path: Path | str, device: torch.device | str = "cpu") -> ESPCN:
 
 
 def _is_native(path: Path) -> bool:
-    """Our own export: safetensors with an ESPCN JSON config beside it."""
-    cfg = path.with_suffix(".json")
-    return path.suffix == ".safetensors" and cfg.exists() and '"espcn"' in cfg.read_text()
+    """Our own export: safetensors content with ESPCN metadata beside it."""
+    if detect_format(path) != "safetensors":
+        return False
+    meta = read_meta(path)
+    return meta is not None and meta.model == MODEL
 
 
 class SuperRes:

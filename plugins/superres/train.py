@@ -15,8 +15,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from installation.train.metrics import psnr
-from installation.weights import save_weights
+from installation.api import WeightsMeta, psnr, save_weights
 
 from .model import ESPCN, downscale
 
@@ -92,5 +91,5 @@ class SuperResTask:
         return rows.flatten(0, 1)
 
     def export(self, out_dir: Path) -> Path:
-        cfg = {**self.net.config(), "model": "espcn", "degradation": "bicubic-antialias"}
-        return save_weights(Path(out_dir) / f"espcn_x{self.scale}.safetensors", self.net.state_dict(), cfg)
+        meta = WeightsMeta(model="espcn", config=self.net.config(), provenance={"degradation": "bicubic-antialias"})
+        return save_weights(Path(out_dir) / f"espcn_x{self.scale}.safetensors", self.net.state_dict(), meta)

@@ -6,7 +6,7 @@ deferred to the factories so listing plugins stays fast.
 """
 from __future__ import annotations
 
-from installation import hookimpl
+from installation.api import hookimpl
 
 
 def _make_generator(checkpoint=None, device="cpu", **options):

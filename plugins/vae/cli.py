@@ -17,18 +17,19 @@ def register(app: typer.Typer) -> None:
         checkpoint: Optional[Path] = typer.Option(None, help="VAE weights [shipped watch model]."),
     ):
         """Encode PHOTOS to their mean latents; walk between them with `type = "latents"`."""
-        from installation.weights import save_weights
+        from installation.api import WeightsMeta, save_weights
 
         from .generator import VAEGenerator
-        from .walk import LATENTS_KEY
+        from .walk import LATENTS_KEY, LATENTS_MODEL
 
         gen = VAEGenerator(checkpoint, "cpu")
         try:
             z = gen.encode_files(photos)
         except (ValueError, FileNotFoundError) as exc:
             raise typer.BadParameter(str(exc), param_hint="PHOTOS") from exc
-        path = save_weights(out, {LATENTS_KEY: z}, {"latent_dim": gen.latent_dim, "photos": [str(p) for p in photos],
-                                                     "checkpoint": str(checkpoint or "shipped")})
+        meta = WeightsMeta(model=LATENTS_MODEL, config={"latent_dim": gen.latent_dim},
+                           provenance={"photos": [str(p) for p in photos], "checkpoint": str(checkpoint or "shipped")})
+        path = save_weights(out, {LATENTS_KEY: z}, meta)
         typer.echo(f"encoded {len(photos)} photo(s) → {path} [{z.shape[0]}×{z.shape[1]}]")
 
     @vae.command("decode")
@@ -39,8 +40,7 @@ def register(app: typer.Typer) -> None:
         deblur: bool = typer.Option(False, help="Run the shipped deblur stage on the result."),
     ):
         """Decode a latents file to a PNG grid (check what the VAE made of your photos)."""
-        from installation.train.data import save_grid
-        from installation.weights import CheckpointError
+        from installation.api import CheckpointError, save_grid
 
         from .generator import DeblurStage, VAEGenerator
         from .walk import read_latents

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from installation.train.data import load_image
+from installation.api import load_image
 
 from .loader import load_deblur, load_vae
 

@@ -2,7 +2,8 @@
 
 Weights are exported as float16 (half the size of the shipped files; the networks are cast
 back to float32 on load, so nothing downstream sees half precision on the CPU).  The JSON
-config names the model kind so a deblur file given to the VAE is refused with a clear error.
+metadata (:class:`installation.api.WeightsMeta`) names the model kind, so a deblur file given to
+the VAE is refused with a clear error.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import torch
 
-from installation.weights import CheckpointError, load_into, load_weights, save_weights
+from installation.api import CheckpointError, WeightsMeta, load_into, load_weights, save_weights
 
 from .deblur import DeblurAE, DeblurConfig
 from .model import ConvVAE, VAEConfig
@@ -30,31 +31,25 @@ def _float(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def export_vae(model: ConvVAE, path: Path | str, extra: dict[str, Any] | None = None) -> Path:
-    config = {"model": "vae", **model.cfg.to_dict(), **(extra or {})}
-    return save_weights(path, _half(model.state_dict()), config)
+    meta = WeightsMeta(model="vae", config=model.cfg.to_dict(), provenance=dict(extra or {}))
+    return save_weights(path, _half(model.state_dict()), meta)
 
 
 def export_deblur(model: DeblurAE, path: Path | str, extra: dict[str, Any] | None = None) -> Path:
-    config = {"model": "deblur", **model.cfg.to_dict(), **(extra or {})}
-    return save_weights(path, _half(model.state_dict()), config)
-
-
-def _check_kind(path: Path, config: dict, kind: str) -> None:
-    found = config.get("model")
-    if found != kind:
-        raise CheckpointError(path, f"config says model {found!r}, expected {kind!r} (is the .json next to it the right one?)")
+    meta = WeightsMeta(model="deblur", config=model.cfg.to_dict(), provenance=dict(extra or {}))
+    return save_weights(path, _half(model.state_dict()), meta)
 
 
 def load_vae(path: Path | str | None = None, device: torch.device | str = "cpu") -> ConvVAE:
     """The VAE in ``path`` (default: the shipped watch model), in eval mode on ``device``."""
     path = Path(path) if path else SHIPPED_VAE
-    state, config = load_weights(path)
-    _check_kind(path, config, "vae")
+    state, meta = load_weights(path, model="vae")
+    config = meta.config
     try:
         cfg = VAEConfig(resolution=config["resolution"], latent_dim=config["latent_dim"],
                         channels=config["channels"], base=config.get("base", 4))
     except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(path, f"bad VAE config ({exc})") from exc
+        raise CheckpointError(path.with_suffix(".json"), f"bad VAE config ({exc})") from exc
     model = ConvVAE(cfg)
     state = _float(state)
     for key in ("prior_mean", "prior_chol"):  # weights exported before the fitted prior: N(0, I)
@@ -66,12 +61,11 @@ def load_vae(path: Path | str | None = None, device: torch.device | str = "cpu")
 def load_deblur(path: Path | str | None = None, device: torch.device | str = "cpu") -> DeblurAE:
     """The deblur AE in ``path`` (default: the shipped one), in eval mode on ``device``."""
     path = Path(path) if path else SHIPPED_DEBLUR
-    state, config = load_weights(path)
-    _check_kind(path, config, "deblur")
+    state, meta = load_weights(path, model="deblur")
     try:
-        cfg = DeblurConfig(width=config.get("width", 16))
+        cfg = DeblurConfig(width=meta.config.get("width", 16))
     except (TypeError, ValueError) as exc:
-        raise CheckpointError(path, f"bad deblur config ({exc})") from exc
+        raise CheckpointError(path.with_suffix(".json"), f"bad deblur config ({exc})") from exc
     model = DeblurAE(cfg)
     load_into(model, _float(state), path)
     return model.to(device).eval()

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from installation.train.metrics import psnr
+from installation.api import psnr
 
 from .deblur import DeblurAE, DeblurConfig, gaussian_blur, sigma_for_blur
 from .loader import export_deblur, export_vae

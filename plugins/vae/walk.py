@@ -12,15 +12,17 @@ from typing import Sequence
 
 import torch
 
-from installation.walks.slerp import SeedSlerp
-from installation.weights import CheckpointError, load_weights
+from installation.api import CheckpointError, SeedSlerp, load_weights
 
 LATENTS_KEY = "latents"
+LATENTS_MODEL = "latents"  # the ``model`` of the file's metadata, when it has one
 
 
 def read_latents(path: str | Path) -> torch.Tensor:
     """``[K, latent_dim]`` float32 from a safetensors file written by ``installation vae encode``."""
-    state, _ = load_weights(path)
+    state, meta = load_weights(path)
+    if meta is not None and meta.model != LATENTS_MODEL:
+        raise CheckpointError(path, f"metadata says model {meta.model!r}, expected {LATENTS_MODEL!r} (a file from `installation vae encode`)")
     if LATENTS_KEY not in state:
         raise CheckpointError(path, f"no {LATENTS_KEY!r} tensor (found {', '.join(sorted(state)) or 'nothing'})")
     z = state[LATENTS_KEY].float()

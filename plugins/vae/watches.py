@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from installation.train.data import write_image
+from installation.api import write_image
 
 SUPERSAMPLE = 4
 

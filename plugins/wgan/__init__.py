@@ -5,7 +5,7 @@ Hooks: generator "wgan" (shipped weights: bikes), trainer "wgan", data set "bike
 """
 from __future__ import annotations
 
-from installation import hookimpl
+from installation.api import hookimpl
 
 
 @hookimpl

@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from installation.train.data import write_image
+from installation.api import write_image
 
 WHITE = (255, 255, 255)
 

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import torch
 
-from installation.weights import CheckpointError, load_into, load_weights
+from installation.api import CheckpointError, load_into, load_weights
 
 from .model import Generator
 
 SHIPPED = Path(__file__).parent / "weights" / "bikes64.safetensors"
+MODEL = "wgan-dcgan"  # the ``model`` of the weights metadata
 
 
 class WGANGenerator:
@@ -23,7 +24,8 @@ class WGANGenerator:
 
     def __init__(self, checkpoint: str | Path | None = None, device: torch.device | str = "cpu"):
         path = Path(checkpoint) if checkpoint else SHIPPED
-        state, cfg = load_weights(path)
+        state, meta = load_weights(path, model=MODEL)
+        cfg = meta.config
         try:
             self.net = Generator(int(cfg.get("z_dim", 100)), int(cfg.get("width", 32)), int(cfg.get("resolution", 64)))
         except (TypeError, ValueError) as exc:

@@ -19,8 +19,9 @@ from typing import Any
 
 import torch
 
-from installation.weights import save_weights
+from installation.api import WeightsMeta, save_weights
 
+from .loader import MODEL
 from .model import Critic, Generator, recalibrate_batchnorm
 
 
@@ -141,7 +142,7 @@ class WGANTask:
     def export(self, out_dir: Path) -> Path:
         """Generator only, with BatchNorm statistics recomputed for single-image inference."""
         recalibrate_batchnorm(self.G, self.z_dim)
-        cfg = {**self.G.config(), "model": "wgan-dcgan", "constraint": "gp" if self.gp > 0 else "clip",
-               "clip": self.clip, "gp": self.gp, "lr_g": self.lr_g, "lr_d": self.lr_d,
-               "n_critic": self.n_critic, "generator_steps": self.g_steps}
-        return save_weights(Path(out_dir) / f"{self.export_name}.safetensors", self.G.state_dict(), cfg)
+        meta = WeightsMeta(model=MODEL, config=self.G.config(), provenance={
+            "constraint": "gp" if self.gp > 0 else "clip", "clip": self.clip, "gp": self.gp, "lr_g": self.lr_g,
+            "lr_d": self.lr_d, "n_critic": self.n_critic, "generator_steps": self.g_steps})
+        return save_weights(Path(out_dir) / f"{self.export_name}.safetensors", self.G.state_dict(), meta)

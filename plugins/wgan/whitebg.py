@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from installation.train.data import list_images
+from installation.api import list_images
 
 
 def white_border_fraction(img: np.ndarray, threshold: int = 235, border: float = 0.06) -> float:
