@@ -24,6 +24,7 @@ BUILTIN_MODULES = (
     "installation.builtin.noisefield",
     "installation.builtin.walks",
     "installation.builtin.post",
+    "installation.builtin.outputs",
     "installation.control.builtin_inputs",
 )
 
@@ -90,6 +91,9 @@ class PluginRegistry:
 
     def inputs(self) -> dict:
         return self._collect("register_inputs")
+
+    def outputs(self) -> dict:
+        return self._collect("register_outputs")
 
 
 def _load_file(path: Path) -> ModuleType:

@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Log plugin and scene events."),
     ):
         """Render SHOW from --from for --duration seconds of show time to OUT (headless, fixed-step clock)."""
+        from ..output.base import OutputError
         from ..runner import RunOptions, run_show
         from ..show.loader import ShowError
 
@@ -55,7 +56,7 @@ def register(app: typer.Typer) -> None:
                           crf=crf)
         try:
             stats = run_show(opts)
-        except ShowError as exc:
+        except (ShowError, OutputError) as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(1)
         typer.echo(f"rendered {stats.frames} frames ({t0:.2f}–{t0 + stats.show_seconds:.2f} s of show) "

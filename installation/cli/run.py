@@ -38,6 +38,7 @@ def register(app: typer.Typer) -> None:
         """Run a show. Without a display, use --headless (and --record out.mp4 to keep the result). Esc quits."""
         from ..health.logs import setup_logging
         from ..render.context import NoDisplayError, has_display
+        from ..output.base import OutputError
         from ..runner import RunOptions, run_show
         from ..show.loader import ShowError, load_show
 
@@ -93,5 +94,8 @@ def register(app: typer.Typer) -> None:
         except NoDisplayError as exc:
             typer.echo(f"{exc}", err=True)
             raise typer.Exit(2)
+        except OutputError as exc:
+            typer.echo(f"{exc}", err=True)
+            raise typer.Exit(1)
         typer.echo(f"{stats.frames} frames, {stats.show_seconds:.1f} s of show in {stats.wall_seconds:.1f} s ({stats.fps:.1f} fps)"
                    + (f"; recorded {record}" if record else ""))
