@@ -41,7 +41,7 @@ from .runtime.scenes import SceneRuntime, SceneSet
 from .runtime.snapshot import FrameSnapshot
 from .runtime.status import StatusBoard
 from .show.playhead import Playhead
-from .show.schema import GeneratorSpec, Scene, Show, Transition, WalkSpec
+from .show.schema import GeneratorSpec, Scene, Show, WalkSpec
 from .show.timeline import LayerState
 from .walks.factory import make_walk
 
@@ -100,7 +100,7 @@ class App:
         self.control = control if control is not None else Control.from_show(show)
         self.routing = ControlRouting(self.control, self.playhead)
         self.status = StatusBoard(self.control, self.playhead)
-        self.scenes = SceneSet(self._new_worker, default_fallback_scene, compositor.release,
+        self.scenes = SceneSet(self._new_worker, default_fallback_scene, lambda kf: self.compositor.release(kf),
                                clock.deterministic, hold_limit)
         self.snapshot = FrameSnapshot(brightness=show.output.brightness)
         self._source_control: tuple[dict, dict] | None = None  # (walk, post) control for newly built sources
@@ -167,7 +167,7 @@ class App:
         if control is None:
             return
         self._source_control = control  # generators built (or rebuilt) from now on start with these
-        for rt in self.scenes.all():  # replace, never mutate: workers read them from their thread
+        for rt in self.scenes.runtimes.values():  # replace, never mutate: workers read them from their thread
             rt.worker.set_control(*control)
 
     def _adopt(self, show: Show, remap: dict[int, int | None]) -> None:
