@@ -172,3 +172,15 @@ def test_builtin_output_options_are_checked_with_the_show(small_show):
 
     with pytest.raises(ShowError, match=r"outputs\[0\]: window output: fulscreen"):
         load_show(with_outputs(small_show, '[[outputs]]\ntype = "window"\nfulscreen = true\n'))
+
+
+def test_a_plugin_output_missing_a_method_is_named():
+    from installation.output.base import OutputError
+    from installation.output.setup import OutputSlot, build_outputs
+
+    class NoWrite:
+        def open(self, canvas): ...
+        def close(self): ...
+
+    with pytest.raises(OutputError, match=r"\[\[outputs\]\] #1 \(half\): the 'half' plugin's output has no write"):
+        build_outputs([OutputSlot("[[outputs]] #1 (half)", "half")], {"half": NoWrite})

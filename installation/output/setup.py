@@ -58,6 +58,10 @@ def build_outputs(slots: list[OutputSlot], factories: dict) -> list[OutputSlot]:
             slot.output = factory(**slot.options)
         except (TypeError, ValueError) as exc:
             raise OutputError(f"{slot.label}: {exc}") from None
+        missing = [m for m in ("open", "write", "close") if not callable(getattr(slot.output, m, None))]
+        if missing:
+            raise OutputError(f"{slot.label}: the {slot.type!r} plugin's output has no {', '.join(missing)} method "
+                              f"(see installation.protocols.Output)")
     providers = [s for s in slots if getattr(s.output, "provides_context", False)]
     if not providers:
         slot = OutputSlot("headless", "headless")
