@@ -48,8 +48,9 @@ class Frame:
 
     * :attr:`canvas` — the composed canvas texture (RGBA8, before the output gain); windows
       present it through :meth:`present`;
-    * :attr:`texture` / :attr:`framebuffer` — the offscreen output (the canvas after the gain):
-      what recordings show, for GPU-side outputs; presented at most once per frame;
+    * :attr:`texture` / :attr:`framebuffer` — the offscreen output (the canvas after the gain,
+      RGBA8, bottom row first as GL stores it): what recordings show, for GPU-side outputs
+      (a shared-texture or NDI sender); presented at most once per frame;
     * :meth:`rgb` — the offscreen output as RGB uint8 ``[H, W, 3]``, top row first, read back from
       GL once and shared by every CPU output of this frame (treat it as read-only).
     """
