@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "PostProcessor": "installation.protocols",
     "Walk": "installation.protocols",
     "Input": "installation.protocols",
+    "Output": "installation.protocols",
     "TrainTask": "installation.train.loop",
     "check_frames": "installation.protocols",
     "check_contribution": "installation.protocols",
@@ -57,7 +58,7 @@ __all__ = ["hookimpl", *_EXPORTS]
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from .control.events import ControlEvent
     from .plugins import make_plugin_manager
-    from .protocols import ContractError, Generator, Input, PostProcessor, Walk, check_contribution, check_frames
+    from .protocols import ContractError, Generator, Input, Output, PostProcessor, Walk, check_contribution, check_frames
     from .train.data import list_images, load_image, save_grid, write_image
     from .train.loop import TrainTask
     from .train.metrics import psnr

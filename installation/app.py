@@ -1,42 +1,47 @@
-"""The running show: model / update / view.
+"""The running show: model / update / view (as in nannou).
 
-* model  — :class:`App` state: the show, its timeline, one :class:`SceneRuntime` per active scene.
-* update — :meth:`App.update` advances the clock, applies control actions, starts scenes shortly
-  before they become visible and stops those no longer needed.
-* view   — :meth:`App.view` asks each visible scene's mixer for its keyframe blend and has the
-  compositor draw them; outputs read the result.
+* model  — :class:`App`: the show, its playhead, the running scenes (:class:`SceneSet`), the
+  control routing and the status board; :attr:`App.snapshot` is what the last update planned.
+* update — :meth:`App.update` is the only place state changes: it advances the clock, drains
+  control events into actions and registry values, moves the playhead (cues, schedule, hot
+  reload), starts scenes shortly before they become visible and stops those no longer needed,
+  hands the live control state to the workers, asks the workers for this frame's keyframes and
+  releases the textures of keyframes no longer shown.
+* view   — :meth:`App.view` reads the snapshot and has the compositor draw it: it never asks for
+  work.  The runner hands the drawn frame to every output.
 
 Network and device threads never call into here directly: they enqueue on
-``app.control.events``, and :meth:`App.update` drains the queue once a frame into the parameter
-registry; brightness, blackout, layer opacity, post-stage switches and the walks' control state
-are read from the registry every frame, so a value queued before a frame starts is in that frame.
+``app.control.events``, and update drains the queue once a frame into the parameter registry;
+brightness, blackout, layer opacity, post-stage switches and the walks' control state are read
+from the registry every frame, so a value queued before a frame starts is in that frame.
 
 Plugin faults cost only their scene: generators are built and run in their worker (with
 deadlines, restarts and back-off, see :mod:`installation.engine.worker`); a faulted scene holds
 its last good keyframe, and shows the show's fallback scene when it has none or the fault
-outlasts ``hold_limit`` seconds.
+outlasts ``hold_limit`` seconds (see :mod:`installation.runtime.scenes`).
 """
 from __future__ import annotations
 
 import logging
-import math
 import time
-from dataclasses import dataclass, field
 
 import torch
 
 from .clock import Clock
+from .control.events import ControlEvent
 from .control.system import Control
-from .engine.buffer import Keyframe, KeyframeBuffer
-from .engine.mixer import KeyframeMixer
+from .engine.buffer import KeyframeBuffer
 from .engine.post import PostChain
 from .engine.source import KeyframeSource
 from .engine.worker import GeneratorWorker, RestartPolicy
-from .health.monitor import health_fields, health_snapshot
 from .plugins import PluginRegistry
-from .render.compositor import Compositor, LayerDraw
+from .render.compositor import Compositor
+from .runtime.routing import ControlRouting
+from .runtime.scenes import SceneRuntime, SceneSet
+from .runtime.snapshot import FrameSnapshot
+from .runtime.status import StatusBoard
 from .show.playhead import Playhead
-from .show.schema import GeneratorSpec, Scene, Show, Transition, WalkSpec
+from .show.schema import GeneratorSpec, Scene, Show, WalkSpec
 from .show.timeline import LayerState
 from .walks.factory import make_walk
 
@@ -76,15 +81,6 @@ def default_fallback_scene() -> Scene:
                  walk=WalkSpec(type="slerp", seeds=[101, 102, 103], transition=8.0))
 
 
-@dataclass
-class SceneRuntime:
-    index: int
-    worker: GeneratorWorker
-    mixer: KeyframeMixer
-    last_local_t: float = float("-inf")
-    retired: list[Keyframe] = field(default_factory=list)
-
-
 class App:
     def __init__(self, show: Show, registry: PluginRegistry, compositor: Compositor, clock: Clock,
                  device: torch.device | str = "cpu", preload: float = 3.0, playhead: Playhead | None = None,
@@ -96,110 +92,57 @@ class App:
         self.clock = clock
         self.device = torch.device(device)
         self.preload = preload
-        self.runtimes: dict[int, SceneRuntime] = {}
-        self.failed: dict[int, str] = {}
         self.t = 0.0
         self.layers: list[LayerState] = []
         # an offline render may wait longer for a slow model than a live show can
         self.policy = policy or (RestartPolicy(deadline=60.0) if clock.deterministic else RestartPolicy())
-        self.hold_limit = hold_limit  # seconds a faulted scene may freeze before the fallback shows
-        self.fallback: SceneRuntime | None = None
-        self._source_control: tuple[dict, dict] | None = None  # (walk, post) control for newly built sources
-        compositor.brightness = show.output.brightness
         # inputs are started by the runner; without it the queue still works (tests, replays)
         self.control = control if control is not None else Control.from_show(show)
+        self.routing = ControlRouting(self.control, self.playhead)
+        self.status = StatusBoard(self.control, self.playhead)
+        self.scenes = SceneSet(self._new_worker, default_fallback_scene, lambda kf: self.compositor.release(kf),
+                               clock.deterministic, hold_limit)
+        self.snapshot = FrameSnapshot(brightness=show.output.brightness)
+        self._source_control: tuple[dict, dict] | None = None  # (walk, post) control for newly built sources
         self._clock_t: float | None = None
-        self._changes: dict = {}
-        self._control_version = -1
-        self._wall_prev: float | None = None
-        self.fps = 0.0
+        compositor.brightness = show.output.brightness
 
-    # -- update ---------------------------------------------------------------------------
+    # -- model: read-only views for health, tests and tools --------------------------------
     @property
     def timeline(self):
         return self.playhead.timeline
 
+    @property
+    def runtimes(self) -> dict[int, SceneRuntime]:
+        return self.scenes.runtimes
+
+    @property
+    def fallback(self) -> SceneRuntime | None:
+        return self.scenes.fallback
+
+    @property
+    def failed(self) -> dict[int, str]:
+        return self.scenes.failed
+
+    @property
+    def hold_limit(self) -> float:
+        return self.scenes.hold_limit
+
+    @property
+    def fps(self) -> float:
+        return self.status.fps
+
+    # -- update ---------------------------------------------------------------------------
     def handle(self, address: str, *args) -> None:
-        """Apply a control action (keyboard and OSC alike): GO, standby, next/prev, goto a cue or scene."""
-        ph = self.playhead
-        live = self.control.registry.get("/transition/time")
-        tr = None if live is None else Transition(duration=float(live), curve="smooth" if live > 0 else "cut")
-        if address in ("/scene/next", "/cue/go"):
-            ph.go(tr)
-        elif address in ("/cue/next", "/cue/prev"):
-            ph.move_standby(1 if address == "/cue/next" else -1)
-        elif address == "/scene/prev":
-            cur = ph.timeline.current(self.t)
-            n = len(ph.timeline.actions)
-            k = (cur.cue if cur else 0) - 1
-            ph.goto(k % n if self.show.loop else max(k, 0), tr)
-        elif address == "/scene/index" and args:
-            self.goto_scene(int(args[0]), tr)
-        elif address in ("/cue/goto", "/scene") and args:
-            k = ph.cue_index(args[0])
-            if k is not None:
-                ph.goto(k, tr)
-
-    def goto_scene(self, index: int, transition: Transition | None = None) -> None:
-        """Fire the first cue that plays scene ``index`` (with that cue's transition unless overridden)."""
-        index = min(max(int(index), 0), len(self.show.scenes) - 1)
-        k = self.playhead.cue_index(self.show.scenes[index].name)
-        if k is not None:
-            self.playhead.goto(k, transition)
-
-    # -- control --------------------------------------------------------------------------
-    #: value parameters that are requests to act, not state: handled, then put back
-    ACTIONS = ("/scene", "/scene/index", "/cue/goto")
-
-    def apply_control(self, dt: float, clock_t: float) -> None:
-        """Drain the control queue: triggers and jump requests go to :meth:`handle`; uniforms are set."""
-        fc = self.control.frame(dt, clock_t)
-        reg = self.control.registry
-        for address, times in fc.triggers.items():
-            for _ in range(times):
-                self.handle(address)
-        for address in self.ACTIONS:
-            if address in fc.changes:
-                self.handle(address, fc.changes[address])
-                reg.reset(address)  # the same scene or cue can be asked for again
-        self.compositor.brightness = 0.0 if reg.get("/output/blackout") else (
-            self.show.output.brightness * reg.get("/output/brightness", 1.0))
-        self._changes = fc.changes
-
-    def walk_control(self) -> dict:
-        """Control state for walks (``Walk.latent(t, control)``), keyed by address.
-
-        Only values that are set: ``/walk/truncation`` stays out until it is sent, so a scene's own
-        truncation holds until the performer takes it over.
-        """
-        reg = self.control.registry
-        return {a: v for a, v in reg.values().items()
-                if v is not None and (a.startswith("/walk/") or a.startswith("/direction/"))}
-
-    def post_control(self) -> dict:
-        """``{stage: (enabled, mix)}`` for the show's post stages (see :class:`PostChain`)."""
-        reg = self.control.registry
-        return {p.stage: (bool(reg.get(f"/post/{p.stage}/enabled", True)), float(reg.get(f"/post/{p.stage}/mix", 1.0)))
-                for scene in self.show.scenes for p in scene.post}
-
-    def _push_control(self) -> None:
-        reg = self.control.registry
-        if reg.version == self._control_version:
-            return
-        self._control_version = reg.version
-        walk, post = self.walk_control(), self.post_control()
-        self._source_control = (walk, post)  # generators built (or rebuilt) from now on start with these
-        for rt in self.runtimes.values():  # replace, never mutate: workers read them from their thread
-            source = rt.worker.source
-            if source is not None:  # None: still being built in its worker
-                source.control = walk
-                source.post.control = post
+        """Queue a control action (a window key, a tool): it is applied by the next :meth:`update`."""
+        self.control.events.put(ControlEvent(address, tuple(args), source="app"))
 
     def update(self) -> float:
+        """Advance one frame: the only place the show's state changes. Returns show time."""
         clock_t = self.clock.tick()
         dt = 0.0 if self._clock_t is None else max(clock_t - self._clock_t, 0.0)
         self._clock_t = clock_t
-        self.apply_control(dt, clock_t)
+        self.routing.apply(self.show, self.t, dt, clock_t)
         self.layers = self.playhead.update(clock_t)
         self.t = self.playhead.t
         if self.playhead.remap is not None:
@@ -207,41 +150,39 @@ class App:
         wanted = {layer.index for layer in self.layers}
         if self.playhead.hours is None or (self.playhead.position and self.playhead.position.open):
             wanted |= {layer.index for layer in self.playhead.timeline.layers_at(self.t + self.preload)}
-        for index in wanted:
-            if index not in self.runtimes and index not in self.failed:
-                self._start(index)
-        for index in list(self.runtimes):
-            if index not in wanted:
-                self._stop(index)
+        self.scenes.sync(self.show, wanted)
         self._push_control()
-        if self.fallback is None or (self.fallback.worker.state == "failed" and self.fallback.index == -1):
-            self._start_fallback()
+        self.scenes.keep_fallback(self.show, self.t)
+        wall = self.clock.wall()
+        reg = self.control.registry
+        plans = self.scenes.plan(
+            self.layers, self.t, wall, reg.get("/crossfade/time"),
+            lambda slot, layer: layer.opacity * layer.scene.output.opacity * reg.get(f"/layer/{slot}/opacity", 1.0))
+        self.snapshot = FrameSnapshot(self.t, wall, self.routing.brightness(self.show), tuple(plans))
+        self.status.measure(self.show, self.t, wall)
         return self.t
+
+    def _push_control(self) -> None:
+        control = self.routing.source_control(self.show)
+        if control is None:
+            return
+        self._source_control = control  # generators built (or rebuilt) from now on start with these
+        for rt in self.scenes.runtimes.values():  # replace, never mutate: workers read them from their thread
+            rt.worker.set_control(*control)
 
     def _adopt(self, show: Show, remap: dict[int, int | None]) -> None:
         """A reloaded show: keep the workers of unchanged scenes (re-indexed), stop the rest."""
-        runtimes, self.runtimes = self.runtimes, {}
-        for old, rt in runtimes.items():
-            new = remap.get(old)
-            if new is None:
-                self.runtimes[old] = rt
-                self._stop(old)
-            else:
-                rt.index = new
-                self.runtimes[new] = rt
-        self.failed = {remap[i]: msg for i, msg in self.failed.items() if remap.get(i) is not None}
+        self.scenes.adopt(remap)
         self.show = show
-        self.compositor.brightness = show.output.brightness
         try:
-            self.control.relayout(show)
-            self._control_version = -1
+            self.routing.relayout(show)
         except ValueError as exc:
             log.error("reloaded show: control layout kept as it was: %s", exc)
 
-    def _runtime(self, scene: Scene, index: int) -> SceneRuntime:
+    def _new_worker(self, scene: Scene) -> GeneratorWorker:
         """A worker that builds the scene's generator off the render thread (and rebuilds it after faults)."""
         if self._source_control is None:
-            self._source_control = (self.walk_control(), self.post_control())
+            self._source_control = (self.routing.walk_control(), self.routing.post_control(self.show))
 
         def build() -> KeyframeSource:  # runs in the worker thread: reads only the replaced-never-mutated dicts
             source = build_source(scene, self.registry, self.device, self.show.show.seed)
@@ -253,121 +194,35 @@ class App:
                                  now=self.clock.now if self.clock.deterministic else time.monotonic)
         if not self.clock.deterministic:
             worker.start()
-        return SceneRuntime(index, worker, KeyframeMixer(worker, self.clock.deterministic))
-
-    def _start(self, index: int) -> None:
-        self.runtimes[index] = self._runtime(self.show.scenes[index], index)
-
-    def _start_fallback(self) -> None:
-        named = self.show.show.fallback
-        if self.fallback is not None:  # the named fallback failed too: use the built-in one
-            log.error("fallback scene %r failed: %s", self.fallback.worker.name, self.fallback.worker.last_error)
-            self._release_runtime(self.fallback)
-            named = None
-        scene = next((s for s in self.show.scenes if s.name == named), None) or default_fallback_scene()
-        self.fallback = self._runtime(scene, -1 if named else -2)  # -2: the built-in one, never replaced
-        if not self.clock.deterministic:  # warm: one keyframe ready before any scene needs it
-            self.fallback.worker.request(math.floor(self.t * scene.keyframe_rate))
-
-    def _stop(self, index: int) -> None:
-        rt = self.runtimes.pop(index)
-        if rt.worker.state == "failed":  # a configuration error: do not retry each time it comes round
-            self.failed[index] = rt.worker.last_error or "failed"
-        self._release_runtime(rt)
-
-    def _release_runtime(self, rt: SceneRuntime) -> None:
-        rt.worker.stop()
-        for kf in rt.worker.buffer.clear() + rt.retired + [k for k in (rt.mixer.shown_a, rt.mixer.shown_b) if k]:
-            self.compositor.release(kf)
+        return worker
 
     # -- view -----------------------------------------------------------------------------
     def view(self) -> None:
-        wall = self.clock.wall()
-        draws = []
-        reg = self.control.registry
-        for slot, layer in enumerate(self.layers, 1):
-            rt = self.runtimes.get(layer.index)
-            blend = None
-            if rt is not None:
-                if layer.local_t < rt.last_local_t:  # the scene restarted (loop or seek)
-                    rt.retired += rt.worker.buffer.clear()
-                    rt.mixer = KeyframeMixer(rt.worker, self.clock.deterministic)
-                    if rt.worker.source is not None:
-                        rt.worker.source.restart()
-                rt.last_local_t = layer.local_t
-                rt.mixer.crossfade = reg.get("/crossfade/time")
-                blend = rt.mixer.blend(layer.local_t, wall)
-            if blend is None or blend.b is None or rt.worker.faulted_for() > self.hold_limit:
-                blend = self._fallback_blend(wall) or blend
-            if blend is None:
-                continue
-            live = reg.get(f"/layer/{slot}/opacity", 1.0)
-            draws.append(LayerDraw(blend.a, blend.b, blend.mix, layer.opacity * layer.scene.output.opacity * live))
-        self.compositor.compose(draws)
-        self.compositor.present()
-        self._release_unused()
+        """Draw the snapshot into the canvas. Reads only: the mixers' blends never ask for work."""
+        snap = self.snapshot
+        self.compositor.brightness = snap.brightness
+        self.compositor.compose(snap.draws())
 
-    def _fallback_blend(self, wall: float):
-        if self.fallback is None or self.fallback.worker.state == "failed":
-            return None
-        blend = self.fallback.mixer.blend(max(self.t, 0.0), wall)
-        return blend if blend.b is not None else None
-
-    def _release_unused(self) -> None:
-        for rt in [*self.runtimes.values(), *([self.fallback] if self.fallback else [])]:
-            rt.retired += rt.worker.buffer.take_evicted()
-            keep = rt.mixer.in_use()
-            still = []
-            for kf in rt.retired:
-                if id(kf) in keep:
-                    still.append(kf)
-                else:
-                    self.compositor.release(kf)
-            rt.retired = still
-
+    # -- status ---------------------------------------------------------------------------
     def state(self) -> dict:
         """What controllers are shown (``/status/...``): scene, standing-by cue, fps, health, refusals."""
-        cur = self.timeline.current(self.t)
-        scene = self.show.scenes[cur.scene].name if cur is not None else ""
-        failed = [f"scene {self.show.scenes[k].name} failed" for k in sorted(self.failed) if k < len(self.show.scenes)]
-        state = {"scene": scene, "cue": self.standby_name(), "fps": round(self.fps, 1),
-                 "health": self.control.health(failed), "rejected": self.control.rejected()}
-        if self.control.osc_out.targets:  # the health endpoint's figures, for controllers too
-            state.update(health_fields(health_snapshot()))
-        return state
+        return self.status.state(self.show, self.t, self.scenes.failed)
 
     def standby_name(self) -> str:
         """The cue GO fires now, by name (a cue without a name is called by its scene or playlist)."""
-        k = self.playhead.standing_by()
-        actions = self.timeline.actions
-        if k is None or not 0 <= k < len(actions):
-            return ""
-        cue = actions[k].cue
-        return cue.name or cue.scene or cue.playlist or str(k)
+        return self.status.standby_name()
 
     def publish(self) -> None:
         """Send the state to the show's OSC targets (on change, and at the heartbeat)."""
-        wall = self.clock.wall()
-        if self._wall_prev is not None and wall > self._wall_prev:
-            inst = 1.0 / (wall - self._wall_prev)
-            self.fps = inst if self.fps == 0.0 else 0.9 * self.fps + 0.1 * inst
-        self._wall_prev = wall
-        cur = self.timeline.current(self.t)
-        if cur is not None:  # mirror the scene playing into the registry for /query replies
-            self.control.registry.set("/scene", self.show.scenes[cur.scene].name, quiet=True)
-            self.control.registry.set("/scene/index", cur.scene, quiet=True)
-        self.control.publish(self.state(), self._changes)
+        self.status.publish(self.state(), self.routing.changes)
 
     def frame(self) -> float:
+        """update, view, publish: one frame drawn into the canvas (the runner hands it to the outputs)."""
         t = self.update()
         self.view()
         self.publish()
         return t
 
     def close(self) -> None:
-        for index in list(self.runtimes):
-            self._stop(index)
-        if self.fallback is not None:
-            self._release_runtime(self.fallback)
-            self.fallback = None
+        self.scenes.close()
         self.control.stop()

@@ -78,3 +78,16 @@ def register_inputs():
     :class:`installation.api.ControlEvent` objects on ``events`` from its own thread
     and never touches GL or model state.
     """
+
+
+@hookspec
+def register_outputs():
+    """Return a mapping ``{type: factory}`` of outputs: where drawn frames go (a window, a
+    recording, a network stream such as NDI).
+
+    ``factory(**options)`` returns an object implementing :class:`installation.protocols.Output`;
+    ``options`` are the show's ``[[outputs]]`` entry minus ``type``.  Each frame is drawn once and
+    handed to every output of the run: ``open(canvas)`` once with the canvas size and frame rate,
+    ``write(frame)`` per frame (``frame.rgb()`` is a shared CPU copy, read back at most once per
+    frame; ``frame.texture`` the GL texture), ``close()`` at the end, always.
+    """

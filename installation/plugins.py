@@ -36,6 +36,7 @@ BUILTIN_MODULES = (
     "installation.builtin.noisefield",
     "installation.builtin.walks",
     "installation.builtin.post",
+    "installation.builtin.outputs",
     "installation.control.builtin_inputs",
 )
 
@@ -80,6 +81,7 @@ KINDS: dict[str, Kind] = {
     "trainers": Kind("register_trainers", "trainer", "installation.train.loop:TrainTask"),
     "datasets": Kind("register_datasets", "data set", None, positional=4),
     "inputs": Kind("register_inputs", "input", "installation.protocols:Input", positional=1),
+    "outputs": Kind("register_outputs", "output", "installation.protocols:Output"),
 }
 
 
@@ -268,6 +270,9 @@ class PluginRegistry:
 
     def inputs(self) -> dict:
         return dict(self._table("inputs"))
+
+    def outputs(self) -> dict:
+        return dict(self._table("outputs"))
 
 
 def _load_file(path: Path) -> ModuleType:

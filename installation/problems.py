@@ -43,7 +43,7 @@ class StrictModel(BaseModel):
     ``extra="allow"`` model; nothing else should.
     """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)  # inf or nan plays nowhere
 
 
 @dataclass

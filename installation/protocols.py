@@ -132,3 +132,32 @@ def check_frames(frames: Any, expected_n: int | None = None) -> torch.Tensor:
     if not bool(torch.isfinite(frames).all()):
         raise ValueError("generator returned NaN or infinite values")
     return frames
+
+
+@runtime_checkable
+class Output(Protocol):
+    """Where drawn frames go: a window, a recording, a network stream (NDI, web, DMX).
+
+    The runner opens every output of a run, then hands each frame, drawn once, to all of them
+    in order; it always calls :meth:`close`, also after an error.  Optional members the runner
+    uses when present: ``provides_context = True`` and a ``context`` attribute set by ``open``
+    (the moderngl context the show draws with: windows and headless; at most one per run),
+    ``poll() -> list[str]`` (control addresses, e.g. from keys, queued as control events),
+    ``closed`` (true ends the run), ``paced`` (true: the output waits for the display's refresh,
+    so the runner does not sleep between frames) and ``describe() -> str`` (for messages).
+    """
+
+    def open(self, canvas: Any) -> None:
+        """Start: ``canvas`` (:class:`installation.output.base.Canvas`) gives size, fps and title.
+        Raise with a clear message when the output cannot start (the runner names the output)."""
+        ...
+
+    def write(self, frame: Any) -> None:
+        """Show or send one frame (:class:`installation.output.base.Frame`): ``frame.rgb()`` is
+        RGB uint8 ``[H, W, 3]`` top row first, shared by all outputs; ``frame.texture`` the GL
+        texture.  Must not keep the frame past the call (copy what is needed)."""
+        ...
+
+    def close(self) -> None:
+        """Finish (finalise files, close windows and sockets); called once, also after errors."""
+        ...

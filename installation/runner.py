@@ -1,8 +1,11 @@
-"""Drive a show: pick the context (window or EGL), the clock, the outputs, and loop.
+"""Drive a show: a small loop over a clock, the app and a list of outputs.
 
 ``--record`` uses a fixed-step clock: each frame advances exactly 1/fps of show time however
 long it took, so the video is the show as it should look, identical on every run.  Without it
-the show runs on the wall clock and the generator worker runs in the background.
+the show runs on the wall clock and the generator workers run in the background.
+
+Each frame the app updates and draws once into the canvas; the same :class:`Frame` is then
+handed to every output (windows, recordings, plugin outputs: see :mod:`installation.output.setup`).
 """
 from __future__ import annotations
 
@@ -22,10 +25,10 @@ from .control.check import control_problems
 from .control.system import Control
 from .engine.worker import RestartPolicy
 from .health import HealthMonitor, Heartbeat, StatusServer
-from .output.video import VideoRecorder
+from .output.base import Canvas, Frame
+from .output.setup import build_outputs, close_outputs, open_outputs, select_outputs
 from .plugins import make_plugin_manager
 from .render.compositor import Compositor
-from .render.context import create_headless_context
 from .show.loader import ShowError, load_show
 from .show.playhead import Playhead
 
@@ -77,21 +80,17 @@ def _finished(opts: RunOptions, clock, frames: int, n_frames: int | None) -> boo
     return frames > 0 and clock.now() - opts.start >= opts.duration
 
 
-def _calibration(show, opts: RunOptions, size: tuple[int, int]):
-    """The calibration profile for a window run (``--calibration`` or the show's), checked against ``size``."""
-    from .calibration.show import show_calibration
+def _canvas(show, opts: RunOptions, size: tuple[int, int], fps: float, windows: bool) -> Canvas:
+    """What every output is told at open; the calibration profile only when a window shows it."""
+    profile = None
+    if windows:
+        from .calibration.show import show_calibration
 
-    return show_calibration(show, opts.calibration, size)
-
-
-def _single_window(plan, opts: RunOptions):
-    """pygame opens one GL window per process: a per-display profile runs one process per output."""
-    from .render.context import NoDisplayError
-
-    if len(plan) > 1:
-        raise NoDisplayError(f"the calibration profile opens one window per display ({len(plan)} outputs): start one "
-                             f"`installation run {opts.show} --output N` per display, N = 0..{len(plan) - 1}")
-    return plan[0]
+        profile = show_calibration(show, opts.calibration, size)  # checked against the canvas size
+    elif opts.calibration or show.calibration:
+        log.info("calibration applies to window outputs; a headless run renders the canvas")
+    return Canvas(size, fps, title=show.show.name, base=show.source.parent if show.source else None,
+                  show_path=opts.show, calibration=profile, calibration_output=opts.output)
 
 
 def run_show(opts: RunOptions) -> RunStats:
@@ -101,95 +100,82 @@ def run_show(opts: RunOptions) -> RunStats:
     registry = make_plugin_manager(opts.plugins_dir)
     for failure in registry.failures:
         log.warning("plugin %s (%s) failed to load: %s", failure.name, failure.source, failure.error)
-
-    window = None
-    profile = None
-    if opts.headless:
-        ctx = create_headless_context()
-        if opts.calibration or show.calibration:
-            log.info("calibration applies to window outputs; a headless run renders the canvas")
-    else:
-        from .output.window import Window
-
-        profile = _calibration(show, opts, size)
-        if profile is not None:
-            from .calibration.window import window_plan
-
-            spec = _single_window(window_plan(profile, opts.output), opts)
-            window = Window(spec.size, display=spec.display, title=show.show.name, position=spec.position,
-                            borderless=opts.fullscreen)
-        else:
-            window = Window(size, fullscreen=opts.fullscreen, display=opts.display, title=show.show.name)
-        ctx = window.ctx
-
-    if opts.start_wall is not None and not opts.record:  # a live show resumes where the wall clock is now
-        opts = dataclasses.replace(opts, start=opts.start + max(0.0, time.time() - opts.start_wall), start_wall=None)
-    clock = FixedStepClock(fps, start=opts.start) if opts.record else RealClock(start=opts.start)
-    compositor = Compositor(ctx, size)
-    if profile is not None:
-        from .calibration.glpass import CalibrationPass
-
-        compositor.set_calibration(CalibrationPass(ctx, profile), spec)
-    live = not opts.record
-    now = datetime.now if (live and opts.schedule and show.schedule and not opts.start) else None
-    playhead = Playhead(show, now=now, watch=opts.show if (live and opts.watch) else None)
     problems = control_problems(show)  # a binding to a parameter this show lacks is a show error
     if problems:
         raise ShowError(opts.show, problems)
-    control = Control.from_show(show)
-    if opts.control:
-        control.start_inputs(registry.inputs())
-    policy = RestartPolicy(deadline=opts.plugin_deadline) if opts.plugin_deadline else None
-    app = App(show, registry, compositor, clock, device=torch.device(opts.device), playhead=playhead,
-              control=control, policy=policy)
-    recorder = VideoRecorder(opts.record, size, fps, crf=opts.crf) if opts.record else None
-    monitor = HealthMonitor(app, fps).activate()
-    status = StatusServer(monitor.snapshot, opts.health_port, opts.health_host).start() if opts.health_port is not None else None
-    heartbeat = Heartbeat(opts.heartbeat) if opts.heartbeat else None
-    n_frames = round(opts.duration * fps) if opts.duration is not None else None
 
+    slots = build_outputs(select_outputs(show, opts.headless, opts.record, opts.crf, opts.fullscreen, opts.display),
+                          registry.outputs())
+    canvas = _canvas(show, opts, size, fps, windows=any(s.type == "window" for s in slots))
+    ctx = open_outputs(slots, canvas)
+    outputs = [s.output for s in slots]
+    app = monitor = status = control = None
+    try:
+        if opts.start_wall is not None and not opts.record:  # a live show resumes where the wall clock is now
+            opts = dataclasses.replace(opts, start=opts.start + max(0.0, time.time() - opts.start_wall), start_wall=None)
+        clock = FixedStepClock(fps, start=opts.start) if opts.record else RealClock(start=opts.start)
+        live = not opts.record
+        now = datetime.now if (live and opts.schedule and show.schedule and not opts.start) else None
+        playhead = Playhead(show, now=now, watch=opts.show if (live and opts.watch) else None)
+        control = Control.from_show(show)
+        if opts.control:
+            control.start_inputs(registry.inputs())
+        policy = RestartPolicy(deadline=opts.plugin_deadline) if opts.plugin_deadline else None
+        compositor = Compositor(ctx, size)
+        app = App(show, registry, compositor, clock, device=torch.device(opts.device), playhead=playhead,
+                  control=control, policy=policy)
+        monitor = HealthMonitor(app, fps).activate()
+        status = StatusServer(monitor.snapshot, opts.health_port, opts.health_host).start() if opts.health_port is not None else None
+        heartbeat = Heartbeat(opts.heartbeat) if opts.heartbeat else None
+        n_frames = round(opts.duration * fps) if opts.duration is not None else None
+        # real time without an output that waits for the display's refresh: pace to the show's frame rate
+        pace = not clock.deterministic and not any(getattr(o, "paced", False) for o in outputs)
+        frames, t0 = _loop(opts, clock, app, outputs, monitor, heartbeat, n_frames, fps, pace)
+    finally:
+        if monitor is not None:
+            monitor.deactivate()
+        if status is not None:
+            status.close()
+        if app is not None:
+            app.close()
+        elif control is not None:
+            control.stop()
+        close_outputs(slots)
+    return RunStats(frames, clock.now() - opts.start, time.perf_counter() - t0)
+
+
+def _loop(opts, clock, app: App, outputs: list, monitor, heartbeat, n_frames, fps, pace) -> tuple[int, float]:
+    """Until done or stopped: poll the outputs for input, draw one frame, hand it to every output."""
     stop = {"flag": False}
 
     def _on_signal(signum, frame):  # finish the current frame, then finalise outputs
         stop["flag"] = True
 
     old_handlers = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    pollers = [o for o in outputs if callable(getattr(o, "poll", None))]
     frames, t0 = 0, time.perf_counter()
     try:
-        while not stop["flag"]:
-            if _finished(opts, clock, frames, n_frames):
-                break
-            if window is not None:
-                for action in window.poll():
+        while not stop["flag"] and not _finished(opts, clock, frames, n_frames):
+            for o in pollers:
+                for action in o.poll():
                     app.handle(action)
-                if window.closed:
-                    break
+            if any(getattr(o, "closed", False) for o in outputs):
+                break
             frame_start = time.perf_counter()
             app.frame()
-            if recorder is not None:
-                recorder.write(app.compositor.read_output())
-            if window is not None:
-                compositor.present(ctx.screen, window.size)
-                window.flip()
+            frame = Frame(app.compositor, frames, app.t)
+            for o in outputs:
+                o.write(frame)
             monitor.frame(time.perf_counter() - frame_start)
             if heartbeat is not None:
                 heartbeat.beat(app.t, frames)
-            if recorder is None and (window is None or not window.vsync):
-                # real time without vsync: pace to the show's frame rate
+            if pace:
                 time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - frame_start)))
             frames += 1
     except Exception:
         log.exception("render loop failed", extra={"event": "runtime_error"})
         raise
     finally:
-        monitor.deactivate()
-        if status is not None:
-            status.close()
         for s, h in old_handlers.items():
             signal.signal(s, h)
-        app.close()
-        if recorder is not None:
-            recorder.close()
-        if window is not None:
-            window.close()
-    return RunStats(frames, clock.now() - opts.start, time.perf_counter() - t0)
+    return frames, t0

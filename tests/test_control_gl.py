@@ -149,7 +149,9 @@ def test_scene_triggers_over_osc_and_state_out(ctx):
         assert app.state()["scene"] == "second"
         control.events.put(ControlEvent("/scene", ("only",)))
         app.frame()
-        assert app.state()["scene"] == "only" and control.registry["/scene"] == "only"
+        # the scene playing is state at /status/scene; /scene only ever holds requests
+        assert app.state()["scene"] == "only" and control.registry["/status/scene"] == "only"
+        assert control.registry.get("/scene") is None and control.registry["/status/scene/index"] == 0
         seen = {}
         while "/status/scene" not in seen or seen["/status/scene"] != ["only"] or "/status/health" not in seen:
             m = OscMessage(rx.recv(4096))

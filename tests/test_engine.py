@@ -116,8 +116,11 @@ def test_nan_frames_are_rejected_at_the_boundary():
 def test_deterministic_mixer_blends_by_fraction_of_keyframe_time():
     gen = GatedGenerator()
     gen.gate.set()
-    mixer = KeyframeMixer(make_worker(gen), deterministic=True)
-    b = mixer.blend(1.3, wall=0.0)  # rate 4: position 5.2
+    worker = make_worker(gen)
+    mixer = KeyframeMixer(worker, deterministic=True)
+    assert mixer.blend(1.3, wall=0.0).b is None and worker.produced == 0  # blend only reads: no work asked
+    mixer.plan(1.3, wall=0.0)  # rate 4: position 5.2
+    b = mixer.blend(1.3, wall=0.0)
     assert (b.a.index, b.b.index) == (5, 6)
     assert b.mix == pytest.approx(0.2)
 
@@ -127,16 +130,22 @@ def test_realtime_mixer_fades_to_each_new_keyframe():
     gen.gate.set()
     worker = make_worker(gen)
     mixer = KeyframeMixer(worker, deterministic=False)
-    assert mixer.blend(0.0, wall=0.0).b is None  # nothing generated yet: draw nothing
+
+    def step(local_t, wall):  # update plans, view blends
+        mixer.plan(local_t, wall)
+        return mixer.blend(local_t, wall)
+
+    assert step(0.0, wall=0.0).b is None  # nothing generated yet: draw nothing
     worker.ensure(1)
-    first = mixer.blend(0.1, wall=1.0)
+    assert mixer.blend(0.1, wall=1.0).b is None  # a new keyframe is picked up by plan, not by blend
+    first = step(0.1, wall=1.0)
     assert first.b.index == 1
     worker.ensure(2)
-    fading = mixer.blend(0.3, wall=2.0)
+    fading = step(0.3, wall=2.0)
     assert (fading.a.index, fading.b.index, fading.mix) == (1, 2, 0.0)
-    later = mixer.blend(0.4, wall=2.0 + 0.125)  # half of the 1/rate interval
+    later = step(0.4, wall=2.0 + 0.125)  # half of the 1/rate interval
     assert later.mix == pytest.approx(0.5)
-    assert mixer.blend(0.5, wall=10.0).mix == 1.0
+    assert step(0.5, wall=10.0).mix == 1.0
 
 
 def test_post_chain_mix_from_the_show_and_live_multiply():

@@ -175,4 +175,4 @@ def test_datagrams_through_reader_queue_and_render_loop_update(data):
             dgram = build_message(address, data.draw(st.lists(loop_args, max_size=3)))
         assert server.handle_datagram(dgram, ("127.0.0.1", 9000), 0.0) >= 0
     t = app.update()
-    assert math.isfinite(t) and math.isfinite(app.compositor.brightness)
+    assert math.isfinite(t) and math.isfinite(app.snapshot.brightness)  # what view will draw with

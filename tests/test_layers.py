@@ -27,7 +27,7 @@ LAYERS: list[set[str]] = [
     {"output", "calibration"},
     {"control", "health", "sync"},
     {"builtin", "plugins", "api"},
-    {"app", "runner", "supervise"},
+    {"app", "runtime", "runner", "supervise"},
     {"cli", "__main__"},
 ]
 

@@ -44,3 +44,25 @@ def test_window_on_missing_display_index_is_refused(small_show, xdisplay):
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "display 5 does not exist" in proc.stderr
+
+
+def test_show_outputs_a_window_and_a_recording_at_once(small_show, tmp_path, xdisplay):
+    show = tmp_path / "outputs.toml"
+    show.write_text(small_show.read_text() + '\n[[outputs]]\ntype = "window"\nposition = [10, 20]\n'
+                                              '[[outputs]]\ntype = "record"\npath = "live.mp4"\n')
+    env = dict(os.environ, DISPLAY=xdisplay, SDL_VIDEODRIVER="x11")
+    proc = subprocess.run([sys.executable, "-m", "installation", "run", str(show), "--duration", "1", "--device", "cpu"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    frames, _ = read_video(tmp_path / "live.mp4")  # relative to the show file; live clock: about 12 frames
+    assert len(frames) >= 2 and frames[-1].std() > 5
+
+
+def test_two_window_outputs_are_refused_naming_the_fix(small_show, tmp_path, xdisplay):
+    show = tmp_path / "two.toml"
+    show.write_text(small_show.read_text() + '\n[[outputs]]\ntype = "window"\n[[outputs]]\ntype = "window"\ndisplay = 1\n')
+    env = dict(os.environ, DISPLAY=xdisplay, SDL_VIDEODRIVER="x11")
+    proc = subprocess.run([sys.executable, "-m", "installation", "run", str(show), "--duration", "1", "--device", "cpu"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "2 window outputs" in proc.stderr and "one `installation run` per window" in proc.stderr

@@ -55,8 +55,12 @@ def user_error(exc: BaseException) -> Optional[tuple[str, int]]:
     """``(text, exit code)`` for an error the user can cause and fix; ``None`` for a bug."""
     from ..problems import ProblemError, Unavailable
 
+    from ..output.base import OutputError
+
     if isinstance(exc, (ProblemError, Unavailable)):  # Unavailable: no display, no MIDI backend, ...
         return str(exc), exc.exit_code
+    if isinstance(exc, OutputError):  # an output that cannot open: the message names it
+        return str(exc), EXIT_PROBLEMS
     if isinstance(exc, ModuleNotFoundError) and exc.name:
         top = exc.name.split(".")[0]
         how = f"pip install 'installation[{EXTRAS[top]}]'" if top in EXTRAS else f"install {top!r} in this Python environment"

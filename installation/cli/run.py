@@ -11,14 +11,26 @@ import typer
 from .common import resolve_device
 
 
+def _opens_window(show: Path) -> bool:
+    """Whether the show would open a window: no ``[[outputs]]`` (one window), or a listed window.
+    A show that does not load says so later, through the run's own error."""
+    from ..show.loader import ShowError, load_show
+
+    try:
+        parsed = load_show(show)
+    except ShowError:
+        return True
+    return not parsed.outputs or any(o.type == "window" for o in parsed.outputs)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(
         show: Path = typer.Argument(..., exists=True, dir_okay=False, help="Show file (TOML), e.g. shows/default.toml."),
-        headless: bool = typer.Option(False, "--headless", help="Render through an offscreen EGL context (no display needed)."),
+        headless: bool = typer.Option(False, "--headless", help="Drop the window outputs and render through an offscreen EGL context (no display needed)."),
         fullscreen: bool = typer.Option(False, "--fullscreen", help="Fill the chosen display (the window is borderless, the cursor hidden)."),
-        display: int = typer.Option(0, "--display", help="Index of the monitor to open the window on (0 = primary)."),
-        record: Optional[Path] = typer.Option(None, "--record", help="Encode what is shown to this video file (H.264, yuv420p) with a fixed-step clock: identical on every run."),
+        display: int = typer.Option(0, "--display", help="Index of the monitor to open the window on (0 = primary; a show that lists [[outputs]] sets each window's display there)."),
+        record: Optional[Path] = typer.Option(None, "--record", help="Add a record output: encode what is shown to this video file (H.264, yuv420p) with a fixed-step clock: identical on every run."),
         duration: Optional[float] = typer.Option(None, "--duration", help="Stop after this many seconds of show time (default: run until Esc / Ctrl-C)."),
         start: float = typer.Option(0.0, "--from", help="Start at this show time in seconds."),
         device: str = typer.Option("auto", "--device", help="Where models run: auto | cpu | cuda."),
@@ -37,7 +49,7 @@ def register(app: typer.Typer) -> None:
     ):
         """Run a show. Without a display, use --headless (and --record out.mp4 to keep the result). Esc quits."""
         from ..health.logs import setup_logging
-        from ..render.context import NoDisplayError, has_display
+        from ..render.context import has_display
         from ..runner import RunOptions, run_show
         from ..show.loader import load_show
 
@@ -69,7 +81,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(result.exit_code)
 
         setup_logging(verbose=verbose, log_file=log_file)
-        if not headless and not has_display():
+        if not headless and not has_display() and _opens_window(show):
             typer.echo(
                 "No display found (DISPLAY is not set). Run headless through EGL instead:\n"
                 f"  installation run {show} --headless --record out.mp4 --duration 30",
@@ -81,10 +93,6 @@ def register(app: typer.Typer) -> None:
                           start=start, fps=fps, calibration=calibration, output=output,
                           health_port=health_port, health_host=health_host, heartbeat=heartbeat, plugin_deadline=plugin_deadline,
                           start_wall=float(os.environ["INSTALLATION_FROM_WALL"]) if os.environ.get("INSTALLATION_FROM_WALL") else None)
-        try:
-            stats = run_show(opts)
-        except NoDisplayError as exc:
-            typer.echo(f"{exc}", err=True)
-            raise typer.Exit(2)
+        stats = run_show(opts)  # errors the user can fix are printed by the CLI's error boundary
         typer.echo(f"{stats.frames} frames, {stats.show_seconds:.1f} s of show in {stats.wall_seconds:.1f} s ({stats.fps:.1f} fps)"
                    + (f"; recorded {record}" if record else ""))

@@ -30,9 +30,10 @@ def standard_parameters(layout: ShowLayout) -> list[Parameter]:
     scenes = tuple(layout.scenes)
     cues = tuple(layout.cues)
     p = [
-        Parameter("/scene", "str", default=scenes[0] if scenes else None, choices=scenes or None,
-                  description="jump to a scene by name"),
-        Parameter("/scene/index", "int", (0, max(len(scenes) - 1, 0)), 0, "jump to a scene by position (0-based)"),
+        # requests, not state: no value between requests, so asking for any scene (also the one
+        # playing, or the first) always acts; the scene playing is /status/scene
+        Parameter("/scene", "str", default=None, choices=scenes or None, description="jump to a scene by name"),
+        Parameter("/scene/index", "int", (0, max(len(scenes) - 1, 0)), None, "jump to a scene by position (0-based)"),
         Parameter("/scene/next", "trigger", description="go to the next scene"),
         Parameter("/scene/prev", "trigger", description="go to the previous scene"),
         Parameter("/cue/go", "trigger", description="fire the standing-by cue (GO)"),
@@ -49,6 +50,11 @@ def standard_parameters(layout: ShowLayout) -> list[Parameter]:
                   "transition time of scene changes fired live (GO, next, goto); unset = the cue's own"),
         Parameter("/output/brightness", "float", (0.0, 2.0), 1.0, "output gain applied in the compositor"),
         Parameter("/output/blackout", "bool", default=False, description="black the output at once"),
+        # state, not commands: the app writes the scene playing here each frame (for /query)
+        Parameter("/status/scene", "str", default=scenes[0] if scenes else None, choices=scenes or None,
+                  description="state: the scene playing (written by the show; send /scene to change it)"),
+        Parameter("/status/scene/index", "int", (0, max(len(scenes) - 1, 0)), 0,
+                  "state: position of the scene playing (written by the show; send /scene/index to change it)"),
     ]
     for k in range(layout.directions):
         p.append(Parameter(f"/direction/{k}", "float", (-5.0, 5.0), 0.0, f"offset along latent direction {k}"))

@@ -15,6 +15,10 @@ on their times; 0 is a cut at the boundary.  Unset, a fade takes the whole inter
 
 When the worker faults, both modes keep showing the last good keyframe (the app switches to the
 show's fallback scene when there is none, or the fault lasts too long).
+
+Two steps, as model / update / view asks: :meth:`KeyframeMixer.plan` runs in the app's update
+(it asks the worker for keyframes and picks the two shown), :meth:`KeyframeMixer.blend` runs in
+view and only reads: it never asks for work.
 """
 from __future__ import annotations
 
@@ -39,6 +43,8 @@ class KeyframeMixer:
         self.rate = worker.rate
         self.shown_a: Keyframe | None = None
         self.shown_b: Keyframe | None = None
+        self._held = False   # deterministic: a fault froze the last good keyframe
+        self._empty = False  # real time: the worker's buffer had nothing at the last plan
         self._fade_start = 0.0
         self._interval = 1.0 / self.rate
         self.crossfade: float | None = None
@@ -50,23 +56,35 @@ class KeyframeMixer:
             return 0.0 if elapsed < interval else 1.0
         return min(max((elapsed - (interval - length)) / length, 0.0), 1.0)
 
-    def blend(self, local_t: float, wall: float) -> Blend:
+    @property
+    def ready(self) -> bool:
+        """A keyframe to show exists (after :meth:`plan`)."""
+        return self.shown_b is not None and not self._empty
+
+    def plan(self, local_t: float, wall: float) -> None:
+        """Update step: ask the worker for what the frame at ``local_t`` needs and pick the shown pair.
+
+        Deterministic: keyframes ``floor(t·rate)`` and the next, made now when missing.  Real
+        time: request the keyframe ahead, and move the fade on when a newer one has arrived.
+        """
         if self.deterministic:
-            pos = local_t * self.rate
-            k0 = math.floor(pos)
+            k0 = math.floor(local_t * self.rate)
             a = self.worker.ensure(k0)
             b = self.worker.ensure(k0 + 1) if a is not None else None
             if a is None or b is None:  # plugin fault: hold the last good keyframe
                 held = a or self.shown_b
                 self.shown_a = self.shown_b = held
-                return Blend(held, held, 0.0)
-            self.shown_a, self.shown_b = a, b
-            return Blend(a, b, self._shape((pos - k0) / self.rate, 1.0 / self.rate))
+                self._held = True
+            else:
+                self.shown_a, self.shown_b = a, b
+                self._held = False
+            return
 
         self.worker.request(math.floor(local_t * self.rate) + 1)
         newest = self.worker.buffer.newest()
+        self._empty = newest is None
         if newest is None:
-            return Blend(None, None, 0.0)
+            return
         if self.shown_b is None:
             self.shown_a = self.shown_b = newest
             self._fade_start = wall
@@ -76,6 +94,17 @@ class KeyframeMixer:
                 self._interval = min(max(0.7 * self._interval + 0.3 * gap, 1.0 / self.rate), 4.0 / self.rate)
             self.shown_a, self.shown_b = self.shown_b, newest
             self._fade_start = wall
+
+    def blend(self, local_t: float, wall: float) -> Blend:
+        """View step: the planned pair and how far the fade between them is. Reads only."""
+        if self.shown_b is None or self._empty:
+            return Blend(None, None, 0.0)
+        if self.deterministic:
+            if self._held:
+                return Blend(self.shown_b, self.shown_b, 0.0)
+            pos = local_t * self.rate
+            k0 = math.floor(pos)
+            return Blend(self.shown_a, self.shown_b, self._shape((pos - k0) / self.rate, 1.0 / self.rate))
         return Blend(self.shown_a, self.shown_b, self._shape(wall - self._fade_start, self._interval))
 
     def in_use(self) -> set[int]:

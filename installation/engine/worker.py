@@ -186,6 +186,25 @@ class GeneratorWorker:
                 self._cond.wait(remaining)
             return self._result[1]
 
+    def set_control(self, walk: dict, post: dict) -> None:
+        """Hand the live control state to the source: ``walk`` for ``Walk.latent(t, control)``,
+        ``post`` as ``{stage: (enabled, mix)}`` for the post chain.
+
+        The dicts are replaced, never mutated, so the worker thread reads a consistent pair.
+        Before the source is built this is a no-op: the app's build callable applies the same
+        state to a new source.
+        """
+        source = self.source
+        if source is not None:
+            source.control = walk
+            source.post.control = post
+
+    def restart_source(self) -> None:
+        """The scene started again (loop or seek): the source's walk starts from its beginning."""
+        source = self.source
+        if source is not None:
+            source.restart()
+
     def status(self) -> dict:
         """Plain-data summary for health reports."""
         return {

@@ -71,3 +71,81 @@ class Window:
 
     def close(self) -> None:
         self.pygame.display.quit()
+
+
+class WindowOutput:
+    """A window output: the show's frames on a display (``type = "window"`` in ``[[outputs]]``).
+
+    Options: ``display`` (monitor index), ``fullscreen``, ``position`` (``[x, y]`` desktop
+    pixels).  With a calibration profile the window is placed and sized by the profile and the
+    frame is warped and edge-blended per projector.  The window creates the GL context the show
+    renders with, and its keys become control events (space GO, arrows next/previous).
+    """
+
+    provides_context = True
+
+    def __init__(self, display: int = 0, fullscreen: bool = False, position: list[int] | tuple[int, int] | None = None,
+                 vsync: bool = True):
+        if isinstance(display, bool) or not isinstance(display, int) or display < 0:
+            raise ValueError(f"display must be a monitor index (0, 1, ...), got {display!r}")
+        if not isinstance(fullscreen, bool):
+            raise ValueError(f"fullscreen must be true or false, got {fullscreen!r}")
+        if position is not None and (len(position) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                                    for v in position)):
+            raise ValueError(f"position must be [x, y] in desktop pixels, got {position!r}")
+        self.display, self.fullscreen, self.vsync = display, fullscreen, vsync
+        self.position = tuple(position) if position is not None else None
+        self.window: Window | None = None
+        self.context = None
+        self._calibration = None  # (profile, WindowSpec), then (CalibrationPass, WindowSpec)
+        self._pass = None
+
+    def open(self, canvas) -> None:
+        profile = canvas.calibration
+        if profile is not None:
+            from ..calibration.window import window_plan
+
+            plan = window_plan(profile, canvas.calibration_output)
+            if len(plan) > 1:  # pygame opens one GL window per process
+                raise NoDisplayError(
+                    f"the calibration profile opens one window per display ({len(plan)} outputs): start one "
+                    f"`installation run {canvas.show_path} --output N` per display, N = 0..{len(plan) - 1}")
+            spec = plan[0]
+            self.window = Window(spec.size, display=spec.display, title=canvas.title, position=spec.position,
+                                 borderless=self.fullscreen, vsync=self.vsync)
+            self._calibration = (profile, spec)
+        else:
+            self.window = Window(canvas.size, fullscreen=self.fullscreen, display=self.display, title=canvas.title,
+                                 vsync=self.vsync, position=self.position)
+        self.context = self.window.ctx
+
+    @property
+    def paced(self) -> bool:
+        """The window waits for the display's refresh (vsync): the runner need not pace frames."""
+        return self.window is not None and self.window.vsync
+
+    @property
+    def closed(self) -> bool:
+        return self.window is not None and self.window.closed
+
+    def poll(self) -> list[str]:
+        return self.window.poll()
+
+    def write(self, frame) -> None:
+        screen = self.context.screen
+        if self._calibration is not None:
+            if self._pass is None:
+                from ..calibration.glpass import CalibrationPass
+
+                self._pass = CalibrationPass(self.context, self._calibration[0])
+            frame.present(screen, self.window.size, calibration=(self._pass, self._calibration[1]))
+        else:
+            frame.present(screen, self.window.size)
+        self.window.flip()
+
+    def close(self) -> None:
+        if self.window is not None:
+            self.window.close()
+
+    def describe(self) -> str:
+        return f"window on display {self.display}"

@@ -54,6 +54,7 @@ class Compositor:
         self.frames = 0
         self.calibration = None  # CalibrationPass drawing the window outputs (see set_calibration)
         self.calibration_window = None
+        self._presented = -1  # the frame whose canvas the offscreen output holds
 
     def texture_of(self, kf: Keyframe) -> moderngl.Texture:
         if kf.texture is None:
@@ -93,25 +94,41 @@ class Compositor:
         self.calibration = calibration
         self.calibration_window = window
 
-    def present(self, target: moderngl.Framebuffer | None = None, size: tuple[int, int] | None = None) -> None:
+    def present(self, target: moderngl.Framebuffer | None = None, size: tuple[int, int] | None = None,
+                calibration=None) -> None:
         """Draw the canvas to ``target`` (default: the offscreen output) filling ``size``.
 
-        With a calibration set, a given ``target`` gets every output of the calibration window,
+        With a calibration — ``calibration=(CalibrationPass, WindowSpec)``, or the one given to
+        :meth:`set_calibration` — a given ``target`` gets every output of the calibration window,
         warped, blended and colour-corrected: one draw per output.
         """
-        if target is not None and self.calibration is not None:
-            self.calibration.gain = float(self.brightness)
-            profile = self.calibration.profile
-            for index in self.calibration_window.outputs:
-                self.calibration.render(self.canvas, index, target, viewport=self.calibration_window.viewport(profile, index))
+        calibration = calibration or ((self.calibration, self.calibration_window) if self.calibration else None)
+        if target is not None and calibration is not None:
+            cal, window = calibration
+            cal.gain = float(self.brightness)
+            for index in window.outputs:
+                cal.render(self.canvas, index, target, viewport=window.viewport(cal.profile, index))
             return
         (target or self.output_fbo).use()
         self.ctx.viewport = (0, 0, *(size or self.size))
         self.canvas.use(0)
         self.present_prog["u_brightness"].value = float(self.brightness)
         self.present_quad.render()
+        if target is None:
+            self._presented = self.frames
+
+    def ensure_output(self) -> moderngl.Texture:
+        """The offscreen output of the frame composed last, presented at most once per frame.
+
+        Only outputs that need it (a recording, a network stream) pay for this pass: a window
+        presents the canvas straight to its screen.
+        """
+        if self._presented != self.frames:
+            self.present()
+        return self.output
 
     def read_output(self) -> np.ndarray:
         """The presented output as RGB uint8 ``[H, W, 3]``, top row first (what is shown and recorded)."""
+        self.ensure_output()
         data = self.output_fbo.read(components=3, alignment=1)
         return np.frombuffer(data, np.uint8).reshape(self.size[1], self.size[0], 3)[::-1]

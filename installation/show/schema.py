@@ -100,6 +100,53 @@ class OutputSpec(Strict):
         return v
 
 
+class WindowOutputOptions(Strict):
+    display: int = Field(0, ge=0, description="monitor index (0 = primary)")
+    fullscreen: bool = False
+    position: Optional[tuple[int, int]] = Field(None, description="[x, y] desktop pixels of the window's corner")
+
+
+class RecordOutputOptions(Strict):
+    path: str = Field(description="video file (H.264), relative to the show file")
+    crf: int = Field(18, ge=0, le=51, description="H.264 quality: 0 lossless, 18 visually lossless")
+
+
+class HeadlessOutputOptions(Strict):
+    pass
+
+
+#: option tables of the built-in output types, checked with the show; plugin types check their own
+BUILTIN_OUTPUT_OPTIONS = {"window": WindowOutputOptions, "record": RecordOutputOptions,
+                          "headless": HeadlessOutputOptions}
+
+
+class OutputEntry(PluginTable):
+    """One of the show's ``[[outputs]]``: where the canvas (``[output]``) is shown or sent."""
+
+    type: str = Field(description="output type: window, record, headless, or one a plugin registers")
+
+    @model_validator(mode="after")
+    def _builtin_options(self) -> "OutputEntry":
+        model = BUILTIN_OUTPUT_OPTIONS.get(self.type)
+        if model is not None:
+            from pydantic import ValidationError
+
+            try:
+                model.model_validate(self.options())
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join(str(p) for p in err["loc"])
+                raise ValueError(f"{self.type} output: {where + ': ' if where else ''}{err['msg']}") from None
+        return self
+
+    def typed_options(self) -> dict[str, Any]:
+        """The options as the factory takes them (built-in types: validated and defaulted)."""
+        model = BUILTIN_OUTPUT_OPTIONS.get(self.type)
+        if model is None:
+            return self.options()
+        return model.model_validate(self.options()).model_dump(exclude_unset=True)
+
+
 class SceneOutput(Strict):
     """Per-scene output parameters applied in the compositor."""
 
@@ -237,6 +284,8 @@ class Show(Strict):
     calibration: Optional[str] = Field(None, description="calibration profile, relative to the show file")
     show: ShowInfo = Field(default_factory=ShowInfo)
     output: OutputSpec = Field(default_factory=OutputSpec)
+    outputs: list[OutputEntry] = Field(default_factory=list, description="where the canvas goes: windows, recordings, "
+                                       "plugin outputs (empty: one window, or headless with --headless)")
     scenes: list[Scene] = Field(min_length=1)
     playlists: list[Playlist] = []
     cues: list[Cue] = Field(default_factory=list, description="empty: one auto-follow cue per scene, in order")
