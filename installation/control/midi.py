@@ -9,6 +9,9 @@ hardware or backend, which is how tests and replays drive it.
 """
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -79,7 +82,28 @@ def _mido():
 
 
 def list_ports() -> list[str]:
-    return list(_mido().get_input_names())
+    """Names of the MIDI input ports.  RuntimeError with one line when there is no mido, no mido
+    backend (python-rtmidi), or no MIDI system: on Linux without ALSA's sequencer (/dev/snd/seq,
+    e.g. in a container) python-rtmidi raises an OSError and libasound prints its own complaint to
+    file descriptor 2, which is caught here and folded into that one line."""
+    mido = _mido()
+    with tempfile.TemporaryFile() as trap:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(trap.fileno(), 2)
+        try:
+            return list(mido.get_input_names())
+        except ImportError as exc:
+            raise RuntimeError(f"MIDI ports need a mido backend ({exc}): pip install 'installation[midi]'") from None
+        except OSError as exc:  # python-rtmidi's RtMidiError is an OSError
+            trap.seek(0)
+            said = " ".join(trap.read().decode(errors="replace").split())
+            detail = f"; {said}" if said else ""
+            raise RuntimeError(f"no MIDI system: {str(exc).rstrip('.')}{detail} (MIDI on Linux needs ALSA's sequencer, "
+                               "/dev/snd/seq)") from None
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 class MidiInput:
