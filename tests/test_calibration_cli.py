@@ -23,6 +23,7 @@ def app():
     return app
 
 
+@pytest.mark.gl
 def test_init_check_and_snapshot(app, tmp_path, monkeypatch):
     runner = CliRunner()
     path = tmp_path / "venue.toml"

@@ -27,6 +27,8 @@ def xdisplay():
     proc.wait(5)
 
 
+@pytest.mark.slow
+@pytest.mark.gl
 def test_window_run_records_what_it_shows(small_show, tmp_path, xdisplay):
     out = tmp_path / "window.mp4"
     env = dict(os.environ, DISPLAY=xdisplay, SDL_VIDEODRIVER="x11")
