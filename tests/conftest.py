@@ -6,6 +6,7 @@ a fixture it uses, or in a child process it starts; a test that does so without 
 (so ``-m "not gl"`` really runs without GL).  ``slow``: the test takes more than
 SLOW_SECONDS; that is reported at the end of the run, never asserted, because timings on a shared
 CI machine vary."""
+
 from __future__ import annotations
 
 import functools
@@ -117,14 +118,17 @@ def pytest_runtest_makereport(item, call):
     item.stash[_DURATION_KEY] = item.stash.get(_DURATION_KEY, 0.0) + report.duration
     if call.when == "teardown":
         item.config.stash.setdefault(_TIMES_KEY, []).append(
-            (item.nodeid, item.stash[_DURATION_KEY], item.get_closest_marker("slow") is not None))
+            (item.nodeid, item.stash[_DURATION_KEY], item.get_closest_marker("slow") is not None)
+        )
     if call.when != "call" or report.skipped:
         return
     why = _gl_use(item)
     if why and item.get_closest_marker("gl") is None and report.passed:
         report.outcome = "failed"
-        report.longrepr = (f"{item.nodeid} makes an OpenGL context ({'; '.join(why)}) but has no "
-                           "@pytest.mark.gl marker: add it (or pytestmark = pytest.mark.gl for the module)")
+        report.longrepr = (
+            f"{item.nodeid} makes an OpenGL context ({'; '.join(why)}) but has no "
+            "@pytest.mark.gl marker: add it (or pytestmark = pytest.mark.gl for the module)"
+        )
     elif not why and item.get_closest_marker("gl") is not None:
         item.config.stash.setdefault(_GL_UNUSED_KEY, []).append(item.nodeid)
 

@@ -1,6 +1,7 @@
 """`installation osc map` and `installation osc midi-ports` through the real CLI (a subprocess):
 a show without a [control] table maps like one with an empty table, and a machine without a
 MIDI system (no ALSA sequencer, as in CI containers) gets one line and exit status 1."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -20,8 +21,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "installation", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "installation", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.mark.slow  # two CLI start-ups (torch and plugins are imported): 6-20 s on a shared CI machine
@@ -72,14 +79,17 @@ def test_midi_ports_folds_the_backends_own_stderr_into_the_line(tmp_path):
     """A backend that fails the way python-rtmidi does without ALSA: libasound writes to fd 2 and
     rtmidi raises an OSError.  Both become the one line."""
     pytest.importorskip("mido")  # the test extra has it
-    (tmp_path / "noseq_backend.py").write_text(textwrap.dedent("""
+    (tmp_path / "noseq_backend.py").write_text(
+        textwrap.dedent("""
         import os
 
         def get_devices(**kwargs):
             os.write(2, b"ALSA lib seq_hw.c:466:(snd_seq_hw_open) open /dev/snd/seq failed\\n")
             raise OSError("MidiInAlsa::initialize: error creating ALSA sequencer client object.")
-    """))
-    env = {"MIDO_BACKEND": "noseq_backend", "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    """)
+    )
+    path = [str(tmp_path), str(ROOT), os.environ.get("PYTHONPATH", "")]
+    env = {"MIDO_BACKEND": "noseq_backend", "PYTHONPATH": os.pathsep.join(p for p in path if p)}
     line = _one_line_failure(cli("osc", "midi-ports", env=env))
     assert line.startswith("no MIDI system: MidiInAlsa::initialize")
     assert "open /dev/snd/seq failed" in line

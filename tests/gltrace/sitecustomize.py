@@ -6,6 +6,7 @@ there, so a test that needs GL only through a subprocess is held to the ``gl`` m
 Outside the test suite (no variable) this file does nothing but hand over to the interpreter's
 own sitecustomize, which it shadows.
 """
+
 import importlib.machinery
 import importlib.util
 import os
@@ -18,6 +19,7 @@ if _trace:
     except Exception:  # no moderngl in this interpreter: nothing to trace
         _mgl = None
     if _mgl is not None:
+
         def _wrap(name):
             real = getattr(_mgl, name)
 
