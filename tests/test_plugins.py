@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
 import torch
 
 from installation.plugins import make_plugin_manager
@@ -52,6 +53,7 @@ def test_broken_plugin_is_recorded_not_fatal(tmp_path):
     assert "noisefield" in reg.generators()
 
 
+@pytest.mark.gl
 def test_fake_plugin_plays_in_a_show(tmp_path, gl_ctx):
     from installation.app import App
     from installation.clock import FixedStepClock
