@@ -60,6 +60,7 @@ def _one_line_failure(proc: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_midi_ports_without_a_midi_system_is_one_line():
     """The machine's own MIDI stack: with python-rtmidi and no /dev/snd/seq this is ALSA failing
     for real; without python-rtmidi it is mido's missing backend; with ALSA it lists ports."""
@@ -75,6 +76,7 @@ def test_midi_ports_without_a_midi_system_is_one_line():
         assert "installation[midi]" in line
 
 
+@pytest.mark.slow
 def test_midi_ports_folds_the_backends_own_stderr_into_the_line(tmp_path):
     """A backend that fails the way python-rtmidi does without ALSA: libasound writes to fd 2 and
     rtmidi raises an OSError.  Both become the one line."""

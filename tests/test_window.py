@@ -40,6 +40,7 @@ def test_window_run_records_what_it_shows(small_show, tmp_path, xdisplay):
     assert len(frames) == 12 and frames[3].std() > 5
 
 
+@pytest.mark.slow
 def test_window_on_missing_display_index_is_refused(small_show, xdisplay):
     env = dict(os.environ, DISPLAY=xdisplay, SDL_VIDEODRIVER="x11")
     proc = subprocess.run([sys.executable, "-m", "installation", "run", str(small_show), "--display", "5", "--duration", "1"],
