@@ -28,6 +28,7 @@ _gl_fixtures: set = set()  # FixtureDefs that made a context (module/session sco
 _TRACE_KEY = pytest.StashKey[Path]()
 _START_KEY = pytest.StashKey[int]()
 _DURATION_KEY = pytest.StashKey[float]()
+_SKIPPED_KEY = pytest.StashKey[bool]()
 _GL_UNUSED_KEY = pytest.StashKey[list]()
 _TIMES_KEY = pytest.StashKey[list]()
 
@@ -116,7 +117,9 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     item.stash[_DURATION_KEY] = item.stash.get(_DURATION_KEY, 0.0) + report.duration
-    if call.when == "teardown":
+    if report.skipped:
+        item.stash[_SKIPPED_KEY] = True
+    if call.when == "teardown" and not item.stash.get(_SKIPPED_KEY, False):
         item.config.stash.setdefault(_TIMES_KEY, []).append(
             (item.nodeid, item.stash[_DURATION_KEY], item.get_closest_marker("slow") is not None)
         )
