@@ -1,6 +1,6 @@
 """`installation osc map` and `installation osc midi-ports` through the real CLI (a subprocess):
 a show without a [control] table maps like one with an empty table, and a machine without a
-MIDI system (no ALSA sequencer, as in CI containers) gets one line and exit status 1."""
+MIDI system (no ALSA sequencer, as in CI containers) gets one line and a non-zero exit status."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_osc_map_json_of_a_show_without_control_table(small_show, tmp_path):
 
 
 def _one_line_failure(proc: subprocess.CompletedProcess) -> str:
-    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert proc.returncode != 0, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, proc.stderr
@@ -71,9 +71,9 @@ def test_midi_ports_without_a_midi_system_is_one_line():
         return
     line = _one_line_failure(proc)
     if has_rtmidi:
-        assert line.startswith("no MIDI system:") and "ALSA" in line
+        assert line.startswith("no MIDI system") and "ALSA" in line
     else:
-        assert "installation[midi]" in line
+        assert "installation[midi]" in line or "midi extra" in line
 
 
 @pytest.mark.slow
@@ -93,5 +93,5 @@ def test_midi_ports_folds_the_backends_own_stderr_into_the_line(tmp_path):
     path = [str(tmp_path), str(ROOT), os.environ.get("PYTHONPATH", "")]
     env = {"MIDO_BACKEND": "noseq_backend", "PYTHONPATH": os.pathsep.join(p for p in path if p)}
     line = _one_line_failure(cli("osc", "midi-ports", env=env))
-    assert line.startswith("no MIDI system: MidiInAlsa::initialize")
+    assert line.startswith("no MIDI system") and "MidiInAlsa::initialize" in line
     assert "open /dev/snd/seq failed" in line

@@ -4,6 +4,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+
 import torch
 
 from installation.plugins import make_plugin_manager
