@@ -31,7 +31,6 @@ def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.slow  # two CLI start-ups (torch and plugins are imported): 6-20 s on a shared CI machine
 def test_osc_map_json_of_a_show_without_control_table(small_show, tmp_path):
     bare = small_show
     assert "[control]" not in bare.read_text()
@@ -60,7 +59,6 @@ def _one_line_failure(proc: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
-@pytest.mark.slow
 def test_midi_ports_without_a_midi_system_is_one_line():
     """The machine's own MIDI stack: with python-rtmidi and no /dev/snd/seq this is ALSA failing
     for real; without python-rtmidi it is mido's missing backend; with ALSA it lists ports."""
@@ -76,7 +74,6 @@ def test_midi_ports_without_a_midi_system_is_one_line():
         assert "installation[midi]" in line or "midi extra" in line
 
 
-@pytest.mark.slow
 def test_midi_ports_folds_the_backends_own_stderr_into_the_line(tmp_path):
     """A backend that fails the way python-rtmidi does without ALSA: libasound writes to fd 2 and
     rtmidi raises an OSError.  Both become the one line."""
