@@ -15,6 +15,7 @@ def app():
     return build_app()  # the whole CLI: a bad profile is printed by its one error boundary
 
 
+@pytest.mark.gl
 def test_init_check_and_snapshot(app, tmp_path, monkeypatch):
     runner = CliRunner()
     path = tmp_path / "venue.toml"

@@ -89,7 +89,9 @@ def test_compositor_presents_windows_through_the_calibration(gl_ctx):
     assert np.abs(comp.read_output()[:12].astype(int) - 128).max() <= 1
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb not installed (scripts/setup.sh installs it)")
+@pytest.mark.gl
 def test_window_run_with_calibration(small_show, tmp_path):
     save_profile(CalibrationProfile.span(2, 56, 64, 16), tmp_path / "two.toml")
     with_calibration(small_show, "two.toml")

@@ -38,6 +38,7 @@ def test_overlay_marks_the_selected_handle(gl_ctx):
 
 
 @pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb not installed (scripts/setup.sh installs it)")
+@pytest.mark.gl
 def test_live_loop_under_xvfb_applies_queued_edits_and_saves(tmp_path):
     path = save_profile(CalibrationProfile.span(2, 160, 120, 32), tmp_path / "venue.toml")
     script = textwrap.dedent(f"""

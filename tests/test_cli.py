@@ -1,6 +1,7 @@
 """The CLI through typer's runner: help, plugins listing, the no-display message, a headless run."""
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from installation.cli import build_app
@@ -39,6 +40,7 @@ def test_run_without_display_offers_headless(small_show):
     assert "--headless" in result.output
 
 
+@pytest.mark.gl
 def test_run_headless_records_video(small_show, tmp_path):
     out = tmp_path / "run.mp4"
     result = invoke("run", str(small_show), "--headless", "--record", str(out), "--duration", "1", "--device", "cpu")

@@ -176,7 +176,7 @@ def test_midi_ports_without_mido_or_without_alsa_is_one_line(tmp_path):
     proc, _ = run_cli(tmp_path, "osc", "midi-ports", pythonpath=fake)
     assert proc.returncode == 2 and proc.stderr.splitlines() == [
         "no MIDI system to list ports from (SystemError: MidiInAlsa::initialize: error creating ALSA sequencer "
-        "client object.); MIDI needs ALSA (Linux) or CoreMIDI/WinMM and the midi extra"]
+        "client object); MIDI needs ALSA's sequencer /dev/snd/seq (Linux) or CoreMIDI/WinMM, and the midi extra"]
 
 
 def test_no_display_is_one_line(tmp_path):

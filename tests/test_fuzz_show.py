@@ -11,6 +11,7 @@ import math
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
@@ -95,12 +96,14 @@ show_like = st.fixed_dictionaries(
               "loop": values, "extra": values})
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.text(max_size=400))
 def test_random_text(text):
     check(text)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(show_like)
 def test_structured_garbage(doc):

@@ -20,6 +20,7 @@ def comp(gl_ctx):
     yield c
 
 
+@pytest.mark.gl
 def test_crossfade_mixes_keyframes_in_the_shader(comp):
     a, b = solid([1.0, 0.0, 0.0]), solid([0.0, 0.0, 1.0])
     comp.compose([LayerDraw(a, b, 0.25)])
@@ -29,6 +30,7 @@ def test_crossfade_mixes_keyframes_in_the_shader(comp):
     assert np.abs(px - [191, 0, 64]).max() <= 1
 
 
+@pytest.mark.gl
 def test_layer_opacity_blends_scenes(comp):
     red, green = solid([1.0, 0.0, 0.0]), solid([0.0, 1.0, 0.0])
     comp.compose([LayerDraw(red, red, 0.0, 1.0), LayerDraw(green, green, 0.0, 0.6)])
@@ -37,6 +39,7 @@ def test_layer_opacity_blends_scenes(comp):
     assert np.abs(px - [102, 153, 0]).max() <= 1
 
 
+@pytest.mark.gl
 def test_empty_layers_give_black_and_brightness_scales(comp):
     comp.compose([LayerDraw(None, None, 0.0)])
     comp.present()
@@ -48,6 +51,7 @@ def test_empty_layers_give_black_and_brightness_scales(comp):
     assert np.abs(comp.read_output().astype(int) - 64).max() <= 1
 
 
+@pytest.mark.gl
 def test_image_is_upright_and_covers_the_canvas(comp):
     # top half white, bottom half black, in a square frame shown on a 4:3 canvas
     frame = torch.zeros(3, 16, 16)
@@ -65,6 +69,7 @@ def test_cover_scale_crops_the_longer_axis():
     assert cover_scale((200, 100), (100, 100)) == (0.5, 1.0)
 
 
+@pytest.mark.gl
 def test_textures_are_released(comp, gl_ctx):
     kf = solid([0.2, 0.4, 0.6])
     comp.compose([LayerDraw(kf, kf, 0.0)])

@@ -107,6 +107,7 @@ def test_invalid_schema_in_a_reload_does_not_touch_the_timeline(running):
     assert ph.timeline is before and ph.watcher.error
 
 
+@pytest.mark.gl
 def test_app_keeps_unchanged_workers_across_a_reload(tmp_path):
     from installation.app import App
     from installation.clock import FixedStepClock

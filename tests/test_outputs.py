@@ -108,6 +108,7 @@ def test_several_outputs_share_one_frame_and_one_readback(small_show, tmp_path):
     assert all(np.array_equal(x, y) for x, y in zip(shown, recorded))  # [[outputs]] record and --record agree
 
 
+@pytest.mark.gl
 def test_output_open_error_names_the_output(small_show, tmp_path):
     show = with_outputs(small_show, """
         [[outputs]]
@@ -121,6 +122,7 @@ def test_output_open_error_names_the_output(small_show, tmp_path):
     assert "Traceback" not in res.stderr
 
 
+@pytest.mark.gl
 def test_record_output_to_a_path_that_cannot_be_written_names_it(small_show, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

@@ -54,6 +54,7 @@ def test_broken_plugin_is_recorded_not_fatal(tmp_path):
     assert "noisefield" in reg.generators()
 
 
+@pytest.mark.gl
 def test_fake_plugin_plays_in_a_show(tmp_path, gl_ctx):
     from installation.app import App
     from installation.clock import FixedStepClock

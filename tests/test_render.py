@@ -55,6 +55,7 @@ def test_parse_time():
 
 
 @pytest.mark.parametrize("extra", ["", '[[scenes.post]]\nstage = "levels"\nsaturation = 1.4'])
+@pytest.mark.gl
 def test_render_from_equals_the_tail_of_a_longer_render(tmp_path, extra):
     show = tmp_path / "show.toml"
     show.write_text(SHOW.format(extra=extra))

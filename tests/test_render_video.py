@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from installation.output.video import read_video
 from installation.runner import RunOptions, run_show
@@ -13,6 +14,7 @@ def render(show, path, duration=2.0, start=0.0):
     return stats, frames, fps
 
 
+@pytest.mark.gl
 def test_recorded_video_has_the_frames_size_and_motion(small_show, tmp_path):
     stats, frames, fps = render(small_show, tmp_path / "a.mp4", duration=2.5)
     assert stats.frames == 30 and len(frames) == 30
@@ -24,6 +26,7 @@ def test_recorded_video_has_the_frames_size_and_motion(small_show, tmp_path):
     assert frames[5].std() > 5  # not a flat colour
 
 
+@pytest.mark.gl
 def test_fixed_step_renders_are_frame_for_frame_identical(small_show, tmp_path):
     _, first, _ = render(small_show, tmp_path / "a.mp4", duration=3.0)
     _, second, _ = render(small_show, tmp_path / "b.mp4", duration=3.0)
@@ -32,6 +35,7 @@ def test_fixed_step_renders_are_frame_for_frame_identical(small_show, tmp_path):
         assert np.array_equal(x, y)
 
 
+@pytest.mark.gl
 def test_scene_transition_is_visible(small_show, tmp_path):
     # scene two starts at 2 s with a 0.5 s crossfade: frames during the fade differ from both ends
     _, frames, _ = render(small_show, tmp_path / "t.mp4", duration=3.0)

@@ -22,6 +22,7 @@ def load_soak():
     return module
 
 
+@pytest.mark.slow
 def test_two_hour_soak_has_no_exceptions_and_no_leaks(tmp_path):
     soak = load_soak()
     out = tmp_path / "soak.mp4"

@@ -56,7 +56,6 @@ def test_shapes_and_num_ws(res):
     assert img.shape == (2, 3, res, res) and torch.isfinite(img).all()
 
 
-@pytest.mark.slow
 def test_1024_config_builds_and_runs():
     net = StyleGAN2(G2Config(resolution=1024, z_dim=8, w_dim=8, mapping_layers=1, channel_base=4096, channel_max=4)).eval()
     assert net.num_ws == 18

@@ -20,6 +20,7 @@ def waves32(tmp_path_factory):
     return ImageFolder(folder, 32)
 
 
+@pytest.mark.slow
 def test_discriminator_learns_in_a_few_steps(waves32):
     torch.manual_seed(0)
     task = StyleGAN2Task(**TINY)
@@ -37,7 +38,6 @@ def test_discriminator_learns_in_a_few_steps(waves32):
     assert not torch.equal(ema["synthesis.const"], raw["synthesis.const"])  # EMA lags the raw G
 
 
-@pytest.mark.slow
 def test_loop_writes_samples_checkpoint_and_loadable_weights_and_resumes(waves32, tmp_path):
     out = tmp_path / "run"
     cfg = TrainConfig(out_dir=out, steps=4, batch_size=4, resolution=32, checkpoint_every=2, sample_every=2,

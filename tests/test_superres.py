@@ -51,7 +51,6 @@ def test_lanczos_matches_cv2_reference_and_keeps_constants():
     assert np.abs(ours - ref).max() < 0.01
 
 
-@pytest.mark.slow
 def test_training_steps_lower_the_loss():
     torch.manual_seed(0)
     task = SuperResTask(scale=2, features=16, mid=8, lr=3e-3)
@@ -164,7 +163,6 @@ def test_spandrel_loads_a_real_esrgan_compact_state_dict(tmp_path):
     assert out.shape == (1, 3, 32, 32)
 
 
-@pytest.mark.slow
 def test_make_srmix_writes_all_kinds(tmp_path):
     paths = make_srmix(tmp_path, 6, 32, seed=1)
     names = {p.name.split("_")[0] for p in paths}
@@ -174,7 +172,6 @@ def test_make_srmix_writes_all_kinds(tmp_path):
     assert ImageFolder(tmp_path, 32).images.shape == (6, 3, 32, 32)
 
 
-@pytest.mark.slow
 def test_train_command_exports_weights_the_stage_loads(tmp_path):
     from typer.testing import CliRunner
 

@@ -43,7 +43,6 @@ def photos(tmp_path_factory):
     return paths
 
 
-@pytest.mark.slow
 def test_encode_then_decode_then_walk(photos, tmp_path):
     out = tmp_path / "mine.safetensors"
     result = runner.invoke(build_app(), ["vae", "encode", *map(str, photos), "--out", str(out)])

@@ -69,7 +69,6 @@ def test_config_rejects_mismatched_resolution():
     assert VAEConfig.for_resolution(64).channels == [32, 64, 128, 128]
 
 
-@pytest.mark.slow
 def test_vae_steps_lower_the_loss():
     torch.manual_seed(0)
     task = VAETask(kl_weight=0.05, latent_dim=16, channels=[16, 32])
@@ -115,7 +114,6 @@ def test_psnr_of_identical_and_noisy():
     assert psnr(x, (x + 0.1).clamp(0, 1)) < 25
 
 
-@pytest.mark.slow
 def test_vae_through_shared_loop_resumes_and_exports(watches16, tmp_path):
     data = ImageFolder(watches16, 16)
     cfg = TrainConfig(out_dir=tmp_path / "run", steps=6, batch_size=8, resolution=16, sample_every=3,
@@ -135,7 +133,6 @@ def test_vae_through_shared_loop_resumes_and_exports(watches16, tmp_path):
     assert out.shape == (2, 3, 16, 16)
 
 
-@pytest.mark.slow
 def test_deblur_early_stopping_keeps_best_and_exports(watches16, tmp_path):
     data = ImageFolder(watches16, 16)
     cfg = TrainConfig(out_dir=tmp_path / "run", steps=40, batch_size=8, resolution=16, val_fraction=0.25,

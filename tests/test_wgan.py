@@ -177,7 +177,6 @@ def test_make_bikes_writes_readable_varied_images(tmp_path):
     assert again[0].read_bytes() == paths[0].read_bytes()  # deterministic per seed and index
 
 
-@pytest.mark.slow
 def test_train_command_runs_resumes_and_exports(tmp_path):
     """`installation train wgan DATA` through the shared loop: grids, checkpoint, resume, export."""
     from typer.testing import CliRunner

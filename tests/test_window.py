@@ -27,6 +27,8 @@ def xdisplay():
     proc.wait(5)
 
 
+@pytest.mark.slow
+@pytest.mark.gl
 def test_window_run_records_what_it_shows(small_show, tmp_path, xdisplay):
     out = tmp_path / "window.mp4"
     env = dict(os.environ, DISPLAY=xdisplay, SDL_VIDEODRIVER="x11")
@@ -38,6 +40,7 @@ def test_window_run_records_what_it_shows(small_show, tmp_path, xdisplay):
     assert len(frames) == 12 and frames[3].std() > 5
 
 
+@pytest.mark.slow
 def test_window_on_missing_display_index_is_refused(small_show, xdisplay):
     env = dict(os.environ, DISPLAY=xdisplay, SDL_VIDEODRIVER="x11")
     proc = subprocess.run([sys.executable, "-m", "installation", "run", str(small_show), "--display", "5", "--duration", "1"],
@@ -46,6 +49,7 @@ def test_window_on_missing_display_index_is_refused(small_show, xdisplay):
     assert "display 5 does not exist" in proc.stderr
 
 
+@pytest.mark.gl
 def test_show_outputs_a_window_and_a_recording_at_once(small_show, tmp_path, xdisplay):
     show = tmp_path / "outputs.toml"
     show.write_text(small_show.read_text() + '\n[[outputs]]\ntype = "window"\nposition = [10, 20]\n'

@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
         """Print the show's OSC address tree with types, ranges and defaults, then its bindings."""
         from ..control.check import control_problems
         from ..control.standard import build_registry
-        from ..control.system import layout_from_show
+        from ..control.system import _tables, layout_from_show
         from ..problems import Problem, ProblemError
 
         s = _load(show)
@@ -50,13 +50,15 @@ def register(app: typer.Typer) -> None:
         if problems:
             raise ProblemError(show, problems)
         try:
-            reg = build_registry(layout_from_show(s, s.control), s.control)
+            # a show without a [control] table keeps the schema's plain default: _tables gives the
+            # validated ControlConfig (defaults filled in) and bindings, as a running show uses them
+            c, bindings = _tables(s)
+            reg = build_registry(layout_from_show(s, c), c)
         except ValueError as exc:
             raise ProblemError(show, Problem(None, "control", str(exc))) from None
         if as_json:
             typer.echo(json.dumps(reg.describe(prefix), indent=1))
             return
-        c = s.control
         typer.echo(f"# {s.show.name}: OSC in on {c.osc.host}:{c.osc.port}" + ("" if c.osc.enabled else " (disabled)")
                    + f", allowlist {', '.join(c.osc.allowlist)}, {c.osc.rate_limit:g} msg/s per source")
         typer.echo(f"# query: {c.osc.query_address} [prefix] [reply_port] -> /query/param ..., /query/end N")
@@ -64,9 +66,9 @@ def register(app: typer.Typer) -> None:
         if c.osc_out.targets:
             typer.echo(f"# state out to {', '.join(c.osc_out.targets)} every {c.osc_out.heartbeat:g} s: "
                        + ", ".join(f"{c.osc_out.prefix}/{k}" for k in ("scene", "cue", "fps", "health", "heartbeat")))
-        if s.bindings:
+        if bindings:
             typer.echo("# bindings")
-            for b in s.bindings:
+            for b in bindings:
                 lo, hi = b.resolved_in_range()
                 extra = f" smoothing {b.smoothing} {b.time:g}s" if b.smoothing != "none" else ""
                 typer.echo(f"{b.input}[{b.arg}] [{lo:g}, {hi:g}] -> {b.param} {b.curve}{extra}"
@@ -180,5 +182,8 @@ def register(app: typer.Typer) -> None:
         """List MIDI input ports (needs the midi extra)."""
         from ..control.midi import list_ports
 
-        for name in list_ports():  # no mido or no ALSA: one line from the error boundary, exit 2
+        names = list_ports()  # no mido or no ALSA: one line from the error boundary, exit 2
+        for name in names:
             typer.echo(name)
+        if not names:
+            typer.echo("no MIDI input ports", err=True)

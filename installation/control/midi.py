@@ -9,6 +9,9 @@ hardware or backend, which is how tests and replays drive it.
 """
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -84,13 +87,27 @@ def _mido():
 
 
 def list_ports() -> list[str]:
-    """Input port names; :class:`MidiUnavailable` when there is no MIDI system to ask."""
+    """Input port names; :class:`MidiUnavailable` (one line) when there is no mido backend or no
+    MIDI system to ask.  On Linux without ALSA's sequencer (/dev/snd/seq, e.g. in a container)
+    python-rtmidi raises and libasound prints its own complaint to file descriptor 2, which is
+    caught here and folded into that one line."""
     mido = _mido()
-    try:
-        return list(mido.get_input_names())
-    except Exception as exc:  # rtmidi without ALSA raises its own SystemError; say so in one line
-        raise MidiUnavailable(f"no MIDI system to list ports from ({type(exc).__name__}: {exc}); "
-                              "MIDI needs ALSA (Linux) or CoreMIDI/WinMM and the midi extra") from None
+    with tempfile.TemporaryFile() as trap:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(trap.fileno(), 2)
+        try:
+            return list(mido.get_input_names())
+        except Exception as exc:  # rtmidi without ALSA raises its own error; say so in one line
+            trap.seek(0)
+            said = " ".join(trap.read().decode(errors="replace").split())
+            raise MidiUnavailable(f"no MIDI system to list ports from ({type(exc).__name__}: {str(exc).rstrip('.')})"
+                                  + (f" [{said}]" if said else "")
+                                  + "; MIDI needs ALSA's sequencer /dev/snd/seq (Linux) or CoreMIDI/WinMM, "
+                                  "and the midi extra") from None
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 class MidiInput:
