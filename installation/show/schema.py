@@ -291,7 +291,7 @@ class Show(Strict):
     cues: list[Cue] = Field(default_factory=list, description="empty: one auto-follow cue per scene, in order")
     loop: bool = True
     schedule: Optional[Schedule] = None
-    control: ControlTable = Field(default_factory=dict)
+    control: ControlTable = Field(default_factory=ControlTable)
     bindings: BindingList = Field(default_factory=list)
     #: set by the loader: the file the show came from (calibration is resolved against it)
     _source: Optional[str] = PrivateAttr(None)
