@@ -28,52 +28,17 @@ import torch
 from .clock import Clock
 from .control.system import Control
 from .engine.buffer import Keyframe, KeyframeBuffer
+from .engine.build import SceneLoadError, SourceRecipe, build_source, default_fallback_scene  # noqa: F401
 from .engine.mixer import KeyframeMixer
-from .engine.post import PostChain
-from .engine.source import KeyframeSource
 from .engine.worker import GeneratorWorker, RestartPolicy
 from .health.monitor import health_fields, health_snapshot
 from .plugins import PluginRegistry
 from .render.compositor import Compositor, LayerDraw
 from .show.playhead import Playhead
-from .show.schema import GeneratorSpec, Scene, Show, Transition, WalkSpec
+from .show.schema import Scene, Show, Transition
 from .show.timeline import LayerState
-from .walks.factory import make_walk
 
 log = logging.getLogger(__name__)
-
-
-class SceneLoadError(RuntimeError):
-    pass
-
-
-def build_source(scene: Scene, registry: PluginRegistry, device: torch.device, show_seed: int = 0) -> KeyframeSource:
-    """Instantiate the scene's generator, walk and post chain from the plugin registry."""
-    gens, walks = registry.generators(), registry.walks()
-    spec = scene.generator
-    if spec.plugin not in gens:
-        raise SceneLoadError(f"scene {scene.name!r}: unknown generator {spec.plugin!r}; available: {', '.join(sorted(gens))}")
-    try:
-        generator = gens[spec.plugin](checkpoint=spec.checkpoint, device=device, **spec.options())
-    except TypeError as exc:
-        raise SceneLoadError(f"scene {scene.name!r}: generator {spec.plugin!r}: {exc}") from exc
-    if scene.walk.type not in walks:
-        raise SceneLoadError(f"scene {scene.name!r}: unknown walk {scene.walk.type!r}; available: {', '.join(sorted(walks))}")
-    try:
-        walk = make_walk(walks[scene.walk.type], generator, scene.walk.seed + show_seed, scene.walk.options(),
-                         scene.walk.space, scene.truncation)
-    except (TypeError, ValueError) as exc:
-        raise SceneLoadError(f"scene {scene.name!r}: walk {scene.walk.type!r}: {exc}") from exc
-    post = PostChain.build([{"stage": p.stage, "mix": p.mix, **p.options()} for p in scene.post],
-                           registry.post_processors(), device)
-    return KeyframeSource(generator, walk, post, scene.keyframe_rate)
-
-
-def default_fallback_scene() -> Scene:
-    """What a failing scene shows when the show names no fallback: a slow built-in noise field."""
-    return Scene(name="fallback", duration=3600.0, keyframe_rate=1.0, transition=0.0,
-                 generator=GeneratorSpec(plugin="noisefield", size=128),
-                 walk=WalkSpec(type="slerp", seeds=[101, 102, 103], transition=8.0))
 
 
 @dataclass
@@ -190,10 +155,7 @@ class App:
         walk, post = self.walk_control(), self.post_control()
         self._source_control = (walk, post)  # generators built (or rebuilt) from now on start with these
         for rt in self.runtimes.values():  # replace, never mutate: workers read them from their thread
-            source = rt.worker.source
-            if source is not None:  # None: still being built in its worker
-                source.control = walk
-                source.post.control = post
+            rt.worker.set_control(walk, post)
 
     def update(self) -> float:
         clock_t = self.clock.tick()
@@ -242,14 +204,10 @@ class App:
         """A worker that builds the scene's generator off the render thread (and rebuilds it after faults)."""
         if self._source_control is None:
             self._source_control = (self.walk_control(), self.post_control())
-
-        def build() -> KeyframeSource:  # runs in the worker thread: reads only the replaced-never-mutated dicts
-            source = build_source(scene, self.registry, self.device, self.show.show.seed)
-            source.control, source.post.control = self._source_control
-            return source
-
-        worker = GeneratorWorker(None, KeyframeBuffer(capacity=4), name=scene.name, build=build,
-                                 rate=scene.keyframe_rate, policy=self.policy, permanent=(SceneLoadError,),
+        recipe = SourceRecipe.of(scene, self.registry, self.device, self.show.show.seed, self._source_control)
+        worker = GeneratorWorker(None, KeyframeBuffer(capacity=4), name=scene.name, recipe=recipe,
+                                 registry=self.registry, rate=scene.keyframe_rate, policy=self.policy,
+                                 permanent=(SceneLoadError,),
                                  now=self.clock.now if self.clock.deterministic else time.monotonic)
         if not self.clock.deterministic:
             worker.start()
@@ -292,8 +250,7 @@ class App:
                 if layer.local_t < rt.last_local_t:  # the scene restarted (loop or seek)
                     rt.retired += rt.worker.buffer.clear()
                     rt.mixer = KeyframeMixer(rt.worker, self.clock.deterministic)
-                    if rt.worker.source is not None:
-                        rt.worker.source.restart()
+                    rt.worker.restart_source()
                 rt.last_local_t = layer.local_t
                 rt.mixer.crossfade = reg.get("/crossfade/time")
                 blend = rt.mixer.blend(layer.local_t, wall)
