@@ -20,7 +20,7 @@ from .app import App
 from .clock import FixedStepClock, RealClock
 from .control.check import control_problems
 from .control.system import Control
-from .engine.worker import RestartPolicy
+from .engine.worker import RestartPolicy, interrupt_waits, reset_interrupt
 from .health import HealthMonitor, Heartbeat, StatusServer
 from .output.video import VideoRecorder
 from .plugins import make_plugin_manager
@@ -56,6 +56,8 @@ class RunOptions:
     heartbeat: Path | None = None    # file the supervisor watches
     start_wall: float | None = None  # time.time() at which show time was ``start`` (live resume after a restart)
     plugin_deadline: float | None = None  # seconds a keyframe may take before the plugin counts as hung
+    isolated: bool = True   # each generator in a worker process of its own (False: threads, for debugging)
+    plugin_memory: float | None = None  # MiB a generator's worker process may allocate once built (then: oom)
 
 
 @dataclass
@@ -139,7 +141,8 @@ def run_show(opts: RunOptions) -> RunStats:
     control = Control.from_show(show)
     if opts.control:
         control.start_inputs(registry.inputs())
-    policy = RestartPolicy(deadline=opts.plugin_deadline) if opts.plugin_deadline else None
+    policy = RestartPolicy(deadline=opts.plugin_deadline or (60.0 if clock.deterministic else 10.0),
+                           isolated=opts.isolated, memory_mb=opts.plugin_memory)
     app = App(show, registry, compositor, clock, device=torch.device(opts.device), playhead=playhead,
               control=control, policy=policy)
     recorder = VideoRecorder(opts.record, size, fps, crf=opts.crf) if opts.record else None
@@ -152,6 +155,9 @@ def run_show(opts: RunOptions) -> RunStats:
 
     def _on_signal(signum, frame):  # finish the current frame, then finalise outputs
         stop["flag"] = True
+        interrupt_waits()  # a --record frame waiting on a plugin stops waiting (workers end in app.close)
+
+    reset_interrupt()
 
     old_handlers = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     frames, t0 = 0, time.perf_counter()

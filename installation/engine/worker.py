@@ -170,6 +170,9 @@ class GeneratorWorker:
         """The live control state for the next keyframe (replaced, never mutated; sent before the next make)."""
         with self._cond:
             self._control = (walk, post)
+        source = self.source
+        if source is not None:  # in-process: at once, as the render thread always did
+            source.control, source.post.control = walk, post
 
     def restart_source(self) -> None:
         """The scene starts over at local time 0: walks with history begin afresh (before the next keyframe)."""
