@@ -10,6 +10,7 @@ Native crashes, GIL-holding hangs and memory exhaustion through the real CLI are
 """
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -301,3 +302,77 @@ def test_isolated_live_hang_keeps_frames_flowing(ctx, registry):
     app.close()
     assert time.perf_counter() - t0 < 2.0
     assert all(gone(pid) for pid in worker.pids)
+
+
+def test_renders_with_the_same_native_crashes_and_hangs_are_frame_for_frame_identical(ctx, registry, tmp_path):
+    """A persistent GIL-holding hang and a segfault, rendered twice: same frames; each hang costs one deadline."""
+    def run(tag):
+        crash = make_show(f'mode = "segfault"\nkey = "c{tag}"\nfault_at = 2\nfault_count = 1')
+        app = make_app(ctx, registry, crash)
+        frames = render(app, 30)
+        crashes = app.runtimes[0].worker.faults["crash"]
+        app.close()
+        hang = make_show(f'mode = "native_hang"\nkey = "h{tag}"\nfault_at = 3\nfault_count = -1\nhang_s = 60')
+        app = make_app(ctx, registry, hang, policy=RestartPolicy(deadline=0.3, backoff=0.5))
+        t0 = time.perf_counter()
+        frames += render(app, 60)
+        took = time.perf_counter() - t0
+        hangs = app.runtimes[0].worker.faults["hang"]
+        app.close()
+        return frames, crashes, hangs, took
+
+    a, crashes, hangs, took = run("a")
+    b, crashes_b, hangs_b, _ = run("b")
+    assert crashes == crashes_b == 1
+    # keyframe 3 first needed at 1.0 s, then retried after back-offs of 0.5, 1, 2 s of show time
+    assert hangs == hangs_b == 4
+    assert took < 4 * 0.3 + 20.0  # never deadline + build deadline per keyframe
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not any(f.max() == 0 for f in a)
+
+
+def test_isolated_and_in_process_renders_match_under_live_control(ctx, registry):
+    from installation.control.events import ControlEvent
+
+    def run(isolated, live=True):
+        show = make_show('mode = "ok"', extra='[[scenes.post]]\nstage = "levels"\nbrightness = 0.5')
+        app = make_app(ctx, registry, show, isolated=isolated)
+        out = []
+        for i in range(30):
+            if not live:
+                pass
+            elif i == 8:
+                app.control.events.put(ControlEvent("/post/levels/mix", (0.3,)))
+                app.control.events.put(ControlEvent("/walk/speed", (3.0,)))
+            if i == 20:
+                app.handle("/scene/index", 0)
+            out += render(app, 1)
+        app.close()
+        return out
+
+    a, b, still = run(True), run(False), run(True, live=False)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert len({colour(f) for f in a}) > 10
+    assert all(np.array_equal(x, y) for x, y in zip(a[:9], still[:9]))
+    assert not any(np.array_equal(x, y) for x, y in zip(a[11:15], still[11:15]))  # control reached the child
+
+
+def test_stop_is_bounded_while_the_plugin_holds_the_gil_in_c(ctx, registry):
+    show = make_show('mode = "native_hang"\nkey = "stop"\nfault_at = 1\nfault_count = -1\nhang_s = 60')
+    app = make_app(ctx, registry, show, clock=RealClock(), policy=RestartPolicy(deadline=30.0))
+    end = time.perf_counter() + 60
+    while time.perf_counter() < end:
+        app.frame()
+        state = json.loads(COUNTER.read_text()).get("stop", {}) if COUNTER.exists() else {}
+        if state.get("faults"):
+            break
+        time.sleep(0.02)
+    time.sleep(0.3)
+    worker = app.runtimes[0].worker
+    pid = worker.pid
+    assert pid is not None and not gone(pid)
+    t0 = time.perf_counter()
+    worker.stop()
+    assert time.perf_counter() - t0 < 1.5
+    assert gone(pid)
+    app.close()

@@ -304,3 +304,18 @@ def test_memory_exhaustion_under_the_cap_degrades_and_the_show_goes_on(tmp_path)
     assert all(e["plugin"] == "faulty" and e["scene"] == "under test" for e in degraded)
     frames = decoded(out_file)
     assert len(frames) == 30 and not any(f.max() < 10 or is_green(f) for f in frames)
+
+
+def test_kill_9_of_the_runtime_takes_its_worker_processes_along(tmp_path):
+    proc, log = start(tmp_path, 'mode = "ok"', "--health-port", "0")
+    try:
+        doc = wait_for(lambda: (lambda d: d if d["plugins"].get("under test", {}).get("pid") and
+                                d["plugins"].get("fallback", {}).get("pid") else None)(status(log, proc)), 120, proc)
+        pids = [doc["plugins"]["under test"]["pid"], doc["plugins"]["fallback"]["pid"]]
+        assert not any(gone(p) for p in pids)
+        proc.kill()
+        proc.wait(10)
+        wait_for(lambda: all(gone(p) for p in pids), 5)  # PR_SET_PDEATHSIG: no orphaned plugin keeps running
+    finally:
+        if proc.poll() is None:
+            proc.kill()
