@@ -376,3 +376,15 @@ def test_stop_is_bounded_while_the_plugin_holds_the_gil_in_c(ctx, registry):
     assert time.perf_counter() - t0 < 1.5
     assert gone(pid)
     app.close()
+
+
+def test_worker_killed_for_memory_restarts_one_degrade_step_cheaper(ctx, registry):
+    show = make_show('mode = "oom_kill"\nkey = "ok9"\nsize = 64\noom_below = 16')
+    app = make_app(ctx, registry, show, policy=RestartPolicy(deadline=5.0, backoff=0.2, memory_mb=2000))
+    frames = render(app, 30)
+    worker = app.runtimes[0].worker
+    assert worker.faults["oom"] == 2 and worker.faults["crash"] == 0 and worker.restarts == 2
+    assert worker.degrade_notes == ["faulty: resolution lowered to 32", "faulty: resolution lowered to 16"]
+    assert worker.state == "ok" and worker.produced > 3 and all(gone(p) for p in worker.pids[:2])
+    assert not any(f.max() == 0 for f in frames)
+    app.close()

@@ -58,6 +58,11 @@ def vm_size_bytes() -> int:
         return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def cap_memory(megabytes: float) -> None:
     """Address space = what the built process maps now + the cap; beyond it allocations fail."""
     limit = vm_size_bytes() + int(megabytes * 2**20)
@@ -83,7 +88,7 @@ def child_main(conn, recipe: SourceRecipe, options: dict) -> None:
     memory = options.get("memory_mb")
     if memory and not str(recipe.device).startswith("cuda"):  # CUDA maps huge address ranges: parent watches RSS
         cap_memory(memory)
-    conn.send(("built", {"pid": os.getpid(), "notes": notes}))
+    conn.send(("built", {"pid": os.getpid(), "notes": notes, "rss_mb": rss_mb()}))
     serve(conn, source)
 
 

@@ -113,6 +113,8 @@ class ProcessTransport:
         self.pid: int | None = None
         self.pids: list[int] = []  # every child started (tests check they are gone)
         self._lock = threading.Lock()
+        self._rss_limit: float | None = None  # MiB; CUDA workers only (their address space cannot be capped)
+        self._rss_checked = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------
     def build(self, recipe: SourceRecipe, timeout: float) -> list[str]:
@@ -135,7 +137,10 @@ class ProcessTransport:
             if permanent:
                 raise SceneLoadError(message)
             raise PluginFault(kind, message)
-        return list(msg[1].get("notes", []))
+        info = msg[1]
+        if self.memory_mb and str(recipe.device).startswith("cuda"):
+            self._rss_limit = info.get("rss_mb", 0.0) + self.memory_mb
+        return list(info.get("notes", []))
 
     def close(self, grace: float = 0.3) -> None:
         """End the child (a polite stop when idle, else SIGTERM then SIGKILL) and free the ring; bounded."""
@@ -224,9 +229,25 @@ class ProcessTransport:
                 raise PluginFault("hang", "stopped while waiting")
             if not alive:
                 self._crashed("pipe closed")
+            if self._rss_limit is not None and self._over_memory(proc.pid):
+                self.close(0.0)
+                raise PluginFault("oom", f"worker process over its memory cap ({self._rss_limit:.0f} MiB resident); killed")
             if remaining <= 0:
                 self.close()
                 raise PluginFault("hang", f"no result after {timeout:g} s ({phase}); worker process killed")
+
+    def _over_memory(self, pid: int) -> bool:
+        """The RSS watchdog (CUDA workers), read from /proc a few times a second."""
+        now = time.perf_counter()
+        if now - self._rss_checked < 0.2:
+            return False
+        self._rss_checked = now
+        try:
+            with open(f"/proc/{pid}/statm") as fh:
+                rss = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except (OSError, ValueError, IndexError):
+            return False
+        return rss > self._rss_limit
 
     def _crashed(self, why: str):
         proc = self.proc

@@ -132,6 +132,7 @@ class GeneratorWorker:
         self.abandoned = 0  # hung threads left behind (in-process transport only)
         self.degraded = 0
         self.degrade_notes: list[str] = []
+        self._degrade_target = 0  # degrade steps a fresh source starts with (one more after an unrecovered oom)
         self.last_error: str | None = None
         self.last_fault: dict | None = None
         self.last_duration = 0.0
@@ -323,9 +324,10 @@ class GeneratorWorker:
                     extra={"event": "plugin_fault", "scene": self.name, "plugin": self.plugin, "kind": kind,
                            "keyframe": index, "backoff_s": wait, "error": error})
 
-    def _note_degraded(self, notes: list[str]) -> None:
+    def _note_degraded(self, notes: list[str], counted: bool = False) -> None:
         for note in notes:
-            self.faults["oom"] += 1
+            if not counted:
+                self.faults["oom"] += 1
             self.degraded += 1
             self.degrade_notes.append(note)
             log.warning("plugin %s (scene %s) out of memory; %s", self.plugin, self.name, note,
@@ -370,13 +372,13 @@ class GeneratorWorker:
 
         with self._cond:
             control = self._control or self.recipe.control
-        return replace(self.recipe, control=control, degrade_steps=self.degraded)
+        return replace(self.recipe, control=control, degrade_steps=max(self.degraded, self._degrade_target))
 
     def _attempt(self, gen: int, index: int) -> Keyframe | None:
         if self._needs_build:
             recipe = self._recipe_now()
             try:
-                self._transport.build(recipe, self.policy.build_deadline)
+                notes = self._transport.build(recipe, self.policy.build_deadline)
             except PluginFault as fault:
                 self._fault(gen, "build" if fault.kind == "error" else fault.kind, fault.message, index)
                 return None
@@ -394,6 +396,7 @@ class GeneratorWorker:
                 if gen != self._gen:
                     return None
                 self._needs_build = False
+                self._note_degraded(notes[self.degraded:], counted=True)  # a step taken for an oom fault
                 self._control_sent = recipe.control if recipe is not None else None
                 self._restart_pending = False  # a fresh source starts at the beginning
                 self._busy = (index, time.perf_counter(), "make")
@@ -411,7 +414,10 @@ class GeneratorWorker:
             frame, notes, duration = self._transport.make(index, self.policy.deadline, control, restart)
         except PluginFault as fault:
             if gen == self._gen:
-                self._note_degraded(getattr(fault, "notes", None) or [])
+                notes = getattr(fault, "notes", None) or []
+                self._note_degraded(notes)
+                if fault.kind == "oom":  # not recovered in place (killed, or nothing left to degrade there)
+                    self._degrade_target = self.degraded + 1
             self._fault(gen, fault.kind, fault.message, index)
             if self.isolated:  # restarted fresh after the back-off: free the old process now
                 self._transport.close()

@@ -1,7 +1,7 @@
 """A generator plugin that fails on purpose, for the fault-isolation tests (``--plugins-dir`` style).
 
 Options (show-file ``[scenes.generator]`` keys):
-  mode        ok | raise | hang | nan | shape | oom | crash_build | segfault | native_hang | alloc
+  mode        ok | raise | hang | nan | shape | oom | crash_build | segfault | native_hang | alloc | oom_kill
   key         name of the shared counter (faults are counted across rebuilt instances)
   counter     a JSON file that keeps the counters instead, so they survive the worker process
               being restarted (isolated workers start a fresh interpreter each time)
@@ -11,7 +11,8 @@ Options (show-file ``[scenes.generator]`` keys):
   color       fixed RGB output instead of the latent-driven colour
   native_hang: sleeps ``hang_s`` inside a C call that holds the GIL (``ctypes.PyDLL``);
   segfault: reads address 0 (``ctypes.string_at(0)``); alloc: keeps allocating 32 MiB blocks
-  until ``MemoryError`` (refuses past 4 GiB, so it never eats an uncapped host) while size > oom_below
+  until ``MemoryError`` (refuses past 4 GiB, so it never eats an uncapped host) while size > oom_below;
+  oom_kill: SIGKILLs its own process while size > oom_below, as the kernel's OOM killer would
   size        output size; in ``oom`` mode calls fault while size > ``oom_below``; ``degrade()`` halves it
 Each frame is a uniform colour (sigmoid of the first three latent values), so tests can tell
 keyframes apart from the frames read back from the compositor.
@@ -102,7 +103,10 @@ class Faulty:
             while len(blocks) < 128:  # 4 GiB: no cap is set, do not take the host down
                 blocks.append(bytearray(32 * 2**20))  # MemoryError under the worker's memory cap
             raise RuntimeError("faulty: allocated 4 GiB without running out; is --plugin-memory set?")
-        if self.mode in ("ok", "crash_build", "oom", "alloc") or not self._faulting(n):
+        if self.mode == "oom_kill" and self.size > self.oom_below:
+            self._count_fault()
+            os.kill(os.getpid(), 9)
+        if self.mode in ("ok", "crash_build", "oom", "alloc", "oom_kill") or not self._faulting(n):
             return frames
         self._count_fault()
         if self.mode == "segfault":
