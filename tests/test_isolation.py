@@ -169,7 +169,7 @@ def test_segfaulting_plugin_is_restarted_in_fresh_processes_without_leaks(tmp_pa
                       "--plugin-deadline", "5")
     try:
         pids: set[int] = set()
-        samples: dict[int, tuple[int, int, int]] = {}
+        samples: dict[int, list[tuple[int, int, int]]] = {}  # restarts -> (threads, fds, /dev/shm entries)
         end = time.time() + 150
         while time.time() < end:
             doc = status(log, proc)
@@ -177,24 +177,26 @@ def test_segfaulting_plugin_is_restarted_in_fresh_processes_without_leaks(tmp_pa
             if plugin["pid"]:
                 pids.add(plugin["pid"])
             n = plugin["restarts"]
-            if n >= 2 and 2 not in samples:
-                threads, fds = proc_counts(proc.pid)
-                samples[2] = (threads, fds, len(shm_entries(proc.pid)))
-            if n >= 12:
-                threads, fds = proc_counts(proc.pid)
-                samples[12] = (threads, fds, len(shm_entries(proc.pid)))
+            threads, fds = proc_counts(proc.pid)
+            samples.setdefault(n, []).append((threads, fds, len(shm_entries(proc.pid))))
+            if n >= 13:
                 break
-            time.sleep(0.1)
+            time.sleep(0.05)
         else:
-            raise AssertionError(f"not 12 restarts: {plugin}")
+            raise AssertionError(f"not 13 restarts: {plugin}")
         assert plugin["plugin"] == "faulty" and plugin["scene"] == "under test" and plugin["isolated"]
-        assert plugin["faults"]["crash"] >= 12 and plugin["last_fault"]["kind"] == "crash"
+        assert plugin["faults"]["crash"] >= 13 and plugin["last_fault"]["kind"] == "crash"
         assert "SIGSEGV" in plugin["last_fault"]["error"]
         assert doc["fps"] > 3  # the display kept rendering through every crash
-        # threads and fds of the runtime and its /dev/shm segments do not grow with restarts
+        # threads and fds of the runtime and its /dev/shm segments do not grow with restarts: the
+        # most seen over restarts 1-3 (a worker alive, in back-off, starting...) against 10-12
         # (one extra thread allowed: a status request being answered)
-        (t2, f2, s2), (t12, f12, s12) = samples[2], samples[12]
-        assert t12 <= t2 + 1 and f12 <= f2 + 1 and s12 <= s2 <= 2, samples
+        early = [s for n in (1, 2, 3) for s in samples.get(n, [])]
+        late = [s for n in (10, 11, 12) for s in samples.get(n, [])]
+        assert early and late
+        for i, what in enumerate(("threads", "fds", "shm")):
+            assert max(s[i] for s in late) <= max(s[i] for s in early) + (1 if what == "threads" else 0), (what, samples)
+        assert max(s[2] for s in late) <= 2  # one ring per live worker (scene, fallback)
         current = plugin["pid"]
         old = [p for p in pids if p != current]
         assert len(old) >= 5 and all(gone(p) for p in old)  # every crashed worker process is gone

@@ -56,13 +56,15 @@ def default_fallback_scene() -> Scene:
                  walk=WalkSpec(type="slerp", seeds=[101, 102, 103], transition=8.0))
 
 
-def plugin_origin(registry: PluginRegistry) -> tuple[tuple[str, ...], bool]:
+def plugin_origin(registry: PluginRegistry | None) -> tuple[tuple[str, ...], bool]:
     """``(plugins_dirs, entry_points)`` that make a registry like this one again.
 
     Read from where each registered plugin came from: file plugins name their path (their folder
     is a ``--plugins-dir``), entry-point plugins say so.  Built-ins are always loaded.
     """
     dirs: list[str] = []
+    if registry is None:  # no registry given: the default one (built-ins and entry points)
+        return (), True
     entry = False
     for source in registry.sources.values():
         if source.startswith("entry point"):
