@@ -68,11 +68,10 @@ def start(tmp_path: Path, generator: str, *args: str) -> tuple[subprocess.Popen,
     log = tmp_path / "log.jsonl"
     cmd = [sys.executable, "-m", "installation", "run", str(show_file(tmp_path, generator)), "--headless",
            "--plugins-dir", str(PLUGINS), "--log-file", str(log), "--verbose", *args]
-    console = open(tmp_path / "console.txt", "w")  # a file, not a pipe: crash reports never fill it up
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
-                            stdout=console, stderr=subprocess.STDOUT, text=True)
+    with open(tmp_path / "console.txt", "w") as console:  # a file, not a pipe: crash reports never fill it
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                                stdout=console, stderr=subprocess.STDOUT, text=True)
     proc.console = tmp_path / "console.txt"
-    console.close()
     return proc, log
 
 
@@ -235,8 +234,8 @@ def test_segfault_in_a_recording_holds_the_last_keyframe_and_recovers(tmp_path):
 def test_sigterm_while_a_plugin_sleeps_in_c_holding_the_gil_ends_a_recording_promptly(tmp_path):
     counter = tmp_path / "counter.json"
     out_file, hb = tmp_path / "out.mp4", tmp_path / "hb"
-    proc, log = start(tmp_path, f'mode = "native_hang"\nfault_at = 3\nfault_count = -1\nhang_s = 300\ncounter = "{counter}"',
-                      "--record", str(out_file), "--heartbeat", str(hb))
+    proc, _ = start(tmp_path, f'mode = "native_hang"\nfault_at = 3\nfault_count = -1\nhang_s = 300\ncounter = "{counter}"',
+                    "--record", str(out_file), "--heartbeat", str(hb))
     try:
         wait_for(lambda: counters(counter).get("faults", 0) >= 1, 120, proc)  # it is inside the C sleep now
         hung = counters(counter)["pid"]
@@ -311,8 +310,11 @@ def test_memory_exhaustion_under_the_cap_degrades_and_the_show_goes_on(tmp_path)
 def test_kill_9_of_the_runtime_takes_its_worker_processes_along(tmp_path):
     proc, log = start(tmp_path, 'mode = "ok"', "--health-port", "0")
     try:
-        doc = wait_for(lambda: (lambda d: d if d["plugins"].get("under test", {}).get("pid") and
-                                d["plugins"].get("fallback", {}).get("pid") else None)(status(log, proc)), 120, proc)
+        def both_running():
+            doc = status(log, proc)
+            return doc if all(doc["plugins"].get(k, {}).get("pid") for k in ("under test", "fallback")) else None
+
+        doc = wait_for(both_running, 120, proc)
         pids = [doc["plugins"]["under test"]["pid"], doc["plugins"]["fallback"]["pid"]]
         assert not any(gone(p) for p in pids)
         proc.kill()

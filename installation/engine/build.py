@@ -109,7 +109,7 @@ class SourceRecipe:
 
     @classmethod
     def of(cls, scene: Scene, registry: PluginRegistry, device, show_seed: int = 0,
-           control: tuple[dict, dict] | None = None) -> "SourceRecipe":
+           control: tuple[dict, dict] | None = None) -> SourceRecipe:
         dirs, entry = plugin_origin(registry)
         return cls(scene, int(show_seed), str(device), dirs, entry, control or ({}, {}))
 

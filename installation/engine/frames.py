@@ -28,12 +28,12 @@ class FrameRing:
         return self.shm.name
 
     @classmethod
-    def create(cls, slot_bytes: int, slots: int = 2) -> "FrameRing":
+    def create(cls, slot_bytes: int, slots: int = 2) -> FrameRing:
         name = f"{PREFIX}_{os.getpid()}_{next(_serial)}"
         return cls(SharedMemory(name=name, create=True, size=max(1, slot_bytes * slots)), slot_bytes, slots, True)
 
     @classmethod
-    def attach(cls, name: str, slot_bytes: int, slots: int) -> "FrameRing":
+    def attach(cls, name: str, slot_bytes: int, slots: int) -> FrameRing:
         # Python 3.11 registers an attached segment with the resource tracker as well; workers share
         # the runtime's tracker (a set of names), so this is a no-op and the parent's unlink clears it
         return cls(SharedMemory(name=name), slot_bytes, slots, False)

@@ -18,7 +18,7 @@ import multiprocessing as mp
 import os
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -52,7 +52,7 @@ def default_torch_threads() -> int:
 class ThreadTransport:
     enforces_deadline = False
 
-    def __init__(self, build: Callable[[], "object"] | None = None, source=None,
+    def __init__(self, build: Callable[[], object] | None = None, source=None,
                  from_recipe: Callable[[SourceRecipe], tuple] | None = None):
         self._build = build
         self._from_recipe = from_recipe

@@ -34,42 +34,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from .buffer import Keyframe, KeyframeBuffer
 from .build import SourceRecipe
 from .faults import FAULT_KINDS, PluginFault, is_out_of_memory  # noqa: F401 - is_out_of_memory: public
+from .policy import RestartPolicy, interrupt_waits, interrupted, reset_interrupt  # noqa: F401 - public here too
 from .source import KeyframeSource
 from .transport import ProcessTransport, ThreadTransport
 
 log = logging.getLogger(__name__)
-
-_interrupted = threading.Event()
-
-
-def interrupt_waits() -> None:
-    """End every :meth:`GeneratorWorker.ensure` wait now (the runtime is stopping: signal handlers call this)."""
-    _interrupted.set()
-
-
-def reset_interrupt() -> None:
-    _interrupted.clear()
-
-
-@dataclass
-class RestartPolicy:
-    """Deadlines, back-off and isolation for one plugin (seconds, MiB)."""
-
-    deadline: float = 10.0        # one keyframe; longer counts as hung
-    build_deadline: float = 120.0  # building the generator (loading weights)
-    backoff: float = 0.5          # first wait after a fault
-    factor: float = 2.0           # growth per consecutive fault
-    backoff_limit: float = 30.0
-    isolated: bool = True         # each source in a worker process of its own
-    memory_mb: float | None = None  # isolated: memory the plugin may allocate once built (``--plugin-memory``)
-    torch_threads: int | None = None  # isolated: torch threads per worker process (default: half the cores, <= 4)
-
 
 class GeneratorWorker:
     """Makes keyframes for one scene off the render thread.
@@ -192,7 +166,7 @@ class GeneratorWorker:
             if time.perf_counter() - busy[1] > limit:
                 self._abandon(busy[0], f"no result after {limit:g} s ({busy[2]})")
 
-    def start(self) -> "GeneratorWorker":
+    def start(self) -> GeneratorWorker:
         self._threaded = True
         self._spawn()
         return self
@@ -232,7 +206,7 @@ class GeneratorWorker:
         kf = self.buffer.get(index)
         if kf is not None:
             return kf
-        if self.state in ("failed", "stopped") or self.in_backoff() or _interrupted.is_set():
+        if self.state in ("failed", "stopped") or self.in_backoff() or interrupted():
             return None
         if not self.running:
             self._spawn()
@@ -242,7 +216,7 @@ class GeneratorWorker:
             self._cond.notify_all()
             started = time.perf_counter()
             while not (self._result is not None and self._result[0] == index):
-                if _interrupted.is_set() or self._stop:
+                if interrupted() or self._stop:
                     return None
                 busy = self._busy
                 if busy is not None and not self._transport.enforces_deadline:
@@ -382,7 +356,7 @@ class GeneratorWorker:
             except PluginFault as fault:
                 self._fault(gen, "build" if fault.kind == "error" else fault.kind, fault.message, index)
                 return None
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - anything a plugin's build raises is a fault
                 if isinstance(exc, self._permanent):
                     with self._cond:
                         if gen == self._gen:
