@@ -20,6 +20,7 @@ from .app import App
 from .clock import FixedStepClock, RealClock
 from .control.check import control_problems
 from .control.system import Control
+from .engine.transport import warm_up
 from .engine.worker import RestartPolicy, interrupt_waits, reset_interrupt
 from .health import HealthMonitor, Heartbeat, StatusServer
 from .output.video import VideoRecorder
@@ -98,6 +99,8 @@ def _single_window(plan, opts: RunOptions):
 
 def run_show(opts: RunOptions) -> RunStats:
     show = load_show(opts.show)
+    if opts.isolated:  # the fork server for generator workers imports torch meanwhile
+        warm_up()
     fps = opts.fps or show.output.fps
     size = opts.size or (show.output.width, show.output.height)
     registry = make_plugin_manager(opts.plugins_dir)

@@ -44,6 +44,33 @@ def _context():
         return _ctx
 
 
+def _noop() -> None:
+    pass
+
+
+def warm_up(wait: bool = False) -> None:
+    """Start the fork server now (it imports torch once: seconds), so the first worker starts fast.
+
+    In a background thread unless ``wait``; the runner calls this before it opens the display.
+    """
+    def start():
+        ctx = _context()
+        if START_METHOD == "forkserver":
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
+        if wait:  # a first (empty) child is forked only once the server has imported everything
+            proc = ctx.Process(target=_noop, daemon=True)
+            proc.start()
+            proc.join()
+            proc.close()
+
+    if wait:
+        start()
+    else:
+        threading.Thread(target=start, name="forkserver-warm-up", daemon=True).start()
+
+
 def default_torch_threads() -> int:
     """A worker's torch threads: half the cores, at most 4 (several workers share the host)."""
     return max(1, min(4, (os.cpu_count() or 2) // 2))
