@@ -12,7 +12,9 @@ Each way first builds the source (``start`` = time to the first keyframe, which 
 the worker process), then ``--keyframes`` keyframes are made with ``ensure`` (the deterministic
 path: request, wait, receive), the three ways interleaved keyframe by keyframe so that a loaded
 host slows them alike.  Figures: keyframes/s, mean and p95 latency, and the
-isolated overhead per keyframe (isolated mean − in-process mean).  Torch runs on 1 thread
+isolated overhead per keyframe (isolated mean − in-process mean), and the ``handoff``: latency
+minus the make itself (as timed where the model ran), i.e. what the transport alone costs, which
+a loaded host disturbs much less than the model's own time.  Torch runs on 1 thread
 everywhere (``--threads``) so the three ways do the same work.
 
 Run: ``python benchmarks/isolation.py [--keyframes 40] [--generators noisefield,stylegan2] [--device cpu]``.
@@ -57,10 +59,11 @@ transition = 1
     return show.scenes[0]
 
 
-def summary(latencies: list[float], start: float, shape) -> dict:
+def summary(latencies: list[float], start: float, shape, handoff: list[float]) -> dict:
     lat = sorted(latencies)
     return {"start_s": start, "kf_per_s": len(lat) / sum(lat), "mean_ms": 1000 * statistics.fmean(lat),
-            "p95_ms": 1000 * lat[min(len(lat) - 1, int(0.95 * len(lat)))], "shape": tuple(shape)}
+            "p95_ms": 1000 * lat[min(len(lat) - 1, int(0.95 * len(lat)))], "shape": tuple(shape),
+            "handoff_ms": 1000 * statistics.fmean(handoff) if handoff else None}
 
 
 def start_worker(recipe: SourceRecipe, registry, isolated: bool, threads: int):
@@ -82,6 +85,7 @@ def measure(recipe: SourceRecipe, registry, n: int, threads: int) -> dict:
     for way, isolated in (("in-process", False), ("isolated", True)):
         workers[way], starts[way] = start_worker(recipe, registry, isolated, threads)
     lat: dict[str, list[float]] = {w: [] for w in starts}
+    handoff: dict[str, list[float]] = {w: [] for w in starts}  # latency minus the make itself
     shapes = {}
     try:
         for k in range(1, n + 1):
@@ -92,13 +96,14 @@ def measure(recipe: SourceRecipe, registry, n: int, threads: int) -> dict:
                 t = time.perf_counter()
                 kf = worker.ensure(k)
                 lat[way].append(time.perf_counter() - t)
+                handoff[way].append(lat[way][-1] - worker.last_duration)
                 if kf is None:
                     raise SystemExit(f"{recipe.scene.name} {way}: keyframe {k} failed ({worker.last_error})")
                 shapes[way] = kf.frame.shape
     finally:
         for worker in workers.values():
             worker.stop()
-    return {way: summary(lat[way], starts[way], shapes[way]) for way in starts}
+    return {way: summary(lat[way], starts[way], shapes[way], handoff[way]) for way in starts}
 
 
 def main() -> None:
@@ -112,17 +117,20 @@ def main() -> None:
     registry = make_plugin_manager()
     print(f"torch {torch.__version__}, device {args.device}, {args.threads} torch thread(s), "
           f"{args.keyframes} keyframes each after the first")
-    print(f"{'generator':<11} {'way':<11} {'frame':<14} {'start s':>8} {'kf/s':>8} {'mean ms':>8} {'p95 ms':>8}")
+    print(f"{'generator':<11} {'way':<11} {'frame':<14} {'start s':>8} {'kf/s':>8} {'mean ms':>8} {'p95 ms':>8} "
+          f"{'handoff ms':>10}")
     for name in args.generators.split(","):
         recipe = SourceRecipe.of(scene(name), registry, args.device)
         rows = measure(recipe, registry, args.keyframes, args.threads)
         for way, r in rows.items():
             shape = "x".join(str(s) for s in r["shape"])
             print(f"{name:<11} {way:<11} {shape:<14} {r['start_s']:>8.2f} {r['kf_per_s']:>8.1f} "
-                  f"{r['mean_ms']:>8.2f} {r['p95_ms']:>8.2f}")
+                  f"{r['mean_ms']:>8.2f} {r['p95_ms']:>8.2f} "
+                  f"{'-' if r['handoff_ms'] is None else format(r['handoff_ms'], '.2f'):>10}")
         over = rows["isolated"]["mean_ms"] - rows["in-process"]["mean_ms"]
+        hand = rows["isolated"]["handoff_ms"] - rows["in-process"]["handoff_ms"]
         print(f"{name:<11} isolation costs {over:+.2f} ms per keyframe "
-              f"({100 * over / rows['in-process']['mean_ms']:+.1f} %)")
+              f"({100 * over / rows['in-process']['mean_ms']:+.1f} %); handoff {hand:+.2f} ms")
 
 
 if __name__ == "__main__":  # required: worker processes re-import the main module (forkserver)
