@@ -142,6 +142,7 @@ class ProcessTransport:
         self._lock = threading.Lock()
         self._rss_limit: float | None = None  # MiB; CUDA workers only (their address space cannot be capped)
         self._rss_checked = 0.0
+        self._ring_failed = False  # no shared memory to be had: keyframes through the pipe
 
     # -- lifecycle -------------------------------------------------------------------------
     def build(self, recipe: SourceRecipe, timeout: float) -> list[str]:
@@ -223,14 +224,20 @@ class ProcessTransport:
             del payload
         elif slot is None:
             frame = torch.frombuffer(bytearray(payload), dtype=torch.float32).reshape(shape)
-            self._resize_ring(frame.numel() * 4)
+            if not self._ring_failed:
+                self._resize_ring(frame.numel() * 4)
         else:
             frame = self.ring.read(slot, shape)
         return frame, list(notes), seconds
 
     def _resize_ring(self, nbytes: int) -> None:
         old = self.ring
-        ring = FrameRing.create(nbytes, slots=2)
+        try:
+            ring = FrameRing.create(nbytes, slots=2)
+        except OSError as exc:  # /dev/shm full or missing: keyframes keep coming through the pipe
+            log.warning("no shared memory for %s keyframes (%s); using the pipe", self.name, exc)
+            self._ring_failed = True
+            return
         try:
             self.conn.send(("ring", ring.name, ring.slot_bytes, ring.slots))
         except OSError:
