@@ -18,7 +18,6 @@ outlasts ``hold_limit`` seconds.
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import time
@@ -203,12 +202,14 @@ class App:
 
     def _runtime(self, scene: Scene, index: int) -> SceneRuntime:
         """A worker that builds the scene's generator off the render thread (and rebuilds it after faults)."""
+        from dataclasses import replace
+
         if self._source_control is None:
             self._source_control = (self.walk_control(), self.post_control())
         recipe = SourceRecipe.of(scene, self.registry, self.device, self.show.show.seed, self._source_control)
         # the built-in fallback is the runtime's own noise field, not plugin code: in this process, so
         # it draws from the first frames on (worker processes take seconds to start) and needs none of them
-        policy = dataclasses.replace(self.policy, isolated=False) if index == -2 else self.policy
+        policy = replace(self.policy, isolated=False) if index == -2 else self.policy
         worker = GeneratorWorker(None, KeyframeBuffer(capacity=4), name=scene.name, recipe=recipe,
                                  registry=self.registry, rate=scene.keyframe_rate, policy=policy,
                                  permanent=(SceneLoadError,),
