@@ -323,3 +323,20 @@ def test_kill_9_of_the_runtime_takes_its_worker_processes_along(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_no_isolation_runs_generators_in_threads_of_the_runtime(tmp_path):
+    proc, log = start(tmp_path, 'mode = "ok"', "--health-port", "0", "--no-isolation")
+    try:
+        def produced():
+            doc = status(log, proc)
+            return doc if doc["plugins"].get("under test", {}).get("produced") else None
+
+        plugin = wait_for(produced, 120, proc)["plugins"]["under test"]
+        assert plugin["isolated"] is False and plugin["pid"] is None
+        assert not [n for n in os.listdir("/dev/shm") if n.startswith(f"installation_frames_{proc.pid}_")]
+        out, took = finish(proc)
+        assert proc.returncode == 0, out
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -77,6 +77,8 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(result.exit_code)
 
         setup_logging(verbose=verbose, log_file=log_file)
+        if no_isolation and plugin_memory:
+            typer.echo("--plugin-memory caps worker processes; with --no-isolation it is ignored", err=True)
         if not headless and not has_display():
             typer.echo(
                 "No display found (DISPLAY is not set). Run headless through EGL instead:\n"
