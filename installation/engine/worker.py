@@ -288,7 +288,8 @@ class GeneratorWorker:
             self._backoff = min(self._backoff * self.policy.factor, self.policy.backoff_limit)
             if self.faulted_since is None:
                 self.faulted_since = self._now()
-            self.last_fault = {"kind": kind, "error": error, "keyframe": index, "at": round(self._now(), 3)}
+            self.last_fault = {"kind": kind, "error": error, "keyframe": index, "at": round(self._now(), 3),
+                               "time": round(time.time(), 3)}  # at: back-off clock (show time in renders); time: epoch
             self.state = "backoff"
             if self._can_rebuild:
                 self._needs_build = True
