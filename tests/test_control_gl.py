@@ -16,11 +16,11 @@ import pytest
 from pythonosc.osc_message import OscMessage
 
 from installation.app import App
-from installation.engine.worker import RestartPolicy
 from installation.clock import FixedStepClock
 from installation.control.events import ControlEvent
 from installation.control.osc_out import build_message
 from installation.control.system import Control
+from installation.engine.worker import RestartPolicy
 from installation.plugins import make_plugin_manager
 from installation.render.compositor import Compositor
 from installation.show.loader import parse_show
