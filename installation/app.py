@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 import torch
 
@@ -31,54 +32,21 @@ from .clock import Clock
 from .control.events import ControlEvent
 from .control.system import Control
 from .engine.buffer import KeyframeBuffer
-from .engine.post import PostChain
-from .engine.source import KeyframeSource
+from .engine.build import SceneLoadError, SourceRecipe, build_source, default_fallback_scene  # noqa: F401
 from .engine.worker import GeneratorWorker, RestartPolicy
 from .plugins import PluginRegistry
 from .render.compositor import Compositor
 from .runtime.routing import ControlRouting
-from .runtime.scenes import SceneRuntime, SceneSet
+from .runtime.scenes import BUILTIN_FALLBACK, SceneRuntime, SceneSet
 from .runtime.snapshot import FrameSnapshot
 from .runtime.status import StatusBoard
 from .show.playhead import Playhead
-from .show.schema import GeneratorSpec, Scene, Show, WalkSpec
+from .show.schema import Scene, Show
 from .show.timeline import LayerState
-from .walks.factory import make_walk
 
 log = logging.getLogger(__name__)
 
 
-class SceneLoadError(RuntimeError):
-    pass
-
-
-def build_source(scene: Scene, registry: PluginRegistry, device: torch.device, show_seed: int = 0) -> KeyframeSource:
-    """Instantiate the scene's generator, walk and post chain from the plugin registry."""
-    gens, walks = registry.generators(), registry.walks()
-    spec = scene.generator
-    if spec.plugin not in gens:
-        raise SceneLoadError(f"scene {scene.name!r}: unknown generator {spec.plugin!r}; available: {', '.join(sorted(gens))}")
-    try:
-        generator = gens[spec.plugin](checkpoint=spec.checkpoint, device=device, **spec.options())
-    except TypeError as exc:
-        raise SceneLoadError(f"scene {scene.name!r}: generator {spec.plugin!r}: {exc}") from exc
-    if scene.walk.type not in walks:
-        raise SceneLoadError(f"scene {scene.name!r}: unknown walk {scene.walk.type!r}; available: {', '.join(sorted(walks))}")
-    try:
-        walk = make_walk(walks[scene.walk.type], generator, scene.walk.seed + show_seed, scene.walk.options(),
-                         scene.walk.space, scene.truncation)
-    except (TypeError, ValueError) as exc:
-        raise SceneLoadError(f"scene {scene.name!r}: walk {scene.walk.type!r}: {exc}") from exc
-    post = PostChain.build([{"stage": p.stage, "mix": p.mix, **p.options()} for p in scene.post],
-                           registry.post_processors(), device)
-    return KeyframeSource(generator, walk, post, scene.keyframe_rate)
-
-
-def default_fallback_scene() -> Scene:
-    """What a failing scene shows when the show names no fallback: a slow built-in noise field."""
-    return Scene(name="fallback", duration=3600.0, keyframe_rate=1.0, transition=0.0,
-                 generator=GeneratorSpec(plugin="noisefield", size=128),
-                 walk=WalkSpec(type="slerp", seeds=[101, 102, 103], transition=8.0))
 
 
 class App:
@@ -179,18 +147,17 @@ class App:
         except ValueError as exc:
             log.error("reloaded show: control layout kept as it was: %s", exc)
 
-    def _new_worker(self, scene: Scene) -> GeneratorWorker:
+    def _new_worker(self, scene: Scene, index: int) -> GeneratorWorker:
         """A worker that builds the scene's generator off the render thread (and rebuilds it after faults)."""
         if self._source_control is None:
             self._source_control = (self.routing.walk_control(), self.routing.post_control(self.show))
-
-        def build() -> KeyframeSource:  # runs in the worker thread: reads only the replaced-never-mutated dicts
-            source = build_source(scene, self.registry, self.device, self.show.show.seed)
-            source.control, source.post.control = self._source_control
-            return source
-
-        worker = GeneratorWorker(None, KeyframeBuffer(capacity=4), name=scene.name, build=build,
-                                 rate=scene.keyframe_rate, policy=self.policy, permanent=(SceneLoadError,),
+        recipe = SourceRecipe.of(scene, self.registry, self.device, self.show.show.seed, self._source_control)
+        # the built-in fallback is the runtime's own noise field, not plugin code: in this process, so
+        # it draws from the first frames on (worker processes take seconds to start) and needs none of them
+        policy = replace(self.policy, isolated=False) if index == BUILTIN_FALLBACK else self.policy
+        worker = GeneratorWorker(None, KeyframeBuffer(capacity=4), name=scene.name, recipe=recipe,
+                                 registry=self.registry, rate=scene.keyframe_rate, policy=policy,
+                                 permanent=(SceneLoadError,),
                                  now=self.clock.now if self.clock.deterministic else time.monotonic)
         if not self.clock.deterministic:
             worker.start()

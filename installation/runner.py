@@ -23,7 +23,8 @@ from .app import App
 from .clock import FixedStepClock, RealClock
 from .control.check import control_problems
 from .control.system import Control
-from .engine.worker import RestartPolicy
+from .engine.transport import warm_up
+from .engine.worker import RestartPolicy, interrupt_waits, reset_interrupt
 from .health import HealthMonitor, Heartbeat, StatusServer
 from .output.base import Canvas, Frame
 from .output.setup import build_outputs, close_outputs, open_outputs, select_outputs
@@ -59,6 +60,8 @@ class RunOptions:
     heartbeat: Path | None = None    # file the supervisor watches
     start_wall: float | None = None  # time.time() at which show time was ``start`` (live resume after a restart)
     plugin_deadline: float | None = None  # seconds a keyframe may take before the plugin counts as hung
+    isolated: bool = True   # each generator in a worker process of its own (False: threads, for debugging)
+    plugin_memory: float | None = None  # MiB a generator's worker process may allocate once built (then: oom)
 
 
 @dataclass
@@ -95,6 +98,8 @@ def _canvas(show, opts: RunOptions, size: tuple[int, int], fps: float, windows: 
 
 def run_show(opts: RunOptions) -> RunStats:
     show = load_show(opts.show)
+    if opts.isolated:  # the fork server for generator workers imports torch meanwhile
+        warm_up()
     fps = opts.fps or show.output.fps
     size = opts.size or (show.output.width, show.output.height)
     registry = make_plugin_manager(opts.plugins_dir)
@@ -120,7 +125,8 @@ def run_show(opts: RunOptions) -> RunStats:
         control = Control.from_show(show)
         if opts.control:
             control.start_inputs(registry.inputs())
-        policy = RestartPolicy(deadline=opts.plugin_deadline) if opts.plugin_deadline else None
+        policy = RestartPolicy(deadline=opts.plugin_deadline or (60.0 if clock.deterministic else 10.0),
+                               isolated=opts.isolated, memory_mb=opts.plugin_memory)
         compositor = Compositor(ctx, size)
         app = App(show, registry, compositor, clock, device=torch.device(opts.device), playhead=playhead,
                   control=control, policy=policy)
@@ -150,6 +156,9 @@ def _loop(opts, clock, app: App, outputs: list, monitor, heartbeat, n_frames, fp
 
     def _on_signal(signum, frame):  # finish the current frame, then finalise outputs
         stop["flag"] = True
+        interrupt_waits()  # a --record frame waiting on a plugin stops waiting (workers end in app.close)
+
+    reset_interrupt()
 
     old_handlers = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     pollers = [o for o in outputs if callable(getattr(o, "poll", None))]

@@ -20,6 +20,7 @@ from installation.clock import FixedStepClock
 from installation.control.events import ControlEvent
 from installation.control.osc_out import build_message
 from installation.control.system import Control
+from installation.engine.worker import RestartPolicy
 from installation.plugins import make_plugin_manager
 from installation.render.compositor import Compositor
 from installation.show.loader import parse_show
@@ -200,7 +201,9 @@ def test_cues_standby_and_goto(ctx):
 def test_post_stage_controls_reach_the_chain(ctx):
     body = SHOW + '[[scenes.post]]\nstage = "levels"\nbrightness = 0.5\n'
     show = parse_show(body)
-    app = App(show, make_plugin_manager(entry_points_enabled=False), Compositor(ctx, (64, 48)), FixedStepClock(24))
+    # in-process workers: the chain is inspected here (test_isolation.py renders the same through a worker process)
+    app = App(show, make_plugin_manager(entry_points_enabled=False), Compositor(ctx, (64, 48)), FixedStepClock(24),
+              policy=RestartPolicy(deadline=60.0, isolated=False))
     try:
         app.frame()
         chain = app.runtimes[0].worker.source.post
@@ -247,7 +250,7 @@ def test_show_timed_replay_lands_on_an_exact_frame(ctx, tmp_path):
 
 def test_walk_control_reaches_the_worker_keyed_by_address(ctx):
     app = App(parse_show(SHOW), make_plugin_manager(entry_points_enabled=False), Compositor(ctx, (64, 48)),
-              FixedStepClock(24))
+              FixedStepClock(24), policy=RestartPolicy(deadline=60.0, isolated=False))  # the source is inspected here
     try:
         app.frame()
         control = app.runtimes[0].worker.source.control

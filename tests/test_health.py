@@ -45,7 +45,7 @@ def test_status_server_serves_json_on_loopback():
 
 
 @pytest.mark.gl
-def test_snapshot_reports_show_scene_plugins_and_memory():
+def test_snapshot_reports_show_scene_plugins_and_memory(tmp_path):
     from installation.app import App
     from installation.clock import FixedStepClock
     from installation.engine.worker import RestartPolicy
@@ -54,7 +54,8 @@ def test_snapshot_reports_show_scene_plugins_and_memory():
     from installation.render.context import create_headless_context
     from installation.show.loader import parse_show
 
-    show = parse_show("""
+    # the plugin runs in a fresh worker process after each fault: it keeps its call count in a file
+    show = parse_show(f"""
 [show]
 name = "health"
 [output]
@@ -71,6 +72,7 @@ plugin = "faulty"
 mode = "raise"
 fault_at = 2
 fault_count = 1
+counter = "{tmp_path / 'counter.json'}"
 [[scenes]]
 name = "calm"
 duration = 5

@@ -46,6 +46,8 @@ def register(app: typer.Typer) -> None:
         watchdog: float = typer.Option(30.0, "--watchdog", help="With --supervise: seconds without a frame before the runtime is restarted."),
         heartbeat: Optional[Path] = typer.Option(None, "--heartbeat", help="Write a heartbeat file each second (the supervisor sets this)."),
         plugin_deadline: Optional[float] = typer.Option(None, "--plugin-deadline", help="Seconds a generator may take for one keyframe before it counts as hung and is restarted (default 10 live, 60 with --record)."),
+        plugin_memory: Optional[float] = typer.Option(None, "--plugin-memory", help="MiB each generator's worker process may allocate once built; past it the plugin is out of memory (degraded, then restarted)."),
+        no_isolation: bool = typer.Option(False, "--no-isolation", help="Run generators in threads of this process instead of worker processes (debugging only: a crash or GIL-holding hang then stops the show)."),
     ):
         """Run a show. Without a display, use --headless (and --record out.mp4 to keep the result). Esc quits."""
         from ..health.logs import setup_logging
@@ -73,6 +75,8 @@ def register(app: typer.Typer) -> None:
             child += ["--calibration", str(calibration.resolve())] if calibration else []
             child += ["--output", str(output)] if output is not None else []
             child += ["--plugin-deadline", str(plugin_deadline)] if plugin_deadline else []
+            child += ["--plugin-memory", str(plugin_memory)] if plugin_memory else []
+            child += ["--no-isolation"] if no_isolation else []
             hb = heartbeat or Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"installation-{os.getpid()}.heartbeat"
             result = run_supervised(SuperviseOptions(child_args=child, heartbeat=hb, start=start, duration=duration,
                                                      record=record.resolve() if record else None, watchdog=watchdog,
@@ -81,6 +85,8 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(result.exit_code)
 
         setup_logging(verbose=verbose, log_file=log_file)
+        if no_isolation and plugin_memory:
+            typer.echo("--plugin-memory caps worker processes; with --no-isolation it is ignored", err=True)
         if not headless and not has_display() and _opens_window(show):
             typer.echo(
                 "No display found (DISPLAY is not set). Run headless through EGL instead:\n"
@@ -92,6 +98,7 @@ def register(app: typer.Typer) -> None:
                           duration=duration, device=str(resolve_device(device)), plugins_dir=plugins_dir,
                           start=start, fps=fps, calibration=calibration, output=output,
                           health_port=health_port, health_host=health_host, heartbeat=heartbeat, plugin_deadline=plugin_deadline,
+                          isolated=not no_isolation, plugin_memory=plugin_memory,
                           start_wall=float(os.environ["INSTALLATION_FROM_WALL"]) if os.environ.get("INSTALLATION_FROM_WALL") else None)
         stats = run_show(opts)  # errors the user can fix are printed by the CLI's error boundary
         typer.echo(f"{stats.frames} frames, {stats.show_seconds:.1f} s of show in {stats.wall_seconds:.1f} s ({stats.fps:.1f} fps)"

@@ -40,6 +40,14 @@ class PostChain:
             names.append(name)
         return cls(stages, names, mixes)
 
+    def drop_last(self) -> str | None:
+        """Remove the last stage (the out-of-memory degrade step); its name, or ``None`` when empty."""
+        if not self.stages:
+            return None
+        self.stages.pop()
+        self.mixes = self.mixes[:len(self.stages)]
+        return self.names.pop() if len(self.names) > len(self.stages) else "stage"
+
     @torch.no_grad()
     def __call__(self, frames: torch.Tensor) -> torch.Tensor:
         control = self.control

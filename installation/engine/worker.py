@@ -1,85 +1,84 @@
-"""The generator worker: one thread per active scene, latest request wins, plugin faults contained.
+"""The generator worker: one per active scene, latest request wins, plugin faults contained.
 
 The render loop calls :meth:`GeneratorWorker.request` with the keyframe it will want next and
 returns at once.  If the model is slower than requests arrive, older pending requests are
 replaced (and counted), never queued: the show always moves toward *now*.
 
-Plugin code is untrusted for liveness.  Every way a plugin can fail costs only this worker:
+Plugin code is untrusted for liveness and for memory safety.  By default each scene's source runs
+in a worker process of its own (:class:`~installation.engine.transport.ProcessTransport`), driven
+by one thread here that never blocks longer than a deadline.  Every way a plugin can fail costs
+only this worker:
 
 * it raises, or returns NaN / a wrong shape (``check_frames``)  → fault ``error`` / ``bad_output``;
-* it runs past ``RestartPolicy.deadline`` → fault ``hang``.  A Python thread cannot be killed, so
-  the thread is *abandoned*: a generation counter makes anything it returns later be ignored,
-  and a fresh thread builds a fresh generator instance;
-* it runs out of device memory → fault ``oom``: the worker degrades (the generator's optional
-  ``degrade()`` method, else the last post stage is dropped) and carries on.
+* it runs past ``RestartPolicy.deadline`` (hung in Python, or in C code holding the GIL)
+  → fault ``hang``: the worker process is terminated, then killed, by pid;
+* it crashes natively (segfault, abort) → fault ``crash``, named after the signal;
+* it runs out of memory (device OOM, ``MemoryError``, the ``--plugin-memory`` cap) → fault
+  ``oom``: the worker degrades (the generator's optional ``degrade()``, else the last post stage
+  is dropped) and carries on; degrade steps survive a restart of the worker process.
 
-After a fault the generator is rebuilt (when a ``build`` callable was given) once a back-off has
-passed; the back-off doubles with each consecutive fault and resets after a good keyframe.
-Meanwhile the render loop keeps drawing the last good keyframe (or the show's fallback scene).
+After a fault the plugin is restarted fresh (a new process) once a back-off has passed; the
+back-off doubles with each consecutive fault and resets after a good keyframe.  Meanwhile the
+render loop keeps drawing the last good keyframe (or the show's fallback scene).
 
-Deterministic renders call :meth:`ensure`, which waits for the keyframe — but never longer than
-the deadline: a miss is a ``hang`` fault and ``ensure`` returns ``None``.
+``RestartPolicy(isolated=False)`` keeps the source in this process, in a thread, for debugging:
+a hang is then *abandoned* (a thread cannot be killed) and a native crash ends the runtime.
+
+Deterministic renders call :meth:`ensure`, which waits for the keyframe, but never longer than
+the build deadline while the plugin is being built plus the deadline for the keyframe: a miss is a
+``hang`` fault and ``ensure`` returns ``None``.  :func:`interrupt_waits` (SIGTERM, Ctrl-C) ends
+every such wait at once.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from dataclasses import dataclass
-from typing import Callable
-
-import torch
+from collections.abc import Callable
 
 from .buffer import Keyframe, KeyframeBuffer
+from .build import SourceRecipe
+from .faults import FAULT_KINDS, PluginFault, is_out_of_memory  # noqa: F401 - is_out_of_memory: public
+from .policy import RestartPolicy, interrupt_waits, interrupted, reset_interrupt  # noqa: F401 - public here too
 from .source import KeyframeSource
+from .transport import ProcessTransport, ThreadTransport
 
 log = logging.getLogger(__name__)
-
-FAULT_KINDS = ("error", "bad_output", "hang", "oom", "build")
-
-
-@dataclass
-class RestartPolicy:
-    """Deadlines and back-off for one plugin (seconds)."""
-
-    deadline: float = 10.0        # one keyframe; longer counts as hung
-    build_deadline: float = 120.0  # building the generator (loading weights)
-    backoff: float = 0.5          # first wait after a fault
-    factor: float = 2.0           # growth per consecutive fault
-    backoff_limit: float = 30.0
-
-
-def is_out_of_memory(exc: BaseException) -> bool:
-    """CUDA OOM (``torch.cuda.OutOfMemoryError`` or the older RuntimeError text) or host MemoryError."""
-    oom = getattr(torch.cuda, "OutOfMemoryError", None)
-    if oom is not None and isinstance(exc, oom):
-        return True
-    if isinstance(exc, MemoryError):
-        return True
-    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
-
 
 class GeneratorWorker:
     """Makes keyframes for one scene off the render thread.
 
-    ``source`` may be ``None`` when ``build`` is given: the generator is then built in the
-    worker thread, so loading weights never stalls the render loop.  ``permanent`` lists
-    exception types from ``build`` that retrying cannot fix (unknown plugin, bad options).
-    ``now`` measures back-off: wall time for live shows, show time for deterministic renders.
+    Give ``recipe`` (a :class:`~installation.engine.build.SourceRecipe`) to build the source in a
+    worker process when ``policy.isolated``; else ``build`` (a callable, run in the worker thread so
+    loading weights never stalls the render loop) or a ready ``source`` keep it in this process.
+    ``permanent`` lists exception types from building that retrying cannot fix (unknown plugin, bad
+    options).  ``now`` measures back-off: wall time for live shows, show time for deterministic renders.
     """
 
     def __init__(self, source: KeyframeSource | None = None, buffer: KeyframeBuffer | None = None,
                  name: str = "worker", *, build: Callable[[], KeyframeSource] | None = None,
                  rate: float | None = None, policy: RestartPolicy | None = None,
-                 now: Callable[[], float] = time.monotonic, permanent: tuple[type, ...] = ()):
-        if source is None and build is None:
-            raise ValueError("a worker needs a source or a build callable")
-        self.source = source
+                 now: Callable[[], float] = time.monotonic, permanent: tuple[type, ...] = (),
+                 recipe: SourceRecipe | None = None, plugin: str | None = None, registry=None):
+        if source is None and build is None and recipe is None:
+            raise ValueError("a worker needs a source, a build callable or a recipe")
         self.buffer = buffer or KeyframeBuffer()
         self.name = name
-        self.rate = float(rate if rate is not None else source.rate)
+        self.rate = float(rate if rate is not None else (source.rate if source is not None else recipe.scene.keyframe_rate))
         self.policy = policy or RestartPolicy()
-        self._build = build
+        self.recipe = recipe
+        self.plugin = plugin or (recipe.scene.generator.plugin if recipe is not None else None)
+        self.isolated = bool(self.policy.isolated and recipe is not None and source is None)
+        if self.isolated:
+            self._transport = ProcessTransport(name, self.policy.memory_mb, self.policy.torch_threads,
+                                               stopping=lambda: self._stop)
+        else:  # in this process: a recipe is built from the registry we already have
+            from_recipe = None
+            if recipe is not None and build is None:
+                from_recipe = (lambda r: r.build(registry)) if registry is not None else (lambda r: r.build())
+            self._transport = ThreadTransport(build, source, from_recipe)
+            build = build or from_recipe
+        self._can_rebuild = build is not None or self.isolated
         self._now = now
         self._permanent = permanent
         self._pending: int | None = None
@@ -87,7 +86,7 @@ class GeneratorWorker:
         self._result: tuple[int, Keyframe | None] | None = None
         self._cond = threading.Condition()
         self._stop = False
-        self._gen = 0                  # bumped to abandon a hung thread
+        self._gen = 0                  # bumped to abandon a hung thread (in-process transport)
         self._thread: threading.Thread | None = None
         self._thread_gen = -1
         self._threaded = False         # start() was called: live mode
@@ -95,19 +94,39 @@ class GeneratorWorker:
         self._built_once = source is not None
         self._backoff = self.policy.backoff
         self._next_attempt = float("-inf")
+        self._control: tuple[dict, dict] | None = recipe.control if recipe is not None else None
+        self._control_sent: tuple[dict, dict] | None = None
+        self._restart_pending = False
         self.state = "starting" if source is None else "ok"
         self.produced = 0
         self.replaced = 0   # requests superseded before they ran (latest wins)
         self.errors = 0
         self.faults = {k: 0 for k in FAULT_KINDS}
         self.restarts = 0
-        self.abandoned = 0  # hung threads left behind
+        self.abandoned = 0  # hung threads left behind (in-process transport only)
         self.degraded = 0
         self.degrade_notes: list[str] = []
+        self._degrade_target = 0  # degrade steps a fresh source starts with (one more after an unrecovered oom)
         self.last_error: str | None = None
+        self.last_fault: dict | None = None
         self.last_duration = 0.0
         self.faulted_since: float | None = None
         self.last_recovery: float | None = None  # seconds (``now`` units) from fault to next good keyframe
+
+    @property
+    def source(self) -> KeyframeSource | None:
+        """The in-process source (``None`` while building, and always when isolated: it lives in the child)."""
+        return self._transport.source
+
+    @property
+    def pid(self) -> int | None:
+        """The worker process now running (isolated only)."""
+        return self._transport.pid
+
+    @property
+    def pids(self) -> list[int]:
+        """Every worker process started so far (isolated only)."""
+        return list(getattr(self._transport, "pids", []))
 
     # -- render-thread side: never blocks on the model ------------------------------------
     def request(self, index: int) -> None:
@@ -122,8 +141,23 @@ class GeneratorWorker:
             self._pending = index
             self._cond.notify_all()
 
+    def set_control(self, walk: dict, post: dict) -> None:
+        """The live control state for the next keyframe (replaced, never mutated; sent before the next make)."""
+        with self._cond:
+            self._control = (walk, post)
+        source = self.source
+        if source is not None:  # in-process: at once, as the render thread always did
+            source.control, source.post.control = walk, post
+
+    def restart_source(self) -> None:
+        """The scene starts over at local time 0: walks with history begin afresh (before the next keyframe)."""
+        with self._cond:
+            self._restart_pending = True
+
     def check(self) -> None:
-        """Abandon the worker thread if it is past its deadline (called by the render loop)."""
+        """Abandon an in-process worker thread past its deadline (isolated workers enforce their own)."""
+        if self._transport.enforces_deadline:
+            return
         with self._cond:
             busy = self._busy
             if busy is None:
@@ -132,19 +166,22 @@ class GeneratorWorker:
             if time.perf_counter() - busy[1] > limit:
                 self._abandon(busy[0], f"no result after {limit:g} s ({busy[2]})")
 
-    def start(self) -> "GeneratorWorker":
+    def start(self) -> GeneratorWorker:
         self._threaded = True
         self._spawn()
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 1.0) -> None:
+        """Bounded (about ``timeout`` s): the worker process is terminated, then killed, whatever it is doing."""
         with self._cond:
             self._stop = True
             self.state = "stopped"
             hung = self._busy is not None and time.perf_counter() - self._busy[1] > self.policy.deadline
             self._cond.notify_all()
+        self._transport.kill()
         if self._thread is not None and not hung and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+        self._transport.close(grace=0.2)
 
     @property
     def running(self) -> bool:
@@ -162,56 +199,48 @@ class GeneratorWorker:
     def ensure(self, index: int) -> Keyframe | None:
         """Keyframe ``index``, made now if not buffered; ``None`` when the plugin faults or is backing off.
 
-        The make runs in the worker thread and is waited for at most the deadline, so a hung
-        plugin costs one late frame, then its scene holds its last good keyframe.
+        The make runs in the worker thread and is waited for at most the build deadline (while
+        building) plus the keyframe deadline, so a hung plugin costs one late frame, then its scene
+        holds its last good keyframe through the back-off.
         """
         kf = self.buffer.get(index)
         if kf is not None:
             return kf
-        if self.state in ("failed", "stopped") or self.in_backoff():
+        if self.state in ("failed", "stopped") or self.in_backoff() or interrupted():
             return None
         if not self.running:
             self._spawn()
-        limit = self.policy.deadline + (self.policy.build_deadline if self._needs_build else 0.0)
         with self._cond:
             self._result = None
             self._pending = index
             self._cond.notify_all()
-            end = time.perf_counter() + limit
+            started = time.perf_counter()
             while not (self._result is not None and self._result[0] == index):
-                remaining = end - time.perf_counter()
-                if remaining <= 0:
-                    self._abandon(index, f"no result after {limit:g} s")
+                if interrupted() or self._stop:
                     return None
-                self._cond.wait(remaining)
+                busy = self._busy
+                if busy is not None and not self._transport.enforces_deadline:
+                    limit = self.policy.build_deadline if busy[2] == "build" else self.policy.deadline
+                    if time.perf_counter() - busy[1] > limit:
+                        self._abandon(index, f"no result after {limit:g} s ({busy[2]})")
+                        return None
+                elif time.perf_counter() - started > self.policy.deadline + self.policy.build_deadline + 5.0:
+                    return None  # the driver enforces both deadlines; this only guards against a lost wake-up
+                self._cond.wait(0.05)
             return self._result[1]
 
-    def set_control(self, walk: dict, post: dict) -> None:
-        """Hand the live control state to the source: ``walk`` for ``Walk.latent(t, control)``,
-        ``post`` as ``{stage: (enabled, mix)}`` for the post chain.
-
-        The dicts are replaced, never mutated, so the worker thread reads a consistent pair.
-        Before the source is built this is a no-op: the app's build callable applies the same
-        state to a new source.
-        """
-        source = self.source
-        if source is not None:
-            source.control = walk
-            source.post.control = post
-
-    def restart_source(self) -> None:
-        """The scene started again (loop or seek): the source's walk starts from its beginning."""
-        source = self.source
-        if source is not None:
-            source.restart()
-
     def status(self) -> dict:
-        """Plain-data summary for health reports."""
+        """Plain-data summary for health reports: plugin, scene, state, fault counts and the last fault."""
         return {
+            "plugin": self.plugin,
+            "scene": self.name,
+            "isolated": self.isolated,
+            "pid": self.pid,
             "state": self.state,
             "produced": self.produced,
             "replaced": self.replaced,
             "faults": dict(self.faults),
+            "last_fault": dict(self.last_fault) if self.last_fault else None,
             "restarts": self.restarts,
             "abandoned_threads": self.abandoned,
             "degraded": self.degraded,
@@ -230,7 +259,7 @@ class GeneratorWorker:
         self._thread.start()
 
     def _abandon(self, index: int, reason: str) -> None:
-        """Leave the current (hung) thread behind; a fresh one takes over after the back-off."""
+        """In-process only: leave the current (hung) thread behind; a fresh one takes over after the back-off."""
         with self._cond:
             self._gen += 1
             self._busy = None
@@ -238,11 +267,11 @@ class GeneratorWorker:
             self.abandoned += 1
             self._cond.notify_all()
         self._fault(self._gen, "hang", reason, index)
-        if self._build is None:  # the hung thread still owns the only generator instance
+        if not self._can_rebuild:  # the hung thread still owns the only generator instance
             with self._cond:
                 self.state = "failed"
             log.error("generator %s hung and cannot be rebuilt; scene disabled", self.name,
-                      extra={"event": "plugin_failed", "scene": self.name})
+                      extra={"event": "plugin_failed", "scene": self.name, "plugin": self.plugin})
             return
         if self._threaded and not self._stop:
             self._spawn()
@@ -259,117 +288,131 @@ class GeneratorWorker:
             self._backoff = min(self._backoff * self.policy.factor, self.policy.backoff_limit)
             if self.faulted_since is None:
                 self.faulted_since = self._now()
+            self.last_fault = {"kind": kind, "error": error, "keyframe": index, "at": round(self._now(), 3),
+                               "time": round(time.time(), 3)}  # at: back-off clock (show time in renders); time: epoch
             self.state = "backoff"
-            if self._build is not None:
+            if self._can_rebuild:
                 self._needs_build = True
             self._cond.notify_all()
-        log.warning("generator %s fault (%s) on keyframe %s: %s; restart in %.2g s", self.name, kind, index, error, wait,
-                    extra={"event": "plugin_fault", "scene": self.name, "kind": kind, "keyframe": index,
-                           "backoff_s": wait, "error": error})
+        log.warning("plugin %s (scene %s) fault %s on keyframe %s: %s; restart in %.2g s", self.plugin, self.name, kind,
+                    index, error, wait,
+                    extra={"event": "plugin_fault", "scene": self.name, "plugin": self.plugin, "kind": kind,
+                           "keyframe": index, "backoff_s": wait, "error": error})
 
-    def _degrade(self) -> str | None:
-        """Make the next keyframe cheaper after an out-of-memory error; ``None`` when nothing is left."""
-        if self.source is None:
-            return None
-        fn = getattr(self.source.generator, "degrade", None)
-        note = fn() if callable(fn) else None
-        post = self.source.post
-        if not note and post.stages:
-            stage = post.stages.pop()
-            names = getattr(post, "names", None)
-            name = names.pop() if names and len(names) == len(post.stages) + 1 else type(stage).__name__
-            note = f"dropped post stage {name}"
-        if not note:
-            return None
-        note = note if isinstance(note, str) else f"generator degraded to {getattr(self.source.generator, 'resolution', '?')}"
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-        self.degraded += 1
-        self.degrade_notes.append(note)
-        return note
+    def _note_degraded(self, notes: list[str], counted: bool = False) -> None:
+        for note in notes:
+            if not counted:
+                self.faults["oom"] += 1
+            self.degraded += 1
+            self.degrade_notes.append(note)
+            log.warning("plugin %s (scene %s) out of memory; %s", self.plugin, self.name, note,
+                        extra={"event": "plugin_degraded", "scene": self.name, "plugin": self.plugin, "note": note})
 
     # -- worker-thread side ----------------------------------------------------------------
     def _stopped(self, gen: int) -> bool:
         return self._stop or gen != self._gen
 
     def _run(self, gen: int) -> None:
-        while True:
-            with self._cond:
-                while not self._stopped(gen):
-                    if self._pending is not None and self.state != "failed":
-                        wait = self._next_attempt - self._now() if self.state == "backoff" else 0.0
-                        if wait <= 0 or not self._threaded:
-                            break
-                        self._cond.wait(min(wait, 0.5))
-                    else:
-                        self._cond.wait(0.5)
-                if self._stopped(gen):
-                    return
-                index, self._pending = self._pending, None
-                self._busy = (index, time.perf_counter(), "build" if self._needs_build else "make")
-            kf = self._attempt(gen, index)
-            with self._cond:
-                if gen != self._gen:
-                    return
-                self._busy = None
-                self._result = (index, kf)
-                self._cond.notify_all()
+        try:
+            while True:
+                with self._cond:
+                    while not self._stopped(gen):
+                        if self._pending is not None and self.state != "failed":
+                            wait = self._next_attempt - self._now() if self.state == "backoff" else 0.0
+                            if wait <= 0 or not self._threaded:
+                                break
+                            self._cond.wait(min(wait, 0.5))
+                        else:
+                            self._cond.wait(0.5)
+                    if self._stopped(gen):
+                        return
+                    index, self._pending = self._pending, None
+                    self._busy = (index, time.perf_counter(), "build" if self._needs_build else "make")
+                kf = self._attempt(gen, index)
+                with self._cond:
+                    if gen != self._gen:
+                        return
+                    self._busy = None
+                    self._result = (index, kf)
+                    self._cond.notify_all()
+        finally:
+            if self.isolated and self._stop:
+                self._transport.close(grace=0.1)
+
+    def _recipe_now(self) -> SourceRecipe | None:
+        """The recipe with the live control state and the degrade steps taken so far (a fresh child starts there)."""
+        if self.recipe is None:
+            return None
+        from dataclasses import replace
+
+        with self._cond:
+            control = self._control or self.recipe.control
+        return replace(self.recipe, control=control, degrade_steps=max(self.degraded, self._degrade_target))
 
     def _attempt(self, gen: int, index: int) -> Keyframe | None:
         if self._needs_build:
+            recipe = self._recipe_now()
             try:
-                source = self._build()
-            except Exception as exc:
+                notes = self._transport.build(recipe, self.policy.build_deadline)
+            except PluginFault as fault:
+                self._fault(gen, "build" if fault.kind == "error" else fault.kind, fault.message, index)
+                return None
+            except Exception as exc:  # noqa: BLE001 - anything a plugin's build raises is a fault
                 if isinstance(exc, self._permanent):
                     with self._cond:
                         if gen == self._gen:
                             self.state, self.last_error = "failed", f"{type(exc).__name__}: {exc}"
-                    log.error("scene %s cannot start: %s", self.name, exc, extra={"event": "plugin_failed", "scene": self.name})
+                    log.error("scene %s cannot start: %s", self.name, exc,
+                              extra={"event": "plugin_failed", "scene": self.name, "plugin": self.plugin})
                     return None
                 self._fault(gen, "build", f"{type(exc).__name__}: {exc}", index)
                 return None
             with self._cond:
                 if gen != self._gen:
                     return None
-                self.source, self._needs_build = source, False
+                self._needs_build = False
+                self._note_degraded(notes[self.degraded:], counted=True)  # a step taken for an oom fault
+                self._control_sent = recipe.control if recipe is not None else None
+                self._restart_pending = False  # a fresh source starts at the beginning
                 self._busy = (index, time.perf_counter(), "make")
                 if self._built_once or self.faults["build"]:  # a rebuild after a fault
                     self.restarts += 1
-                    log.info("generator %s restarted", self.name, extra={"event": "plugin_restart", "scene": self.name})
+                    log.info("plugin %s (scene %s) restarted%s", self.plugin, self.name,
+                             f" (worker process {self.pid})" if self.isolated else "",
+                             extra={"event": "plugin_restart", "scene": self.name, "plugin": self.plugin, "pid": self.pid})
                 self._built_once = True
-        for _ in range(8):  # out of memory: degrade and retry at once, a few times at most
-            try:
-                return self._produce_checked(gen, index)
-            except Exception as exc:
-                kind = "bad_output" if isinstance(exc, ValueError) else "error"
-                if is_out_of_memory(exc):
-                    kind = "oom"
-                    note = self._degrade()
-                    if note is not None and gen == self._gen:
-                        with self._cond:
-                            self.faults["oom"] += 1
-                        log.warning("generator %s out of memory; %s", self.name, note,
-                                    extra={"event": "plugin_degraded", "scene": self.name, "note": note})
-                        continue
-                self._fault(gen, kind, f"{type(exc).__name__}: {exc}", index)
-                return None
-        self._fault(gen, "oom", "still out of memory after degrading", index)
-        return None
+        with self._cond:
+            control = self._control if self._control is not self._control_sent else None
+            self._control_sent = self._control
+            restart, self._restart_pending = self._restart_pending, False
+        try:
+            frame, notes, duration = self._transport.make(index, self.policy.deadline, control, restart)
+        except PluginFault as fault:
+            if gen == self._gen:
+                notes = getattr(fault, "notes", None) or []
+                self._note_degraded(notes)
+                if fault.kind == "oom":  # not recovered in place (killed, or nothing left to degrade there)
+                    self._degrade_target = self.degraded + 1
+            self._fault(gen, fault.kind, fault.message, index)
+            if self.isolated:  # restarted fresh after the back-off: free the old process now
+                self._transport.close()
+            return None
+        return self._keep(gen, index, frame, notes, duration)
 
-    def _produce_checked(self, gen: int, index: int) -> Keyframe | None:
-        t0 = time.perf_counter()
-        frame = self.source.make(index)
+    def _keep(self, gen: int, index: int, frame, notes: list[str], duration: float) -> Keyframe | None:
         with self._cond:
             if gen != self._gen:  # abandoned while it ran: its result is not trusted
                 return None
-            self.last_duration = time.perf_counter() - t0
-            kf = Keyframe(index=index, t=self.source.time_of(index), frame=frame, arrival=time.perf_counter())
+            self._note_degraded(notes)
+            self.last_duration = duration
+            kf = Keyframe(index=index, t=index / self.rate, frame=frame, arrival=time.perf_counter())
             self.buffer.put(kf)
             self.produced += 1
             if self.faulted_since is not None:
                 self.last_recovery = self._now() - self.faulted_since
-                log.info("generator %s recovered after %.3g s", self.name, self.last_recovery,
-                         extra={"event": "plugin_recovered", "scene": self.name, "recovery_s": self.last_recovery})
+                log.info("plugin %s (scene %s) recovered after %.3g s", self.plugin, self.name, self.last_recovery,
+                         extra={"event": "plugin_recovered", "scene": self.name, "plugin": self.plugin,
+                                "recovery_s": self.last_recovery})
             self.faulted_since = None
             self.state = "ok"
             self._backoff = self.policy.backoff

@@ -36,8 +36,17 @@ def health_fields(snapshot: dict[str, Any]) -> dict[str, Any]:
         "restarts": int(snapshot["plugin_restarts"]),
         "faults": int(snapshot["plugin_faults"]),
         "memory": float(snapshot["memory"].get("rss_mb", 0.0)),
-        "plugins": ", ".join(f"{name}: {p.get('state', '?')}" for name, p in snapshot["plugins"].items()),
+        "plugins": ", ".join(_plugin_line(name, p) for name, p in snapshot["plugins"].items()),
     }
+
+
+def _plugin_line(name: str, p: dict[str, Any]) -> str:
+    """``calm: ok`` or, while faulted, ``waves: backoff (crash, stylegan2)``: scene, state, fault kind, plugin."""
+    line = f"{name}: {p.get('state', '?')}"
+    fault = p.get("last_fault")
+    if p.get("state") not in ("ok", "stopped") and fault:
+        line += f" ({fault['kind']}, {p.get('plugin') or '?'})"
+    return line
 
 
 def memory_figures() -> dict[str, float]:

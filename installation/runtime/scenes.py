@@ -41,12 +41,12 @@ class SceneRuntime:
 class SceneSet:
     """The running scenes of a show, keyed by scene index, plus the fallback.
 
-    ``new_worker(scene)`` makes a worker for a scene (the app knows plugins, devices and
+    ``new_worker(scene, index)`` makes a worker for a scene (the app knows plugins, devices and
     clocks); ``builtin_fallback()`` is the scene shown when the show names no fallback or its
     fallback fails too; ``release(kf)`` frees a keyframe's GL texture.
     """
 
-    def __init__(self, new_worker: Callable[[Scene], GeneratorWorker], builtin_fallback: Callable[[], Scene],
+    def __init__(self, new_worker: Callable[[Scene, int], GeneratorWorker], builtin_fallback: Callable[[], Scene],
                  release: Callable[[Keyframe], None], deterministic: bool, hold_limit: float = 10.0):
         self.new_worker = new_worker
         self.builtin_fallback = builtin_fallback
@@ -59,7 +59,7 @@ class SceneSet:
 
     # -- lifecycle ------------------------------------------------------------------------
     def _runtime(self, scene: Scene, index: int) -> SceneRuntime:
-        worker = self.new_worker(scene)
+        worker = self.new_worker(scene, index)
         return SceneRuntime(index, worker, KeyframeMixer(worker, self.deterministic))
 
     def sync(self, show: Show, wanted: set[int]) -> None:
