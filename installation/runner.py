@@ -10,7 +10,6 @@ import dataclasses
 import logging
 import signal
 import time
-from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,7 +130,7 @@ def run_show(opts: RunOptions) -> RunStats:
 
         compositor.set_calibration(CalibrationPass(ctx, profile), spec)
     live = not opts.record
-    now = datetime.now if (live and opts.schedule and show.schedule and not opts.start) else None
+    now = time.time if (live and opts.schedule and show.schedule and not opts.start) else None  # an instant: the schedule converts to the venue zone
     playhead = Playhead(show, now=now, watch=opts.show if (live and opts.watch) else None)
     problems = control_problems(show)  # a binding to a parameter this show lacks is a show error
     if problems:
