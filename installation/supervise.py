@@ -44,7 +44,7 @@ class SuperviseOptions:
     heartbeat: Path
     start: float = 0.0
     duration: float | None = None
-    record: Path | None = None       # recordings resume into numbered segments: out.mp4, out.1.mp4, ...
+    record: Path | None = None       # recordings resume into numbered segments: out.mp4, out.1.mp4, ... (out.ffconcat)
     watchdog: float = 30.0           # seconds without a beat before the child is killed
     startup_grace: float = 180.0     # the first beat may take longer (imports, GL, first weights)
     backoff: float = 1.0
@@ -108,9 +108,38 @@ class Supervisor:
         if self.child is not None and self.child.poll() is None:
             self.child.send_signal(signal.SIGTERM)
 
-    def _resume_position(self, beat: Beat | None) -> float:
-        """Where a recording resumes: the next frame after the last one the child reported writing."""
+    def _resume_position(self, beat: Beat | None, segment_start: float | None = None) -> float:
+        """Where a recording resumes: right after the last frame of the segment that decodes.
+
+        A killed child leaves its segment cut at the last complete fragment (see
+        :func:`~.output.video.salvage`); the next segment starts at the frame after it, so the
+        segments join without a gap or a repeat.  Without a readable segment: the last beat.
+        """
+        if self.opts.record is not None and segment_start is not None:
+            from .output.video import recorded_fps, salvage
+
+            segment = segment_path(self.opts.record, self.restarts)
+            frames = salvage(segment)
+            if frames == 0:
+                return segment_start
+            fps = recorded_fps(segment) if frames else None
+            if fps:
+                return segment_start + frames / float(fps)
         return beat.t if beat is not None else self._position
+
+    def _list_segments(self) -> None:
+        """Keep ``out.ffconcat`` beside the recording: ``ffmpeg -i out.ffconcat -c copy whole.mp4`` joins them."""
+        record = self.opts.record
+        names = [segment_path(record, n).name for n in range(self.restarts + 1)]
+        listing = record.with_suffix(".ffconcat")
+        try:
+            listing.write_text("ffconcat version 1.0\n" + "".join(f"file '{n}'\n" for n in names))
+        except OSError as exc:
+            log.error("cannot write the segment list %s: %s", listing, exc)
+            return
+        log.info("recording into %s (segments so far: %s; listed in %s)", segment_path(record, self.restarts),
+                 ", ".join(names), listing, extra={"event": "recording_segment", "segments": names,
+                                                    "list": str(listing)})
 
     def live_position(self, wall: float) -> float:
         """The show time a live show is at when the wall clock reads ``wall`` (fixes the anchor on first use)."""
@@ -168,6 +197,9 @@ class Supervisor:
             self.opts.heartbeat.unlink(missing_ok=True)
             log.info("starting runtime at show time %.2f s", self._position,
                      extra={"event": "runtime_start", "from_s": self._position, "restarts": self.restarts})
+            if self.opts.record is not None:
+                self._list_segments()
+            segment_start = self._position
             self.child = subprocess.Popen(argv, env=env, process_group=0, preexec_fn=die_with_parent())
             reason, beat = self._watch(self.child, started)
             code = self.child.returncode
@@ -175,7 +207,7 @@ class Supervisor:
             if self.stopping or reason == "exit" and code == 0:
                 return SuperviseResult(self.restarts, code or 0, self.positions)
             if self.opts.record is not None:
-                self._position = self._resume_position(beat)
+                self._position = self._resume_position(beat, segment_start)
             ran = time.time() - started
             backoff = self.opts.backoff if ran > self.opts.stable_after else backoff
             resume_at = self._position if self.opts.record is not None or not self.opts.resume else \

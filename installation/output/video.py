@@ -196,6 +196,90 @@ class VideoRecorder:
             self._sink.close()
 
 
+def _boxes(data: bytes, start: int, end: int):
+    """(type, payload start, box end) of the MP4 boxes in ``data[start:end]``; a box running past ``end`` ends it."""
+    pos = start
+    while pos + 8 <= end:
+        size, kind = int.from_bytes(data[pos:pos + 4], "big"), data[pos + 4:pos + 8]
+        head = 8
+        if size == 1:
+            if pos + 16 > end:
+                return
+            size, head = int.from_bytes(data[pos + 8:pos + 16], "big"), 16
+        elif size == 0:
+            size = end - pos
+        if size < head or pos + size > end:
+            return
+        yield kind, pos + head, pos + size
+        pos += size
+
+
+def salvage(path: Path | str) -> int | None:
+    """Cut a fragmented MP4 whose writer died back to its last complete fragment; return its frame count.
+
+    Reads box headers only (the ``mdat`` payloads are skipped), so it is quick on long files.
+    ``None`` when ``path`` is missing or not a fragmented MP4 (nothing is changed then).
+    """
+    path = Path(path)
+    try:
+        with open(path, "r+b") as f:
+            size = f.seek(0, os.SEEK_END)
+            good, frames, pending, seen_moov = 0, 0, None, False
+            pos = 0
+            while pos + 16 <= size or pos + 8 <= size:
+                f.seek(pos)
+                head = f.read(16)
+                n, kind = int.from_bytes(head[:4], "big"), head[4:8]
+                if n == 1 and len(head) == 16:
+                    n = int.from_bytes(head[8:16], "big")
+                elif n == 0:
+                    n = size - pos
+                if n < 8 or pos + n > size:
+                    break  # a box the writer did not finish
+                if kind == b"moov":
+                    seen_moov, good = True, pos + n
+                elif kind == b"moof":
+                    f.seek(pos)
+                    pending = _samples(f.read(n))
+                elif kind == b"mdat" and pending is not None:
+                    frames, pending, good = frames + pending, None, pos + n
+                elif kind not in (b"ftyp", b"free", b"skip", b"mdat"):
+                    good = pos + n if pending is None else good  # mfra, sidx, ...: a finished file's trailer
+                pos += n
+            if not seen_moov:
+                return None
+            if good < size:
+                f.truncate(good)
+                log.warning("recording %s: cut a partial fragment (%d bytes) left by a stopped writer; %d frames "
+                            "decode", path, size - good, frames, extra={"event": "recording_salvaged",
+                                                                          "path": str(path), "frames": frames})
+            return frames
+    except OSError:
+        return None
+
+
+def recorded_fps(path: Path | str) -> Fraction | None:
+    """The frame rate a recording was written at (as :class:`VideoRecorder` rounds it), or ``None``."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            rate = stream.average_rate or stream.guessed_rate
+    except (av.error.FFmpegError, IndexError, OSError):
+        return None
+    return Fraction(rate).limit_denominator(1001) if rate else None
+
+
+def _samples(moof: bytes) -> int:
+    """Sample (frame) count of one ``moof``: the sum of its ``trun`` boxes' counts."""
+    count = 0
+    for kind, a, b in _boxes(moof, 8, len(moof)):
+        if kind == b"traf":
+            for k2, a2, b2 in _boxes(moof, a, b):
+                if k2 == b"trun" and b2 - a2 >= 8:
+                    count += int.from_bytes(moof[a2 + 4:a2 + 8], "big")
+    return count
+
+
 def read_video(path: Path | str) -> tuple[list[np.ndarray], float]:
     """Decode every frame of ``path`` as RGB uint8; returns (frames, fps). For tests and tools."""
     frames = []
