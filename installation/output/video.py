@@ -160,7 +160,9 @@ class VideoRecorder:
     def write(self, rgb: np.ndarray) -> None:
         if self.failed is not None or self.closed:
             return
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        # convert here with a fresh converter: the encoder's own cached one (PyAV reuses an
+        # SwsContext across frames) made identical input encode differently in ~1 run of 10
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format="yuv420p")
         # explicit timestamps: x264's rate control reads frame durations, and left unset they
         # are whatever the encoder guesses, which made identical frames encode differently
         frame.pts = self.frames
