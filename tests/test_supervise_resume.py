@@ -161,3 +161,57 @@ def test_four_kills_resume_on_the_wall_clock_and_supervisor_death_takes_the_runt
         for pid in pids:
             if not gone(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+SCHEDULED = f"""
+[show]
+name = "scheduled"
+[output]
+width = 64
+height = 64
+fps = {FPS}
+[[scenes]]
+name = "a"
+duration = 86400
+keyframe_rate = 2
+[scenes.generator]
+plugin = "noisefield"
+size = 32
+[schedule]
+timezone = "Europe/Berlin"
+hours = {{{{ daily = ["{{open}}-{{close}}"] }}}}
+resume = "opening"
+"""
+
+
+@pytest.mark.slow
+def test_a_scheduled_show_restarts_at_the_time_since_opening(tmp_path):
+    # a power cut, a kill: whatever stopped it, a show with opening hours places itself from the
+    # venue's wall clock (here with the host in another zone)
+    import datetime as dt
+    import zoneinfo
+
+    now = dt.datetime.now(zoneinfo.ZoneInfo("Europe/Berlin")).replace(second=0, microsecond=0)
+    opening = now - dt.timedelta(minutes=30)
+    show = tmp_path / "show.toml"
+    show.write_text(SCHEDULED.format(open=opening.strftime("%H:%M"),
+                                     close=(now + dt.timedelta(hours=2)).strftime("%H:%M")))
+    hb, port = tmp_path / "hb", free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TZ="Pacific/Auckland")
+    sup = subprocess.Popen([sys.executable, "-m", "installation", "run", str(show), "--headless", "--supervise",
+                            "--heartbeat", str(hb), "--health-port", str(port)],
+                           cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    pids: list[int] = []
+    try:
+        for k in range(3):
+            pids.append(next_pid(hb, set(pids)))
+            # show time = wall - today's opening instant, on every start
+            assert abs(status_anchor(port, pids[-1]) - opening.timestamp()) <= FRAME + SLACK + 0.25
+            if k < 2:
+                os.kill(pids[-1], signal.SIGKILL)
+        sup.send_signal(signal.SIGTERM)
+        out, _ = sup.communicate(timeout=60)
+        assert sup.returncode == 0 and "supervisor: 2 restarts" in out, out
+    finally:
+        if sup.poll() is None:
+            sup.kill()
