@@ -73,13 +73,15 @@ def die_with_parent(parent: int | None = None) -> Callable[[], None]:
     leave the child running with no one to signal it.
     """
     parent = os.getpid() if parent is None else parent
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here, not between fork and exec
+    except (OSError, AttributeError):  # not Linux: the process group still lets a clean exit take it
+        prctl = None
 
     def _preexec() -> None:
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-        except (OSError, AttributeError):  # not Linux: the process group still lets a clean exit take it
+        if prctl is None:
             return
+        prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
         if os.getppid() != parent:
             os._exit(1)
 
@@ -130,7 +132,10 @@ class Supervisor:
     def _list_segments(self) -> None:
         """Keep ``out.ffconcat`` beside the recording: ``ffmpeg -i out.ffconcat -c copy whole.mp4`` joins them."""
         record = self.opts.record
-        names = [segment_path(record, n).name for n in range(self.restarts + 1)]
+        earlier = [segment_path(record, n) for n in range(self.restarts)]
+        # a child that died before its first frame left nothing (or an empty file) to join
+        names = [p.name for p in earlier if p.exists() and p.stat().st_size > 0]
+        names.append(segment_path(record, self.restarts).name)
         listing = record.with_suffix(".ffconcat")
         try:
             listing.write_text("ffconcat version 1.0\n" + "".join(f"file '{n}'\n" for n in names))

@@ -185,3 +185,14 @@ def test_the_recorder_is_bit_exact_across_runs(tmp_path):
     assert len(files) == 1
     decoded, fps = read_video(path)
     assert fps == 12 and len(decoded) == 36
+
+
+def test_the_segment_list_skips_segments_that_never_got_a_frame(tmp_path):
+    from installation.supervise import SuperviseOptions, Supervisor
+
+    sup = Supervisor(SuperviseOptions(child_args=[], heartbeat=tmp_path / "hb", record=tmp_path / "out.mp4"))
+    (tmp_path / "out.mp4").write_bytes(b"x" * 100)
+    (tmp_path / "out.1.mp4").write_bytes(b"")  # that child died before its first frame
+    sup.restarts = 2
+    sup._list_segments()
+    assert (tmp_path / "out.ffconcat").read_text() == "ffconcat version 1.0\nfile 'out.mp4'\nfile 'out.2.mp4'\n"
