@@ -13,7 +13,6 @@ import dataclasses
 import logging
 import signal
 import time
-from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,7 +119,7 @@ def run_show(opts: RunOptions) -> RunStats:
             opts = dataclasses.replace(opts, start=opts.start + max(0.0, time.time() - opts.start_wall), start_wall=None)
         clock = FixedStepClock(fps, start=opts.start) if opts.record else RealClock(start=opts.start)
         live = not opts.record
-        now = datetime.now if (live and opts.schedule and show.schedule and not opts.start) else None
+        now = time.time if (live and opts.schedule and show.schedule and not opts.start) else None  # an instant: the schedule converts to the venue zone
         playhead = Playhead(show, now=now, watch=opts.show if (live and opts.watch) else None)
         control = Control.from_show(show)
         if opts.control:

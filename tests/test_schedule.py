@@ -142,3 +142,23 @@ def test_a_new_opening_starts_a_fresh_cue_list():
     assert ph.update(0.0)[-1].scene.name == "b"
     now.when = at("2026-05-05T10:06:00")           # next morning: the GO log is gone
     assert [l.scene.name for l in ph.update(0.0)] == ["a"]
+
+
+def test_epoch_seconds_and_any_zone_are_instants(hours):
+    instant = dt.datetime(2026, 5, 4, 8, 30, tzinfo=dt.timezone.utc)  # 10:30 in Berlin (CEST)
+    auckland = instant.astimezone(__import__("zoneinfo").ZoneInfo("Pacific/Auckland"))
+    assert hours.position(instant.timestamp()).show_t == pytest.approx(0.5 * H)
+    assert hours.position(auckland).show_t == pytest.approx(0.5 * H)
+    assert hours.localize(instant.timestamp()).isoformat() == "2026-05-04T10:30:00+02:00"
+    with pytest.raises(TypeError, match="instant"):
+        hours.position("2026-05-04T10:30")
+
+
+def test_playhead_reports_the_schedule_it_used():
+    show = parse_show(SHOW.format(outside="blackout", extra="fade = 60"))
+    ph = Playhead(show, now=lambda: dt.datetime(2026, 5, 4, 10, 0, 30, tzinfo=dt.timezone.utc).timestamp())
+    assert ph.schedule_status() is None  # no frame yet
+    ph.update(0.0)
+    st = ph.schedule_status()
+    assert st["open"] and st["show_time_s"] == 30.0 and st["fade"] == 0.5
+    assert st["venue_time"] == "2026-05-04T10:00:30.000+00:00" and st["timezone"] == "UTC"

@@ -59,11 +59,12 @@ def test_resume_positions_and_arguments(tmp_path):
     assert live._argv(105.0) is None  # nothing left to play
     from installation.health.heartbeat import Beat
 
-    # live: the wall clock keeps running while the runtime is down
-    pos = live._resume_position(Beat(1, time.time() - 4.0, 40.0, 400), time.time() - 10)
-    assert pos == pytest.approx(44.0, abs=0.2)
+    # live: one anchor (show time 5 s at the first start), read off the wall clock, beats or not
+    assert live.live_position(1000.0) == 5.0
+    assert live.live_position(1044.0) == 49.0
+    assert live.live_position(1044.0 + 3 * 60.0) == 49.0 + 180.0  # downtime and back-off skipped, never summed
     rec = Supervisor(SuperviseOptions(child_args=["show.toml"], heartbeat=tmp_path / "hb", record=tmp_path / "out.mp4"))
-    assert rec._resume_position(Beat(1, time.time() - 100.0, 40.0, 400), 0.0) == 40.0  # fixed-step: the last frame
+    assert rec._resume_position(Beat(1, time.time() - 100.0, 40.0, 400)) == 40.0  # fixed-step: the last frame
     rec.restarts = 2
     argv = rec._argv(40.0)
     assert argv[argv.index("--record") + 1] == str(tmp_path / "out.2.mp4")

@@ -49,6 +49,13 @@ def register(app: typer.Typer) -> None:
         t0, length = parse_time(start), parse_time(duration)
         if length <= 0:
             raise typer.BadParameter("must be positive", param_hint="--duration")
+        from ..output.video import RecordingError, open_check
+
+        try:  # refuse an unwritable place before anything is loaded or drawn
+            open_check(out)
+        except RecordingError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1)
         opts = RunOptions(show=show, headless=True, record=out, duration=length, start=t0, fps=fps,
                           size=_size(size), device=str(resolve_device(device)), plugins_dir=plugins_dir,
                           crf=crf)

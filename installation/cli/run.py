@@ -55,6 +55,14 @@ def register(app: typer.Typer) -> None:
         from ..runner import RunOptions, run_show
         from ..show.loader import load_show
 
+        if record is not None:  # refuse an unwritable place before anything is loaded or drawn
+            from ..output.video import RecordingError, open_check
+
+            try:
+                open_check(record)
+            except RecordingError as exc:
+                typer.echo(str(exc), err=True)
+                raise typer.Exit(1)
         if supervise:
             from ..supervise import SuperviseOptions, supervise as run_supervised
 

@@ -100,14 +100,58 @@ def register(app: typer.Typer) -> None:
     @show_app.command("at")
     def at(
         file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Show file (TOML)."),
-        times: List[str] = typer.Argument(..., help="Show times: seconds, MM:SS or HH:MM:SS."),
+        times: Optional[List[str]] = typer.Argument(None, help="Show times: seconds, MM:SS or HH:MM:SS."),
+        when: Optional[List[str]] = typer.Option(None, "--when", help="A wall-clock moment (ISO 8601, or 'now'): with an offset or Z it is that instant, without one the venue's wall clock. Repeatable."),
+        as_json: bool = typer.Option(False, "--json", help="With --when: one JSON object a line, the fields /status reports under `schedule`."),
     ):
-        """Print which scenes are visible at each show time, with local time and opacity."""
+        """Print which scenes are visible at each show time, or at each --when moment of the opening hours."""
         from ..show.loader import load_show
 
-        timeline = _timeline(file, load_show(file))
-        for text in times:
+        if not times and not when:
+            raise typer.BadParameter("give show times, or --when ISO for a wall-clock moment")
+        show = load_show(file)
+        timeline = _timeline(file, show)
+        for text in times or []:
             t = parse_time(text)
             layers = timeline.layers_at(t)
             desc = ", ".join(f"{l.scene.name!r} local {l.local_t:.2f}s opacity {l.opacity:.2f}" for l in layers) or "black"
             typer.echo(f"{text}: {desc}")
+        if when:
+            _at_wall_clock(file, show, when, as_json)
+
+    def _at_wall_clock(file: Path, show, moments: List[str], as_json: bool) -> None:
+        """What the running show plays at each moment: the runtime's own Playhead, fed that instant."""
+        from ..show.playhead import Playhead
+
+        if show.schedule is None:
+            typer.echo(f"{file}: no [schedule]: --when needs opening hours (use show times instead)", err=True)
+            raise typer.Exit(1)
+        for text in moments:
+            instant = _parse_when(text)
+            playhead = Playhead(show, now=lambda instant=instant: instant)
+            layers = playhead.update(0.0)
+            status = playhead.schedule_status()
+            if as_json:
+                doc = {"when": text, **status,
+                       "layers": [{"scene": l.scene.name, "local_t": round(l.local_t, 3), "opacity": round(l.opacity, 4)}
+                                  for l in layers]}
+                typer.echo(json.dumps(doc))
+                continue
+            desc = ", ".join(f"{l.scene.name!r} local {l.local_t:.2f}s opacity {l.opacity:.2f}" for l in layers) or "black"
+            if status["open"]:
+                state = f"open, show {status['show_time_s']:.2f} s, fade {status['fade']:.2f}"
+            else:
+                state = f"closed ({status['since_close_s'] / 60:.1f} min since the last close)"
+            typer.echo(f"{text}: {status['venue_time']} {status['timezone']}: {state}: {desc}")
+
+    def _parse_when(text: str):
+        """ISO 8601 (aware: an instant; naive: the venue's wall clock, which the schedule applies), or 'now'."""
+        import datetime as dt
+
+        if text.strip().lower() == "now":
+            return dt.datetime.now(dt.timezone.utc)
+        try:
+            return dt.datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise typer.BadParameter(f"{text!r} is not an ISO 8601 time: use e.g. 2026-03-29T10:00, "
+                                     "2026-03-29T08:00Z or 2026-03-29T10:00+02:00") from None

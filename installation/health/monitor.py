@@ -64,6 +64,13 @@ def memory_figures() -> dict[str, float]:
     return {k: round(v, 1) for k, v in out.items()}
 
 
+def _schedule(app) -> dict[str, Any] | None:
+    """The opening-hours position the last frame used (venue time, open, show time, fade), if any."""
+    playhead = getattr(app, "playhead", None)
+    status = getattr(playhead, "schedule_status", None)
+    return status() if status is not None else None
+
+
 class HealthMonitor:
     """Counts frames, late (dropped) frames and plugin events for one :class:`~installation.app.App`."""
 
@@ -152,6 +159,7 @@ class HealthMonitor:
             "uptime_s": round(time.perf_counter() - self._t0, 3),
             "started": self.started,
             "show_time_s": round(app.t, 3),
+            "schedule": _schedule(app),
             "scene": scene,
             "cue": cue,
             "layers": [{"index": layer.index, "opacity": round(layer.opacity, 3)} for layer in app.layers],

@@ -28,7 +28,7 @@ def _source_key(scene) -> str:
 
 
 class Playhead:
-    def __init__(self, show: Show, now: Callable[[], dt.datetime] | None = None,
+    def __init__(self, show: Show, now: Callable[[], "float | dt.datetime"] | None = None,
                  watch: Path | str | None = None, watch_interval: float = 1.0):
         self.show = show
         self.timeline = Timeline(show)
@@ -39,6 +39,7 @@ class Playhead:
         self.boundary: float | None = None
         self.t = 0.0
         self.position: Position | None = None
+        self.venue_time: dt.datetime | None = None  # the wall-clock instant of ``position``, in the venue's zone
         self._period: dt.datetime | None = None
         #: after a reload: old scene index → new scene index (or None when the scene's source changed)
         self.remap: dict[int, int | None] | None = None
@@ -111,8 +112,10 @@ class Playhead:
         return self.timeline.layers_at(t)
 
     def _scheduled(self) -> list[LayerState]:
-        pos = self.hours.position(self.now())
-        self.position = pos
+        when = self.hours.localize(self.now())
+        pos = self.hours.position(when)
+        self.position, self.venue_time = pos, when
+        self._seen = (pos, when)  # one store: /status reads it from the server thread
         if not pos.open:
             if self.pending is not None:
                 self._swap(0.0, 0, fresh=True)
@@ -130,6 +133,22 @@ class Playhead:
         if pos.fade < 1.0:
             layers = [replace(layer, opacity=layer.opacity * pos.fade) for layer in layers]
         return layers
+
+    def schedule_status(self) -> dict | None:
+        """The schedule as the last frame saw it, for ``/status`` (``None`` when no schedule applies)."""
+        seen = getattr(self, "_seen", None)
+        if self.hours is None or seen is None:
+            return None
+        pos, when = seen
+        return {
+            "timezone": self.show.schedule.timezone or str(when.tzinfo),
+            "venue_time": when.isoformat(timespec="milliseconds"),
+            "open": pos.open,
+            "show_time_s": round(pos.show_t, 3) if pos.open else None,
+            "fade": round(pos.fade, 4),
+            "period_start": pos.period_start.isoformat() if pos.period_start is not None else None,
+            "since_close_s": round(pos.since_close, 3) if not pos.open else None,
+        }
 
     # -- hot reload ---------------------------------------------------------------------
     def _map_cue(self, new: Show, old_cue: int) -> int:

@@ -10,6 +10,12 @@ schedule implies, instead of starting the show from the top:
 Ranges whose close is at or before their open run past midnight (``"20:00-02:00"`` on a Friday
 ends Saturday 02:00).  Durations are real elapsed seconds (UTC), so a daylight-saving night is
 an hour shorter or longer, as the clock on the wall says.
+
+Every query takes an *instant* — epoch seconds (``time.time()``) or an aware datetime — and
+converts it to the venue's zone with :mod:`zoneinfo`, so the host's own ``TZ`` never matters
+(servers run in UTC, venues do not).  A naive datetime is read as the venue's wall clock, as the
+show file writes its hours; on the night the clocks go back an ambiguous wall time is its first
+occurrence, and a wall time the clocks skip is moved on by the gap (``fold = 0``).
 """
 from __future__ import annotations
 
@@ -57,10 +63,19 @@ class OpeningHours:
             out.append((self._aware(date, open_), self._aware(end_date, close)))
         return out
 
-    def localize(self, when: dt.datetime) -> dt.datetime:
+    def localize(self, when: "dt.datetime | float | int") -> dt.datetime:
+        """``when`` on the venue's wall clock (aware): epoch seconds and aware datetimes are instants,
+        a naive datetime is already venue wall time.  Without a ``timezone`` the venue is the host's zone."""
+        if isinstance(when, (int, float)):
+            when = dt.datetime.fromtimestamp(float(when), UTC)
+        elif not isinstance(when, dt.datetime):
+            raise TypeError(f"a schedule needs an instant (epoch seconds or datetime), got {type(when).__name__}")
         if when.tzinfo is None:
-            return when.replace(tzinfo=self.zone) if self.zone else when.astimezone()
-        return when.astimezone(self.zone) if self.zone else when
+            if self.zone is None:
+                return when.astimezone()
+            # round-trip through UTC: a skipped wall time gets the offset it really has
+            return when.replace(tzinfo=self.zone).astimezone(UTC).astimezone(self.zone)
+        return when.astimezone(self.zone) if self.zone else when.astimezone()
 
     @staticmethod
     def _seconds(a: dt.datetime, b: dt.datetime) -> float:
@@ -75,7 +90,7 @@ class OpeningHours:
         return total
 
     # -- queries --------------------------------------------------------------------------
-    def current(self, when: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
+    def current(self, when: "dt.datetime | float") -> tuple[dt.datetime, dt.datetime] | None:
         when = self.localize(when)
         today = when.date()
         for d in (today - dt.timedelta(days=1), today):
@@ -84,7 +99,7 @@ class OpeningHours:
                     return a, b
         return None
 
-    def last_close(self, when: dt.datetime, days: int = 14) -> dt.datetime | None:
+    def last_close(self, when: "dt.datetime | float", days: int = 14) -> dt.datetime | None:
         when = self.localize(when)
         best = None
         for k in range(days + 1):
@@ -95,7 +110,8 @@ class OpeningHours:
                 break
         return best
 
-    def position(self, when: dt.datetime) -> Position:
+    def position(self, when: "dt.datetime | float") -> Position:
+        """Open or closed at the instant ``when``, the show time and fade the schedule implies there."""
         when = self.localize(when)
         interval = self.current(when)
         if interval is None:
