@@ -149,3 +149,21 @@ def test_rate_limit_keeps_a_noisy_source_from_flooding_the_log():
     now[0] = 61.0
     first = rec("Unhandled parameter type: %s")
     assert limit.filter(first) and first.suppressed == 7 and "7 similar messages suppressed" in first.getMessage()
+
+
+def test_rate_limit_counts_each_message_once_across_console_and_file(tmp_path, capfd):
+    """setup_logging shares one limit between the console and the file handler: a message logged
+    30 times with a burst of 20 reaches each of them 20 times (it used to be counted twice, so
+    each handler saw only 10)."""
+    log_file = tmp_path / "show.jsonl"
+    setup_logging(log_file=log_file)
+    try:
+        log = logging.getLogger("installation.test.ratelimit")
+        for i in range(30):
+            log.warning("noisy source %d", i)
+        file_lines = [json.loads(line)["message"] for line in log_file.read_text().splitlines()]
+        console = [line for line in capfd.readouterr().err.splitlines() if "noisy source" in line]
+    finally:
+        setup_logging()
+    assert file_lines == [f"noisy source {i}" for i in range(20)]
+    assert len(console) == 20 and console[-1].endswith("noisy source 19")
