@@ -32,7 +32,7 @@ from .engine.mixer import KeyframeMixer
 from .engine.post import PostChain
 from .engine.source import KeyframeSource
 from .engine.worker import GeneratorWorker, RestartPolicy
-from .health.monitor import health_fields, health_snapshot
+from .health.monitor import health_fields, idle_snapshot
 from .plugins import PluginRegistry
 from .render.compositor import Compositor, LayerDraw
 from .show.playhead import Playhead
@@ -113,6 +113,7 @@ class App:
         self._control_version = -1
         self._wall_prev: float | None = None
         self.fps = 0.0
+        self.health = idle_snapshot  # the health monitor's snapshot, once one watches this app
 
     # -- update ---------------------------------------------------------------------------
     @property
@@ -333,7 +334,7 @@ class App:
         state = {"scene": scene, "cue": self.standby_name(), "fps": round(self.fps, 1),
                  "health": self.control.health(failed), "rejected": self.control.rejected()}
         if self.control.osc_out.targets:  # the health endpoint's figures, for controllers too
-            state.update(health_fields(health_snapshot()))
+            state.update(health_fields(self.health()))
         return state
 
     def standby_name(self) -> str:

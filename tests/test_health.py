@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from installation.health import HealthMonitor, JsonFormatter, RateLimit, StatusServer, health_snapshot, setup_logging
+from installation.health import HealthMonitor, JsonFormatter, RateLimit, StatusServer, setup_logging
 
 PLUGINS = Path(__file__).parent / "fault_plugins"
 
@@ -87,7 +87,8 @@ size = 16
         for _ in range(70):  # into the second scene: the first one's worker is retired
             app.frame()
             monitor.frame(0.01)
-        snap = health_snapshot()
+        assert app.health == monitor.snapshot  # handed over, not found through module state
+        snap = app.health()
         assert snap["status"] == "running" and snap["show"] == "health"
         assert snap["frames"] == 70 and snap["dropped_frames"] == 0
         assert snap["scene"]["name"] == "calm" and snap["scene"]["local_t"] == pytest.approx(1.9)
@@ -101,7 +102,7 @@ size = 16
     finally:
         monitor.deactivate()
         app.close()
-    assert health_snapshot() == {"status": "idle"}
+    assert app.health() == {"status": "idle"}
 
 
 def test_json_logs_carry_event_fields_and_rotate(tmp_path):

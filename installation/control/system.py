@@ -9,6 +9,7 @@ use, no MIDI device) are logged and reported in ``health``; the show goes on wit
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -161,7 +162,11 @@ class Control:
 
     def health(self, extra: Iterable[str] = ()) -> str:
         """``ok`` or ``degraded: ...`` naming failed inputs and anything else the app reports."""
-        problems = [f"{name} input down" for name in self.input_failures] + list(extra)
+        problems = [f"{name} input down" for name in self.input_failures]
+        now = time.monotonic()
+        problems += [f"{name} input stalled" for name, inp in self.inputs.items()
+                     if callable(getattr(inp, "stalled", None)) and inp.stalled(now)]
+        problems += list(extra)
         return "ok" if not problems else "degraded: " + "; ".join(problems)
 
     def publish(self, state: dict[str, Any], changes: dict[str, Any] | None = None) -> None:
