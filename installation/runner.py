@@ -18,7 +18,6 @@ import torch
 
 from .app import App
 from .clock import FixedStepClock, RealClock
-from .control.check import control_problems
 from .control.system import Control
 from .engine.worker import RestartPolicy
 from .health import HealthMonitor, Heartbeat, StatusServer
@@ -26,8 +25,10 @@ from .output.video import VideoRecorder
 from .plugins import make_plugin_manager
 from .render.compositor import Compositor
 from .render.context import create_headless_context
-from .show.loader import ShowError, load_show
+from .show.check import check_show, scene_load_error
+from .show.loader import ShowError
 from .show.playhead import Playhead
+from .show.reload import LastGood, load_or_last_good
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +96,14 @@ def _single_window(plan, opts: RunOptions):
 
 
 def run_show(opts: RunOptions) -> RunStats:
-    show = load_show(opts.show)
-    fps = opts.fps or show.output.fps
-    size = opts.size or (show.output.width, show.output.height)
     registry = make_plugin_manager(opts.plugins_dir)
     for failure in registry.failures:
         log.warning("plugin %s (%s) failed to load: %s", failure.name, failure.source, failure.error)
+    # the check validate and hot reload make; a live run restarted with a broken file plays the last good copy
+    store = LastGood(opts.show) if not opts.record else None
+    show, rejected = load_or_last_good(opts.show, lambda s: check_show(s, registry, opts.show), store)
+    fps = opts.fps or show.output.fps
+    size = opts.size or (show.output.width, show.output.height)
 
     window = None
     profile = None
@@ -133,12 +136,14 @@ def run_show(opts: RunOptions) -> RunStats:
     live = not opts.record
     now = datetime.now if (live and opts.schedule and show.schedule and not opts.start) else None
     playhead = Playhead(show, now=now, watch=opts.show if (live and opts.watch) else None)
-    problems = control_problems(show)  # a binding to a parameter this show lacks is a show error
-    if problems:
-        raise ShowError(opts.show, problems)
+    if playhead.watcher is not None:
+        playhead.watcher.check, playhead.watcher.store = (lambda s: check_show(s, registry, opts.show)), store
+        if rejected is not None:
+            playhead.watcher.reject(rejected)
+            playhead.watcher.playing = "last good copy"
     control = Control.from_show(show)
     if opts.control:
-        control.start_inputs(registry.inputs())
+        control.start_inputs(registry.inputs(), offline=clock.deterministic)
     policy = RestartPolicy(deadline=opts.plugin_deadline) if opts.plugin_deadline else None
     app = App(show, registry, compositor, clock, device=torch.device(opts.device), playhead=playhead,
               control=control, policy=policy)
@@ -178,6 +183,11 @@ def run_show(opts: RunOptions) -> RunStats:
                 # real time without vsync: pace to the show's frame rate
                 time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - frame_start)))
             frames += 1
+        failed = scene_load_error(show, monitor.load_failures, opts.show) if clock.deterministic else None
+        if failed is not None:  # an offline render that played the fallback for a model: not a success
+            raise failed
+    except ShowError:
+        raise
     except Exception:
         log.exception("render loop failed", extra={"event": "runtime_error"})
         raise

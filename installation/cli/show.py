@@ -20,10 +20,12 @@ def register(app: typer.Typer) -> None:
         schema_only: bool = typer.Option(False, "--schema-only", help="Skip checking plugin names against the installed plugins."),
         plugins_dir: Optional[Path] = typer.Option(None, "--plugins-dir", help="Also load plugins from *.py files in this folder."),
     ):
-        """Report every error with file:line, field path and a hint; exit 1 if any file is invalid."""
-        from ..show.check import plugin_problems
+        """Report every error with file:line, field path and a hint; exit 1 if any file is invalid.
+
+        The same check ``run``, ``render`` and hot reload make: walk options, the weights files
+        scenes name, plugin names, bindings and the calibration profile."""
+        from ..show.check import show_problems
         from ..show.loader import ShowError, load_show
-        from ..show.timeline import Timeline
 
         registry = None
         if not schema_only:
@@ -34,37 +36,15 @@ def register(app: typer.Typer) -> None:
         for path in files:
             try:
                 show = load_show(path)
-                Timeline(show)
             except ShowError as exc:
                 typer.echo(str(exc), err=True)
                 bad += 1
                 continue
-            except ValueError as exc:
-                typer.echo(f"{path}: cues: {exc}", err=True)
-                bad += 1
-                continue
-            if registry is not None:
-                errors, warnings = plugin_problems(show, registry)
-                for p in warnings:
-                    typer.echo("warning: " + p.format(path), err=True)
-                if errors:
-                    for p in errors:
-                        typer.echo(p.format(path), err=True)
-                    bad += 1
-                    continue
-            from ..control.check import control_problems
-
-            ctl_problems = control_problems(show)  # bindings name parameters of this show
-            if ctl_problems:
-                for p in ctl_problems:
-                    typer.echo(p.format(path), err=True)
-                bad += 1
-                continue
-            from ..calibration.show import calibration_problems
-
-            cal_problems = calibration_problems(show)  # the profile exists, is valid and fits the output
-            if cal_problems:
-                for p in cal_problems:
+            errors, warnings = show_problems(show, registry, calibration=True)
+            for p in warnings:
+                typer.echo("warning: " + p.format(path), err=True)
+            if errors:
+                for p in sorted(errors, key=lambda p: (str(p.file or ""), p.line or 0)):
                     typer.echo(p.format(path), err=True)
                 bad += 1
                 continue

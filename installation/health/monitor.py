@@ -70,6 +70,8 @@ class HealthMonitor:
         # totals of workers that have stopped (scenes come and go): per scene name
         self._retired: dict[str, dict[str, int]] = {}
         self._live: dict[int, tuple[str, Any]] = {}
+        #: scene name → why its generator could not be built (a failed or faulted build), ever in this run
+        self.load_failures: dict[str, str] = {}
         self.supervisor_restarts = int(os.environ.get("INSTALLATION_SUPERVISOR_RESTARTS", "0") or 0)
 
     # -- render thread ----------------------------------------------------------------------
@@ -87,7 +89,12 @@ class HealthMonitor:
         self._track_workers()
 
     def _track_workers(self) -> None:
-        workers = {id(rt.worker): rt.worker for rt in self._runtimes()}
+        runtimes = self._runtimes()
+        for rt in runtimes:
+            w = rt.worker
+            if rt.index >= 0 and (w.state == "failed" or w.faults.get("build")) and w.name not in self.load_failures:
+                self.load_failures[w.name] = w.last_error or w.state
+        workers = {id(rt.worker): rt.worker for rt in runtimes}
         for key in [k for k in self._live if k not in workers]:
             name, worker = self._live.pop(key)
             total = self._retired.setdefault(name, {"produced": 0, "restarts": 0, "faults": 0})
