@@ -222,3 +222,44 @@ def test_unreachable_target_never_raises():
     for _ in range(100):
         out.publish({"scene": "x"})
     out.close()
+
+
+def test_osc_listens_only_when_the_show_declares_it_and_never_offline():
+    from installation.control.system import Control
+    from installation.show.loader import parse_show
+
+    base = '[[scenes]]\nname = "a"\n[scenes.generator]\nplugin = "noisefield"\n'
+    assert "osc" not in Control.from_show(parse_show(base)).wanted_inputs()
+    declared = Control.from_show(parse_show(base + "[control.osc]\nport = 0\n"))
+    assert "osc" in declared.wanted_inputs() and declared.wanted_inputs(offline=True) == {}
+    off = Control.from_show(parse_show(base + "[control.osc]\nenabled = false\n"))
+    assert "osc" not in off.wanted_inputs()
+
+
+def test_a_render_of_an_osc_show_opens_no_port_a_live_run_does(tmp_path):
+    """Real processes: the test holds the show's OSC port.  A live run tries to bind it (and says
+    it could not); the offline render of the same show never tries."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    held = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    held.bind(("127.0.0.1", 0))
+    port = held.getsockname()[1]
+    show = tmp_path / "show.toml"
+    show.write_text('[output]\nwidth = 32\nheight = 32\nfps = 8\n[[scenes]]\nname = "a"\n[scenes.generator]\n'
+                    f'plugin = "noisefield"\nsize = 16\n[control.osc]\nhost = "127.0.0.1"\nport = {port}\n')
+    env = dict(os.environ, PYTHONPATH=str(root))
+    base = [sys.executable, "-m", "installation"]
+    try:
+        render = subprocess.run(base + ["render", str(show), str(tmp_path / "o.mp4"), "--duration", "0.5", "-v"],
+                                cwd=root, env=env, capture_output=True, text=True, timeout=300)
+        live = subprocess.run(base + ["run", str(show), "--headless", "--duration", "0.5", "-v"],
+                              cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        held.close()
+    assert render.returncode == 0 and "cannot listen for OSC" not in render.stderr, render.stderr
+    assert live.returncode == 0 and f"cannot listen for OSC on 127.0.0.1:{port}" in live.stderr, live.stderr
