@@ -47,7 +47,9 @@ def register(app: typer.Typer) -> None:
             sup_log = log_file.with_name(f"{log_file.stem}.supervisor{log_file.suffix}") if log_file else None
             setup_logging(verbose=True, log_file=sup_log)
             try:
-                parsed = load_show(show)  # a broken show file is reported once, not restarted forever
+                # a broken show file is reported once, not restarted forever (unless a last good copy plays)
+                from ..show.reload import LastGood, load_or_last_good
+                parsed, _ = load_or_last_good(show, store=LastGood(show) if record is None else None, keep=False)
             except ShowError as exc:
                 typer.echo(str(exc), err=True)
                 raise typer.Exit(1)

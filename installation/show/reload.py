@@ -158,8 +158,9 @@ class LastGood:
 
 
 def load_or_last_good(path: Path | str, check: Callable[[Show], object] | None = None,
-                      store: LastGood | None = None) -> tuple[Show, ShowError | None]:
-    """The show at ``path`` (checked, and kept in ``store``); when it cannot play and ``store``
+                      store: LastGood | None = None, keep: bool = True) -> tuple[Show, ShowError | None]:
+    """The show at ``path`` (checked, and kept in ``store`` unless ``keep`` is false: a caller that
+    does not run the full check must not keep what it loaded); when it cannot play and ``store``
     holds an earlier good copy, that copy and the error, logged; otherwise the ShowError raises."""
     try:
         show = load_show(path)
@@ -174,6 +175,6 @@ def load_or_last_good(path: Path | str, check: Callable[[Show], object] | None =
                   "and it reloads", path, exc, store.path, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(saved)),
                   extra={"event": "show_last_good", "path": str(path), "copy": str(store.path)})
         return show, exc
-    if store is not None:
+    if store is not None and keep:
         store.save(show)
     return show, None
