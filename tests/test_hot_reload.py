@@ -267,3 +267,37 @@ def test_a_running_show_reports_a_rejected_edit_and_a_restart_plays_the_last_goo
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "playing the last good copy" in err and "scenes[0].walk.hold" in err
+
+
+def test_a_supervised_runtime_killed_while_its_file_is_broken_comes_back_on_the_last_good_copy(tmp_path):
+    """kill -9 of the runtime after a broken edit: the supervisor's restart (same file, now
+    broken) plays the last good copy instead of crash-looping dark."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root), INSTALLATION_STATE_DIR=str(tmp_path / "state"))
+    path = tmp_path / "show.toml"
+    good = SHOW.format(a_duration=10, b_seed=2, cues="") + "[output]\nwidth = 32\nheight = 32\nfps = 10\n"
+    write(path, text=good)
+    port = _free_port()
+    sup = subprocess.Popen([sys.executable, "-m", "installation", "run", str(path), "--headless", "--supervise",
+                            "--health-port", str(port), "--heartbeat", str(tmp_path / "hb.json")],
+                           cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = _wait(lambda: (s := _status(port)) and s.get("show_file", {}).get("state") == "ok" and s, timeout=90)
+        write(path, text=good.replace("duration = 10", "duration = -1", 1))
+        _wait(lambda: (_status(port) or {}).get("show_file", {}).get("state") == "rejected")
+        os.kill(first["pid"], signal.SIGKILL)
+        again = _wait(lambda: (s := _status(port)) and s["pid"] != first["pid"] and s, timeout=120)
+        assert again["show_file"]["playing"] == "last good copy" and again["show_file"]["state"] == "rejected"
+        assert again["show_file"]["problems"][0]["field"] == "scenes[0].duration"
+        assert again["supervisor_restarts"] >= 1
+        frames = again["frames"]
+        _wait(lambda: (_status(port) or {"frames": 0})["frames"] > frames + 5)  # it plays, not dark
+    finally:
+        sup.send_signal(signal.SIGTERM)
+        out, err = sup.communicate(timeout=60)
+    assert "playing the last good copy" in err
