@@ -125,3 +125,44 @@ def test_render_fails_naming_the_scene_whose_model_cannot_load_unless_fallback(t
     res = cli("render", path, out, "--duration", "1")
     assert res.returncode == 0, res.stderr
     assert "rendered 8 frames" in res.stdout and out.stat().st_size > 0
+
+
+PROBING_PLUGIN = '''
+from installation import hookimpl
+
+
+def make(checkpoint=None, device="cpu", **options):
+    raise RuntimeError("never built by validate")
+
+
+def probe(path):
+    if path.read_bytes()[:4] != b"MINE":
+        raise ValueError(f"{path.name} is not a MINE model (wrong magic)")
+
+
+make.probe = probe
+
+
+@hookimpl
+def register_generators():
+    return {"mine": make}
+'''
+
+
+def test_a_generator_probe_judges_its_own_weights(tmp_path):
+    """A factory's ``probe(path)`` is asked instead of the header read: its verdict is printed at
+    the checkpoint's line; a file it accepts passes (in a format the generic check cannot read)."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "mine.py").write_text(PROBING_PLUGIN)
+    (tmp_path / "good.mine").write_bytes(b"MINE" + os.urandom(64))
+    (tmp_path / "bad.mine").write_bytes(b"NOPE" + os.urandom(64))
+    path = tmp_path / "show.toml"
+    for name, code in (("bad.mine", 1), ("good.mine", 0)):
+        path.write_text(SHOW.format(generator=f'checkpoint = "{name}"', walk='type = "slerp"').replace('"wgan"', '"mine"'))
+        res = cli("show", "validate", path, "--plugins-dir", plugins)
+        assert res.returncode == code, res.stdout + res.stderr
+    path.write_text(SHOW.format(generator='checkpoint = "bad.mine"', walk='type = "slerp"').replace('"wgan"', '"mine"'))
+    res = cli("show", "validate", path, "--plugins-dir", plugins)
+    assert f"{path}:{line_of(path, 'checkpoint =')}: scenes[0].generator.checkpoint: weights cannot be used: " \
+           "bad.mine is not a MINE model (wrong magic)" in res.stderr
