@@ -1,6 +1,7 @@
 """Helpers every walk shares: reading control state, seeded Gaussian draws."""
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 import torch
@@ -51,7 +52,7 @@ def number(field: str, value: Any, minimum: float | None = None, positive: bool 
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise OptionError(field, f"must be a number, not {value!r}")
     v = float(value)
-    if v != v or v in (float("inf"), float("-inf")):
+    if not math.isfinite(v):
         raise OptionError(field, f"must be a finite number, not {value!r}")
     if positive and v <= 0:
         raise OptionError(field, f"must be positive, not {value!r}")
