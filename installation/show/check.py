@@ -112,6 +112,14 @@ def walk_problems(show: Show, registry) -> list[Problem]:
             params = {}
         if "generator" in params:
             continue
+        closed = params and not any(p.kind is p.VAR_KEYWORD for p in params.values())
+        unknown = [k for k in scene.walk.options() if closed and k not in params]
+        if unknown:  # reported by plugin_problems with a "did you mean"; without a registry, here
+            if registry is None:
+                allowed = [n for n in params if n not in ("latent_dim", "seed", "generator", "truncation")]
+                out += [problem(("scenes", i, "walk", k), f"unknown {scene.walk.type!r} walk option", _closest(k, allowed))
+                        for k in unknown]
+            continue
         try:
             factory(latent_dim=16, seed=scene.walk.seed, **scene.walk.options())
         except OptionError as exc:
