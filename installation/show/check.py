@@ -120,13 +120,20 @@ def walk_problems(show: Show, registry) -> list[Problem]:
                 out += [problem(("scenes", i, "walk", k), f"unknown {scene.walk.type!r} walk option", _closest(k, allowed))
                         for k in unknown]
             continue
-        try:
-            factory(latent_dim=16, seed=scene.walk.seed, **scene.walk.options())
-        except OptionError as exc:
-            field = exc.field.split("[", 1)[0]
-            out.append(problem(("scenes", i, "walk", field), f"{scene.walk.type!r} walk: {exc}"))
-        except (TypeError, ValueError) as exc:
-            out.append(problem(("scenes", i, "walk"), f"{scene.walk.type!r} walk: {exc}"))
+        options = scene.walk.options()
+        for _ in range(len(options) + 1):  # each bad option in turn: drop it (its default is fine), try again
+            try:
+                factory(latent_dim=16, seed=scene.walk.seed, **options)
+                break
+            except OptionError as exc:
+                field = exc.field.split("[", 1)[0]
+                out.append(problem(("scenes", i, "walk", field), f"{scene.walk.type!r} walk: {exc.message}"))
+                if field not in options:
+                    break
+                options = {k: v for k, v in options.items() if k != field}
+            except (TypeError, ValueError) as exc:
+                out.append(problem(("scenes", i, "walk"), f"{scene.walk.type!r} walk: {exc}"))
+                break
     return out
 
 
