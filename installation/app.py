@@ -34,6 +34,7 @@ from .control.system import Control
 from .engine.buffer import KeyframeBuffer
 from .engine.build import SceneLoadError, SourceRecipe, build_source, default_fallback_scene  # noqa: F401
 from .engine.worker import GeneratorWorker, RestartPolicy
+from .health.monitor import idle_snapshot
 from .plugins import PluginRegistry
 from .render.compositor import Compositor
 from .runtime.routing import ControlRouting
@@ -74,6 +75,7 @@ class App:
         self._source_control: tuple[dict, dict] | None = None  # (walk, post) control for newly built sources
         self._clock_t: float | None = None
         compositor.brightness = show.output.brightness
+        self.health = idle_snapshot  # the health monitor's snapshot, once one watches this app
 
     # -- model: read-only views for health, tests and tools --------------------------------
     @property
@@ -173,7 +175,7 @@ class App:
     # -- status ---------------------------------------------------------------------------
     def state(self) -> dict:
         """What controllers are shown (``/status/...``): scene, standing-by cue, fps, health, refusals."""
-        return self.status.state(self.show, self.t, self.scenes.failed)
+        return self.status.state(self.show, self.t, self.scenes.failed, self.health)
 
     def standby_name(self) -> str:
         """The cue GO fires now, by name (a cue without a name is called by its scene or playlist)."""

@@ -20,7 +20,6 @@ import torch
 
 from .app import App
 from .clock import FixedStepClock, RealClock
-from .control.check import control_problems
 from .control.system import Control
 from .engine.transport import warm_up
 from .engine.worker import RestartPolicy, interrupt_waits, reset_interrupt
@@ -29,8 +28,11 @@ from .output.base import Canvas, Frame
 from .output.setup import build_outputs, close_outputs, open_outputs, select_outputs
 from .plugins import make_plugin_manager
 from .render.compositor import Compositor
-from .show.loader import ShowError, load_show
+from .checks import check_show
+from .show.check import scene_load_error
+from .show.loader import ShowError
 from .show.playhead import Playhead
+from .show.reload import LastGood, load_or_last_good
 
 log = logging.getLogger(__name__)
 
@@ -96,17 +98,16 @@ def _canvas(show, opts: RunOptions, size: tuple[int, int], fps: float, windows: 
 
 
 def run_show(opts: RunOptions) -> RunStats:
-    show = load_show(opts.show)
+    registry = make_plugin_manager(opts.plugins_dir)
+    for failure in registry.failures:
+        log.warning("plugin %s (%s) failed to load: %s", failure.name, failure.source, failure.error)
+    # the check validate and hot reload make; a live run restarted with a broken file plays the last good copy
+    store = LastGood(opts.show) if not opts.record else None
+    show, rejected = load_or_last_good(opts.show, lambda s: check_show(s, registry, opts.show), store)
     if opts.isolated:  # the fork server for generator workers imports torch meanwhile
         warm_up()
     fps = opts.fps or show.output.fps
     size = opts.size or (show.output.width, show.output.height)
-    registry = make_plugin_manager(opts.plugins_dir)
-    for failure in registry.failures:
-        log.warning("plugin %s (%s) failed to load: %s", failure.name, failure.source, failure.error)
-    problems = control_problems(show)  # a binding to a parameter this show lacks is a show error
-    if problems:
-        raise ShowError(opts.show, problems)
 
     slots = build_outputs(select_outputs(show, opts.headless, opts.record, opts.crf, opts.fullscreen, opts.display),
                           registry.outputs())
@@ -121,9 +122,14 @@ def run_show(opts: RunOptions) -> RunStats:
         live = not opts.record
         now = time.time if (live and opts.schedule and show.schedule and not opts.start) else None  # an instant: the schedule converts to the venue zone
         playhead = Playhead(show, now=now, watch=opts.show if (live and opts.watch) else None)
+        if playhead.watcher is not None:
+            playhead.watcher.check, playhead.watcher.store = (lambda s: check_show(s, registry, opts.show)), store
+            if rejected is not None:
+                playhead.watcher.reject(rejected)
+                playhead.watcher.playing = "last good copy"
         control = Control.from_show(show)
         if opts.control:
-            control.start_inputs(registry.inputs())
+            control.start_inputs(registry.inputs(), offline=clock.deterministic)
         policy = RestartPolicy(deadline=opts.plugin_deadline or (60.0 if clock.deterministic else 10.0),
                                isolated=opts.isolated, memory_mb=opts.plugin_memory)
         compositor = Compositor(ctx, size)
@@ -180,6 +186,11 @@ def _loop(opts, clock, app: App, outputs: list, monitor, heartbeat, n_frames, fp
             if pace:
                 time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - frame_start)))
             frames += 1
+        failed = scene_load_error(app.show, monitor.load_failures, opts.show) if clock.deterministic else None
+        if failed is not None:  # an offline render that played the fallback for a model: not a success
+            raise failed
+    except ShowError:
+        raise
     except Exception:
         log.exception("render loop failed", extra={"event": "runtime_error"})
         raise

@@ -222,3 +222,108 @@ def test_unreachable_target_never_raises():
     for _ in range(100):
         out.publish({"scene": "x"})
     out.close()
+
+
+def test_osc_listens_only_when_the_show_declares_it_and_never_offline():
+    from installation.control.system import Control
+    from installation.show.loader import parse_show
+
+    base = '[[scenes]]\nname = "a"\n[scenes.generator]\nplugin = "noisefield"\n'
+    assert "osc" not in Control.from_show(parse_show(base)).wanted_inputs()
+    declared = Control.from_show(parse_show(base + "[control.osc]\nport = 0\n"))
+    assert "osc" in declared.wanted_inputs() and declared.wanted_inputs(offline=True) == {}
+    off = Control.from_show(parse_show(base + "[control.osc]\nenabled = false\n"))
+    assert "osc" not in off.wanted_inputs()
+
+
+def test_a_render_of_an_osc_show_opens_no_port_a_live_run_does(tmp_path):
+    """Real processes: the test holds the show's OSC port.  A live run tries to bind it (and says
+    it could not); the offline render of the same show never tries."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    held = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    held.bind(("127.0.0.1", 0))
+    port = held.getsockname()[1]
+    show = tmp_path / "show.toml"
+    show.write_text('[output]\nwidth = 32\nheight = 32\nfps = 8\n[[scenes]]\nname = "a"\n[scenes.generator]\n'
+                    f'plugin = "noisefield"\nsize = 16\n[control.osc]\nhost = "127.0.0.1"\nport = {port}\n')
+    env = dict(os.environ, PYTHONPATH=str(root))
+    base = [sys.executable, "-m", "installation"]
+    try:
+        render = subprocess.run(base + ["render", str(show), str(tmp_path / "o.mp4"), "--duration", "0.5", "-v"],
+                                cwd=root, env=env, capture_output=True, text=True, timeout=300)
+        live = subprocess.run(base + ["run", str(show), "--headless", "--duration", "0.5", "-v"],
+                              cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        held.close()
+    assert render.returncode == 0 and "cannot listen for OSC" not in render.stderr, render.stderr
+    assert live.returncode == 0 and f"cannot listen for OSC on 127.0.0.1:{port}" in live.stderr, live.stderr
+
+
+def test_a_running_show_shrugs_off_a_lying_bundle_and_reports_it_in_status(tmp_path):
+    """Operator view: a live headless run with OSC and the status endpoint.  One bundle whose
+    element size is negative (python-osc alone loops on it forever) is counted as malformed, the
+    next valid message is accepted, /status shows the counts and the age of the last packet."""
+    import json
+    import os
+    import signal
+    import socket
+    import struct
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        osc_port = s.getsockname()[1]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        http_port = s.getsockname()[1]
+    show = tmp_path / "show.toml"
+    show.write_text('[output]\nwidth = 32\nheight = 32\nfps = 10\n[[scenes]]\nname = "a"\n[scenes.generator]\n'
+                    f'plugin = "noisefield"\nsize = 16\n[control.osc]\nhost = "127.0.0.1"\nport = {osc_port}\n')
+    env = dict(os.environ, PYTHONPATH=str(root), INSTALLATION_STATE_DIR=str(tmp_path / "state"))
+    proc = subprocess.Popen([sys.executable, "-m", "installation", "run", str(show), "--headless", "--duration", "120",
+                             "--health-port", str(http_port)], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def status():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/status", timeout=2) as resp:
+                return json.loads(resp.read())
+        except OSError:
+            return None
+
+    def wait(pred, timeout=60.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            snap = status()
+            if snap and pred(snap):
+                return snap
+            time.sleep(0.2)
+        raise AssertionError(f"timed out; last status {status()}")
+
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        wait(lambda s: s["control"]["inputs"].get("osc") == "ok")
+        fader = b"/output/brightness\x00\x00,f\x00\x00" + struct.pack(">f", 0.5)
+        lying = b"#bundle\x00" + b"\x00" * 7 + b"\x01" + struct.pack(">i", -4) + fader
+        tx.sendto(lying, ("127.0.0.1", osc_port))
+        tx.sendto(fader, ("127.0.0.1", osc_port))
+        snap = wait(lambda s: s["control"]["accepted"] >= 1)
+        assert snap["control"]["received"] == 2 and snap["control"]["malformed"] == 1
+        assert snap["control"]["dropped"] == 1 and snap["control"]["last_packet_age_s"] < 30
+        assert snap["control"]["inputs"]["osc"] == "ok"
+    finally:
+        tx.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0

@@ -147,7 +147,7 @@ def _loop_app():
         from installation.show.loader import load_show
 
         show = load_show(Path(__file__).resolve().parents[1] / "shows" / "live_control.toml")
-        app = App(show, registry=None, compositor=types.SimpleNamespace(brightness=1.0), clock=FixedStepClock(30))
+        app = App(show, registry=None, compositor=types.SimpleNamespace(brightness=1.0, release=lambda kf: None), clock=FixedStepClock(30))
         _cache["app"] = app
         _cache["server"] = OscServer(app.control.events, port=0)
         _cache["addresses"] = sorted(app.control.registry.values()) + ["/scene/next", "/scene/prev", "/cue/go",
@@ -176,3 +176,207 @@ def test_datagrams_through_reader_queue_and_render_loop_update(data):
         assert server.handle_datagram(dgram, ("127.0.0.1", 9000), 0.0) >= 0
     t = app.update()
     assert math.isfinite(t) and math.isfinite(app.snapshot.brightness)  # what view will draw with
+
+
+# -- our own structural check, in front of python-osc ------------------------------------------
+# python-osc's bundle parser trusts element sizes: these datagrams never return from OscPacket.
+def _pad(b: bytes) -> bytes:
+    return b + b"\x00" * (-len(b) % 4)
+
+
+def osc_str(s: str) -> bytes:
+    return _pad(s.encode() + b"\x00")
+
+
+def enc_message(address: str, args: list) -> bytes:
+    tags, body = ",", b""
+    for a in args:
+        if a is True or a is False:
+            tags += "T" if a else "F"
+        elif a is None:
+            tags += "N"
+        elif isinstance(a, int):
+            tags += "i"
+            body += struct.pack(">i", a)
+        elif isinstance(a, float):
+            tags += "f"
+            body += struct.pack(">f", a)
+        elif isinstance(a, bytes):
+            tags += "b"
+            body += struct.pack(">i", len(a)) + _pad(a)
+        else:
+            tags += "s"
+            body += osc_str(a)
+    return osc_str(address) + osc_str(tags) + body
+
+
+def enc_bundle(elements: list[bytes], sizes: list[int] | None = None) -> bytes:
+    out = b"#bundle\x00" + b"\x00" * 7 + b"\x01"
+    for k, e in enumerate(elements):
+        out += struct.pack(">i", len(e) if sizes is None else sizes[k]) + e
+    return out
+
+
+STALLING = {
+    "element size -4": enc_bundle([enc_message("/a", [1])], [-4]),
+    "element size -4 in a nested bundle": enc_bundle([enc_bundle([enc_message("/a", [])], [-4])]),
+}
+REFUSED = {
+    **STALLING,
+    "element size 0": enc_bundle([b""], [0]) + enc_message("/a", [1]),
+    "element size -8": enc_bundle([enc_message("/a", [1])], [-8]),
+    "overlong element": enc_bundle([enc_message("/a", [1])], [4096]),
+    "odd element size": enc_bundle([enc_message("/a", [1]) + b"\x00" * 4], [9]),
+    "truncated bundle": enc_bundle([enc_message("/a", [1.0, "x"])])[:-4],
+    "200 levels of nesting": (lambda: [d := enc_message("/a", []), *[d := enc_bundle([d]) for _ in range(200)]][-1])(),
+    "negative blob": osc_str("/a") + osc_str(",b") + struct.pack(">i", -8),
+    "huge blob": osc_str("/a") + osc_str(",b") + struct.pack(">i", 2**31 - 1) + b"abcd",
+    "unknown tag": osc_str("/a") + osc_str(",x"),
+    "bad utf-8 address": _pad(b"/\xff\xfe\x00"),
+    "unbalanced array": osc_str("/a") + osc_str(",[i") + struct.pack(">i", 1),
+    "not 4-aligned": b"/a\x00",
+}
+
+
+@pytest.mark.parametrize("name", sorted(STALLING))
+def test_python_osc_alone_never_returns_on_a_lying_bundle(name, tmp_path):
+    """The finding that makes our check necessary, pinned: a subprocess parsing one of these with
+    python-osc is still busy after 3 s (and is killed)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "dgram.bin"
+    path.write_bytes(STALLING[name])
+    code = ("import logging,sys; logging.disable(logging.CRITICAL); from pythonosc.osc_packet import OscPacket;"
+            f"OscPacket(open({str(path)!r},'rb').read())")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=3)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_check_refuses_malformed_datagrams_with_a_reason(name):
+    from installation.control.osc_wire import check_datagram
+
+    assert isinstance(check_datagram(REFUSED[name]), str)
+
+
+def test_check_accepts_what_python_osc_builds():
+    from installation.control.osc_wire import check_datagram
+
+    msg = build_message("/walk/speed", [0.5, 3, "x", b"\x01\x02\x03", True, None])
+    b = OscBundleBuilder(IMMEDIATELY)
+    b.add_content(OscMessageBuilder("/a").build())
+    inner = OscBundleBuilder(IMMEDIATELY)
+    inner.add_content(osc_message.OscMessage(msg))
+    b.add_content(inner.build())
+    for dgram in (msg, b.build().dgram, osc_str("/noargs"), osc_str("/a") + osc_str(",[ii]") + b"\x00" * 8):
+        assert check_datagram(dgram) is None, dgram
+
+
+def fuzzed_datagram(rng) -> bytes:
+    """A structure-aware fuzz case: a valid message or nested bundle, then maybe one lie told
+    about its sizes (0, negative, overlong, odd), a cut, a flipped byte or appended junk."""
+    import random as _r  # noqa: F401  (rng is a random.Random)
+
+    def message():
+        args = []
+        for _ in range(rng.randrange(4)):
+            kind = rng.randrange(5)
+            args.append([rng.randrange(-2**31, 2**31), rng.uniform(-1e3, 1e3), "s" * rng.randrange(6),
+                         bytes(rng.randrange(256) for _ in range(rng.randrange(1, 9))), rng.choice([True, False, None])][kind])
+        return enc_message("/" + rng.choice(["walk/speed", "scene/next", "x", "layer/1/opacity"]), args)
+
+    def bundle(depth):
+        elements = [bundle(depth - 1) if depth and rng.random() < 0.4 else message() for _ in range(rng.randrange(1, 4))]
+        sizes = [len(e) for e in elements]
+        if rng.random() < 0.5:
+            k = rng.randrange(len(sizes))
+            sizes[k] = rng.choice([0, -4, -1, -len(elements[k]) - 4, -2**31, sizes[k] + 4, sizes[k] * 64, 2**31 - 1,
+                                   sizes[k] - 4, sizes[k] + 1, 3])
+        return enc_bundle(elements, sizes)
+
+    dgram = bytearray(bundle(rng.randrange(0, 12)) if rng.random() < 0.7 else message())
+    op = rng.randrange(6)
+    if op == 0 and len(dgram) > 4:
+        del dgram[rng.randrange(len(dgram)):]
+    elif op == 1 and dgram:
+        dgram[rng.randrange(len(dgram))] = rng.randrange(256)
+    elif op == 2:
+        dgram += bytes(rng.randrange(256) for _ in range(rng.randrange(1, 12)))
+    return bytes(dgram[:65000])
+
+
+@FUZZ
+@given(st.randoms(use_true_random=False))
+def test_what_the_check_passes_python_osc_decodes(rng):
+    """Whatever passes the check decodes in python-osc without error; what it refuses is refused
+    by reason, never by hanging or raising."""
+    from installation.control.osc_wire import check_datagram
+
+    dgram = fuzzed_datagram(rng)
+    why = check_datagram(dgram)
+    event("accepted" if why is None else "refused")
+    if why is None:
+        for timed in OscPacket(dgram).messages:
+            assert timed.message.address.startswith("/")
+
+
+UDP_PACKETS = int(os.environ.get("FUZZ_UDP_PACKETS", "100000"))
+
+
+def test_100k_fuzzed_datagrams_over_udp_never_stall_the_reader():
+    """Real UDP on 127.0.0.1: 100k structure-aware fuzzed datagrams through the running reader
+    thread (the sender keeps at most ~2000 in flight so they are read, not dropped by the
+    kernel), then one valid message still arrives, every datagram is accounted for, and the
+    reader is idle again (not spinning in a parser)."""
+    import random
+    import socket
+    import time
+
+    from installation.control.events import EventQueue
+    from installation.control.osc_server import OscServer
+    from installation.control.stats import Counters, control_health
+
+    counters = Counters()
+    events = EventQueue(1 << 20, counters)
+    server = OscServer(events, host="127.0.0.1", port=0, rate_limit=1e9, burst=10**9, counters=counters).start()
+    rng = random.Random(20261202)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    target = server.address
+    deadline = time.monotonic() + 240  # bounded: a stalled reader fails here, not by hanging the suite
+    try:
+        def seen():
+            return counters["datagrams"] + counters["kernel_dropped"]
+
+        for sent in range(1, UDP_PACKETS + 1):
+            tx.sendto(fuzzed_datagram(rng), target)
+            while sent - seen() > 2000:
+                assert time.monotonic() < deadline, f"reader stuck after {seen()} of {sent} datagrams"
+                time.sleep(0.001)
+            if sent % 20000 == 0:
+                events.drain()
+        while seen() < UDP_PACKETS:
+            assert time.monotonic() < deadline, f"reader stuck after {seen()} of {UDP_PACKETS} datagrams"
+            time.sleep(0.01)
+        events.drain()
+        tx.sendto(build_message("/walk/speed", [0.25]), target)
+        assert events.wait(5.0), "a valid datagram after the fuzz never arrived"
+        got = [e for e in events.drain() if e.address == "/walk/speed"]
+        assert got and got[-1].args == (0.25,)
+        health = control_health(counters, time.monotonic())
+        assert health["received"] + health["kernel_dropped"] == UDP_PACKETS + 1
+        assert health["malformed"] > UDP_PACKETS // 10 and health["accepted"] > UDP_PACKETS // 10
+        assert counters["errors"] == 0 and counters["socket_errors"] == 0
+        assert health["last_packet_age_s"] is not None and health["last_packet_age_s"] < 5
+        assert not server.stalled(time.monotonic())
+        cpu = time.process_time()
+        time.sleep(1.0)
+        assert time.process_time() - cpu < 0.5, "the reader keeps burning CPU after the fuzz"
+    finally:
+        tx.close()
+        server.stop()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from installation.health import HealthMonitor, JsonFormatter, RateLimit, StatusServer, health_snapshot, setup_logging
+from installation.health import HealthMonitor, JsonFormatter, RateLimit, StatusServer, setup_logging
 
 PLUGINS = Path(__file__).parent / "fault_plugins"
 
@@ -89,7 +89,8 @@ size = 16
         for _ in range(70):  # into the second scene: the first one's worker is retired
             app.frame()
             monitor.frame(0.01)
-        snap = health_snapshot()
+        assert app.health == monitor.snapshot  # handed over, not found through module state
+        snap = app.health()
         assert snap["status"] == "running" and snap["show"] == "health"
         assert snap["frames"] == 70 and snap["dropped_frames"] == 0
         assert snap["scene"]["name"] == "calm" and snap["scene"]["local_t"] == pytest.approx(1.9)
@@ -103,7 +104,7 @@ size = 16
     finally:
         monitor.deactivate()
         app.close()
-    assert health_snapshot() == {"status": "idle"}
+    assert app.health() == {"status": "idle"}
 
 
 def test_json_logs_carry_event_fields_and_rotate(tmp_path):
@@ -151,3 +152,70 @@ def test_rate_limit_keeps_a_noisy_source_from_flooding_the_log():
     now[0] = 61.0
     first = rec("Unhandled parameter type: %s")
     assert limit.filter(first) and first.suppressed == 7 and "7 similar messages suppressed" in first.getMessage()
+
+
+def test_rate_limit_counts_each_message_once_across_console_and_file(tmp_path, capfd):
+    """setup_logging shares one limit between the console and the file handler: a message logged
+    30 times with a burst of 20 reaches each of them 20 times (it used to be counted twice, so
+    each handler saw only 10)."""
+    log_file = tmp_path / "show.jsonl"
+    setup_logging(log_file=log_file)
+    try:
+        log = logging.getLogger("installation.test.ratelimit")
+        for i in range(30):
+            log.warning("noisy source %d", i)
+        file_lines = [json.loads(line)["message"] for line in log_file.read_text().splitlines()]
+        console = [line for line in capfd.readouterr().err.splitlines() if "noisy source" in line]
+    finally:
+        setup_logging()
+    assert file_lines == [f"noisy source {i}" for i in range(20)]
+    assert len(console) == 20 and console[-1].endswith("noisy source 19")
+
+
+def test_status_server_survives_idle_rude_and_slow_clients(caplog):
+    """200 idle sockets, 50 clients that reset the connection (RST), half-open ones that shut their
+    side before asking, and a slowloris trickling a header byte at a time: a normal GET /status
+    still answers at once, no thread is started per client, nothing logs a traceback, and the
+    idle ones are closed after the request timeout."""
+    import socket
+    import struct
+    import threading
+    import time
+
+    server = StatusServer(lambda: {"status": "running", "fps": 30.0}, port=0, request_timeout=1.5).start()
+    threads_before = threading.active_count()
+    idle, others = [], []
+    try:
+        with caplog.at_level(logging.DEBUG):
+            for _ in range(200):
+                idle.append(socket.create_connection((server.host, server.port)))
+            for i in range(50):  # connect, maybe send half a request, then reset (SO_LINGER 0)
+                s = socket.create_connection((server.host, server.port))
+                if i % 2:
+                    s.sendall(b"GET /sta")
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                s.close()
+            for _ in range(20):  # half-open: our side shut for writing, never reading the answer
+                s = socket.create_connection((server.host, server.port))
+                s.shutdown(socket.SHUT_WR)
+                others.append(s)
+            slow = socket.create_connection((server.host, server.port))
+            others.append(slow)
+            slow.sendall(b"GET /status HTTP/1.1\r\n")
+            assert get(server.url) == (200, {"status": "running", "fps": 30.0})
+            assert threading.active_count() <= threads_before  # one loop thread, whatever the clients
+            for _ in range(3):  # the slowloris keeps trickling, but its deadline is fixed
+                time.sleep(0.6)
+                try:
+                    slow.sendall(b"X")
+                except OSError:
+                    break
+            time.sleep(1.0)
+            assert server.connections <= 1  # idle, half-open and slow ones were closed
+            assert server.counts["timed_out"] >= 200
+            assert get(server.url)[0] == 200
+        assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
+    finally:
+        for s in idle + others:
+            s.close()
+        server.close()

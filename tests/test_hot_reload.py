@@ -168,3 +168,137 @@ def test_editing_an_included_venue_file_reloads(tmp_path):
     ph.update(3.0)
     ph.update(10.5)
     assert ph.show.output.brightness == 0.5
+
+
+def test_an_edit_that_cannot_play_is_rejected_by_the_shared_check(running):
+    """A hold list of the wrong length parses (the schema cannot know the seed count) but the walk
+    cannot be built: the watcher's check (the one run and validate use) rejects it, the show goes
+    on, and status() names file, line, field and problem."""
+    from installation.checks import check_show
+
+    path, ph = running
+    ph.watcher.check = lambda show: check_show(show, None, path)
+    ph.update(1.0)
+    bad = SHOW.format(a_duration=10, b_seed=2, cues="").replace('type = "loop"\nseed = 1\n',
+                                                                   'type = "slerp"\nseed = 1\nseeds = [1, 2, 3]\nhold = [1, 2]\n', 1)
+    write(path, text=bad)
+    assert names(ph.update(2.0)) == [("a", 2.0, 1.0)] and ph.pending is None
+    status = ph.watcher.status()
+    line = bad.split("\n").index("hold = [1, 2]") + 1
+    assert status["state"] == "rejected" and status["problems"][0]["file"] == str(path)
+    assert status["problems"][0]["line"] == line and status["problems"][0]["field"] == "scenes[0].walk.hold"
+    assert "2 entries for 3 seeds" in status["problems"][0]["problem"]
+    write(path, a_duration=12)
+    ph.update(3.0)
+    assert ph.watcher.status() == {"path": str(path), "state": "ok", "playing": "file"} and ph.pending is not None
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _status(port):
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2) as resp:
+            return json.loads(resp.read())
+    except OSError:
+        return None
+
+
+def _wait(pred, timeout=60.0):
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = pred()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_a_running_show_reports_a_rejected_edit_and_a_restart_plays_the_last_good_copy(tmp_path):
+    """The real CLI: a live headless run with the status endpoint.  A broken edit is rejected (the
+    show keeps rendering, /status names file:line and field); the runtime restarted on the
+    broken file plays the last good copy, says so in the log, and /status says which it plays."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root), INSTALLATION_STATE_DIR=str(tmp_path / "state"))
+    path = tmp_path / "show.toml"
+    good = SHOW.format(a_duration=10, b_seed=2, cues="") + "[output]\nwidth = 32\nheight = 32\nfps = 10\n"
+    write(path, text=good)
+    port = _free_port()
+    cmd = [sys.executable, "-m", "installation", "run", str(path), "--headless", "--health-port", str(port)]
+    proc = subprocess.Popen(cmd + ["--duration", "120"], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait(lambda: proc.poll() is not None or (_status(port) or {}).get("show_file", {}).get("state") == "ok")
+        assert proc.poll() is None, proc.communicate()
+        bad = good.replace('type = "loop"\nseed = 1\n', 'type = "slerp"\nseed = 1\nseeds = [4, 5]\nhold = [1, 2, 3]\n', 1)
+        write(path, text=bad)
+        snap = _wait(lambda: (s := _status(port)) and s["show_file"]["state"] == "rejected" and s)
+        problem = snap["show_file"]["problems"][0]
+        assert problem["file"] == str(path) and problem["line"] == bad.split("\n").index("hold = [1, 2, 3]") + 1
+        assert problem["field"] == "scenes[0].walk.hold" and snap["show_file"]["playing"] == "file"
+        frames = snap["frames"]
+        _wait(lambda: _status(port)["frames"] > frames + 5)  # the old show plays on
+        assert "control" in snap and snap["control"]["received"] == 0 and snap["control"]["inputs"] == {}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert list((tmp_path / "state").glob("last-good-show-*.json"))
+
+    proc = subprocess.Popen(cmd + ["--duration", "6"], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        snap = _wait(lambda: (s := _status(port)) and s.get("show_file") and s)
+        assert snap["show_file"]["playing"] == "last good copy" and snap["show_file"]["state"] == "rejected"
+        assert snap["show_file"]["problems"][0]["field"] == "scenes[0].walk.hold"
+    finally:
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "playing the last good copy" in err and "scenes[0].walk.hold" in err
+
+
+def test_a_supervised_runtime_killed_while_its_file_is_broken_comes_back_on_the_last_good_copy(tmp_path):
+    """kill -9 of the runtime after a broken edit: the supervisor's restart (same file, now
+    broken) plays the last good copy instead of crash-looping dark."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root), INSTALLATION_STATE_DIR=str(tmp_path / "state"))
+    path = tmp_path / "show.toml"
+    good = SHOW.format(a_duration=10, b_seed=2, cues="") + "[output]\nwidth = 32\nheight = 32\nfps = 10\n"
+    write(path, text=good)
+    port = _free_port()
+    sup = subprocess.Popen([sys.executable, "-m", "installation", "run", str(path), "--headless", "--supervise",
+                            "--health-port", str(port), "--heartbeat", str(tmp_path / "hb.json")],
+                           cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = _wait(lambda: (s := _status(port)) and s.get("show_file", {}).get("state") == "ok" and s, timeout=90)
+        write(path, text=good.replace("duration = 10", "duration = -1", 1))
+        _wait(lambda: (_status(port) or {}).get("show_file", {}).get("state") == "rejected")
+        os.kill(first["pid"], signal.SIGKILL)
+        again = _wait(lambda: (s := _status(port)) and s["pid"] != first["pid"] and s, timeout=120)
+        assert again["show_file"]["playing"] == "last good copy" and again["show_file"]["state"] == "rejected"
+        assert again["show_file"]["problems"][0]["field"] == "scenes[0].duration"
+        assert again["supervisor_restarts"] >= 1
+        frames = again["frames"]
+        _wait(lambda: (_status(port) or {"frames": 0})["frames"] > frames + 5)  # it plays, not dark
+    finally:
+        sup.send_signal(signal.SIGTERM)
+        out, err = sup.communicate(timeout=60)
+    assert "playing the last good copy" in err

@@ -20,14 +20,14 @@ ROOT = Path(__file__).resolve().parents[1] / "installation"
 #: is the package root (``from .. import hookimpl``).  control, health and sync sit below the app:
 #: they talk to it only through events and snapshots, never by importing it.
 LAYERS: list[set[str]] = [
-    {"installation", "problems", "protocols", "hookspecs", "weights", "clock"},
+    {"installation", "problems", "protocols", "hookspecs", "weights", "clock", "plugins"},
     {"show", "walks"},
     {"engine", "train"},
     {"render"},
     {"output", "calibration"},
     {"control", "health", "sync"},
-    {"builtin", "plugins", "api"},
-    {"app", "runtime", "runner", "supervise"},
+    {"builtin", "api"},
+    {"app", "runtime", "checks", "runner", "supervise"},
     {"cli", "__main__"},
 ]
 

@@ -59,7 +59,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(reg.describe(prefix), indent=1))
             return
-        typer.echo(f"# {s.show.name}: OSC in on {c.osc.host}:{c.osc.port}" + ("" if c.osc.enabled else " (disabled)")
+        typer.echo(f"# {s.show.name}: OSC in on {c.osc.host}:{c.osc.port}" + ("" if c.osc.enabled and ("osc" in s.control.model_fields_set or "enabled" in c.osc.model_fields_set)
+                       else " (off: the show has no [control.osc] table)" if c.osc.enabled else " (disabled)")
                    + f", allowlist {', '.join(c.osc.allowlist)}, {c.osc.rate_limit:g} msg/s per source")
         typer.echo(f"# query: {c.osc.query_address} [prefix] [reply_port] -> /query/param ..., /query/end N")
         typer.echo(reg.format_tree(prefix))
@@ -151,6 +152,7 @@ def register(app: typer.Typer) -> None:
         from ..control.system import Control
 
         s = _load(show)
+        s.control.osc.enabled = True  # learn listens for OSC whether or not the show declares it
         if midi is not None:
             s.control.midi.enabled, s.control.midi.port = True, midi
         control = Control.from_show(s)

@@ -68,7 +68,10 @@ def register(app: typer.Typer) -> None:
 
             sup_log = log_file.with_name(f"{log_file.stem}.supervisor{log_file.suffix}") if log_file else None
             setup_logging(verbose=True, log_file=sup_log)
-            parsed = load_show(show)  # a broken show file is reported once (error boundary), not restarted forever
+            # a broken show file is reported once (error boundary), not restarted forever (unless a last good copy plays)
+            from ..show.reload import LastGood, load_or_last_good
+
+            parsed, _ = load_or_last_good(show, store=LastGood(show) if record is None else None, keep=False)
             # a show with opening hours finds its own place from the wall clock: never pass --from
             follows_hours = bool(parsed.schedule) and record is None and not start
             child = [str(show.resolve()), "--device", device]

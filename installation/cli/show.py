@@ -28,25 +28,20 @@ def _timeline(path: Path, show):
 
 
 def _check(path: Path, registry):
-    """Load and check one show file (warnings printed); a ProblemError lists its errors."""
-    from ..calibration.show import calibration_problems
-    from ..control.check import control_problems
+    """Load and check one show file (warnings printed); a ProblemError lists its errors.
+
+    The same check ``run``, ``render`` and hot reload make (:func:`installation.checks.show_problems`):
+    cues, walk options, the weights files scenes name, plugin names, bindings and the calibration profile."""
     from ..problems import ProblemError, render
-    from ..show.check import plugin_problems
+    from ..checks import show_problems
     from ..show.loader import load_show
 
     show = load_show(path)
-    _timeline(path, show)
-    if registry is not None:
-        errors, warnings = plugin_problems(show, registry)
-        if warnings:
-            typer.echo(render(warnings, path, prefix="warning: "), err=True)
-        if errors:
-            raise ProblemError(path, errors)
-    for check in (control_problems, calibration_problems):  # bindings name parameters; the profile fits
-        problems = check(show)
-        if problems:
-            raise ProblemError(path, problems)
+    errors, warnings = show_problems(show, registry, calibration=True)
+    if warnings:
+        typer.echo(render(warnings, path, prefix="warning: "), err=True)
+    if errors:
+        raise ProblemError(path, sorted(errors, key=lambda p: (str(p.file or ""), p.line or 0)))
     return show
 
 

@@ -2,9 +2,10 @@
 
 Not python-osc's ThreadingOSCUDPServer (a thread per datagram, bursts lost); our own socket
 loop reads datagrams back to back into a large receive buffer and decodes them with python-osc's
-packet parser.  Per datagram: source allowlist, then decoding (bundles are flattened, their
-time tags ignored: events apply on the next frame), then a per-source token-bucket rate limit
-per message.  Everything refused is counted; on Linux the kernel's own overflow count
+packet parser.  Per datagram: source allowlist, then a structural check of our own
+(:mod:`.osc_wire`: python-osc trusts the sizes a bundle claims and loops forever on a zero or
+negative one), then decoding (bundles are flattened, their time tags ignored: events apply on
+the next frame), then a per-source token-bucket rate limit per message.  Everything refused is counted; on Linux the kernel's own overflow count
 (``SO_RXQ_OVFL``) is read too, so a burst is accounted for to the last datagram.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pythonosc.osc_packet import OscPacket
 
 from .config import OscConfig
 from .events import ControlEvent, EventQueue
+from .osc_wire import check_datagram
 from .stats import Counters
 
 SO_RXQ_OVFL = getattr(socket, "SO_RXQ_OVFL", 40)  # Linux value; Python does not export it
@@ -96,6 +98,8 @@ class OscServer:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._kernel_dropped = 0
+        self.last_malformed: str | None = None  # why the latest refused datagram was refused
+        self.loop_time: float | None = None     # when the reader last went round (stall detection)
 
     @classmethod
     def from_config(cls, events: EventQueue, config: OscConfig, counters: Counters | None = None) -> "OscServer":
@@ -130,6 +134,12 @@ class OscServer:
         self._thread.start()
         return self
 
+    def stalled(self, now: float, limit: float = 2.0) -> bool:
+        """True when the reader thread has died or not gone round its loop for ``limit`` seconds."""
+        if self._thread is None:
+            return False
+        return not self._thread.is_alive() or (self.loop_time is not None and now - self.loop_time > limit)
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
@@ -150,6 +160,7 @@ class OscServer:
         sock = self._sock
         cmsg_size = socket.CMSG_SPACE(4)
         while not self._stop.is_set():
+            self.loop_time = self.clock()
             try:
                 ready, _, _ = select.select([sock], [], [], 0.1)
                 if not ready:
@@ -166,7 +177,8 @@ class OscServer:
                             if total > self._kernel_dropped:
                                 self.counters.incr("kernel_dropped", total - self._kernel_dropped)
                                 self._kernel_dropped = total
-                    self.handle_datagram(data, addr, self.clock())
+                    now = self.loop_time = self.clock()
+                    self.handle_datagram(data, addr, now)
             except OSError:
                 if self._stop.is_set():
                     return
@@ -181,9 +193,15 @@ class OscServer:
         Socket-free so routing and safety are testable directly (see python-osc's dispatcher).
         """
         self.counters.incr("datagrams")
+        self.counters.mark("datagram", now)
         host, port = addr[0], addr[1]
         if not self.allowlist.allows(host):
             self.counters.incr("not_allowed")
+            return 0
+        why = check_datagram(data)
+        if why is not None:
+            self.counters.incr("malformed")
+            self.last_malformed = why
             return 0
         try:
             messages = [m.message for m in OscPacket(data).messages]

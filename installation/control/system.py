@@ -9,6 +9,7 @@ use, no MIDI device) are logged and reported in ``health``; the show goes on wit
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -99,11 +100,23 @@ class Control:
         self.registry, self.router = registry, router
 
     # -- inputs -----------------------------------------------------------------------------
-    def wanted_inputs(self) -> dict[str, dict]:
-        """``{input name: options}`` for the inputs this show enables."""
+    def osc_declared(self) -> bool:
+        """The show asks for OSC input: it has a ``[control.osc]`` table (without ``enabled = false``).
+
+        A show without one never opens a port (it used to bind 0.0.0.0:9000 by default)."""
+        c = self.config
+        return c.osc.enabled and ("osc" in c.model_fields_set or "enabled" in c.osc.model_fields_set)
+
+    def wanted_inputs(self, offline: bool = False) -> dict[str, dict]:
+        """``{input name: options}`` for the inputs this show enables.
+
+        ``offline`` (a fixed-step render): none that listen, since live input in a render would make
+        it differ from run to run; a show-timed replay still plays (it is drained per frame)."""
         c = self.config
         wanted: dict[str, dict] = {}
-        if c.osc.enabled:
+        if offline:
+            return wanted
+        if self.osc_declared():
             wanted["osc"] = c.osc.model_dump()
         if c.midi.enabled:
             wanted["midi"] = {"port": c.midi.port}
@@ -115,13 +128,14 @@ class Control:
             wanted["replay"] = c.replay.model_dump(exclude={"timing", "start"})
         return wanted
 
-    def start_inputs(self, factories: dict | None = None) -> None:
-        """Start the enabled inputs through the ``register_inputs`` factories (built-ins by default)."""
+    def start_inputs(self, factories: dict | None = None, offline: bool = False) -> None:
+        """Start the enabled inputs through the ``register_inputs`` factories (built-ins by default);
+        ``offline`` starts none (see :meth:`wanted_inputs`)."""
         if factories is None:
             from .builtin_inputs import register_inputs
 
             factories = register_inputs()
-        for name, options in self.wanted_inputs().items():
+        for name, options in self.wanted_inputs(offline).items():
             factory = factories.get(name)
             if factory is None:
                 self.input_failures[name] = f"no input source {name!r} is registered"
@@ -161,7 +175,11 @@ class Control:
 
     def health(self, extra: Iterable[str] = ()) -> str:
         """``ok`` or ``degraded: ...`` naming failed inputs and anything else the app reports."""
-        problems = [f"{name} input down" for name in self.input_failures] + list(extra)
+        problems = [f"{name} input down" for name in self.input_failures]
+        now = time.monotonic()
+        problems += [f"{name} input stalled" for name, inp in self.inputs.items()
+                     if callable(getattr(inp, "stalled", None)) and inp.stalled(now)]
+        problems += list(extra)
         return "ok" if not problems else "degraded: " + "; ".join(problems)
 
     def publish(self, state: dict[str, Any], changes: dict[str, Any] | None = None) -> None:

@@ -42,6 +42,10 @@ class RateLimit(logging.Filter):
     Weeks of logs must not be flushed out of rotation by one noisy source (a plugin failing every
     frame, a parser warning per hostile datagram); the first record after a quiet window says how
     many were dropped.
+
+    One instance is shared by every handler ``setup_logging`` adds (console and file), so each
+    record is decided once and the decision remembered on the record: a message is counted once,
+    not once per handler, and both handlers keep or drop it together.
     """
 
     def __init__(self, burst: int = 20, window: float = 60.0, clock=time.monotonic):
@@ -50,6 +54,14 @@ class RateLimit(logging.Filter):
         self._seen: dict[tuple, list] = {}  # key -> [window start, count, dropped]
 
     def filter(self, record: logging.LogRecord) -> bool:
+        decided = record.__dict__.get("_rate_limit")
+        if decided is not None and decided[0] is self:
+            return decided[1]
+        keep = self._decide(record)
+        record.__dict__["_rate_limit"] = (self, keep)
+        return keep
+
+    def _decide(self, record: logging.LogRecord) -> bool:
         key = (record.name, record.levelno, str(record.msg)[:200])
         now = self.clock()
         entry = self._seen.get(key)

@@ -3,27 +3,26 @@
 The render loop calls :meth:`HealthMonitor.frame` after each frame (cheap: a few counters and
 one pass over the active scenes).  :meth:`HealthMonitor.snapshot` may be called from any thread
 (the status server, an OSC reply): it only reads plain attributes.
+
+No module state: whoever needs the figures is handed ``monitor.snapshot`` (the status server,
+``App.health`` for OSC replies), so two shows in one process (tests) never see each other's.
 """
 from __future__ import annotations
 
 import collections
 import os
 import resource
-import threading
 import time
 from typing import Any
 
 import torch
 
-_current: "HealthMonitor | None" = None
-_current_lock = threading.Lock()
+from ..control.stats import control_health
 
 
-def health_snapshot() -> dict[str, Any]:
-    """Status of the show running in this process, or ``{"status": "idle"}`` when none is."""
-    with _current_lock:
-        monitor = _current
-    return monitor.snapshot() if monitor is not None else {"status": "idle"}
+def idle_snapshot() -> dict[str, Any]:
+    """What a snapshot source reports before a show runs (the default of ``App.health``)."""
+    return {"status": "idle"}
 
 
 def health_fields(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -87,6 +86,8 @@ class HealthMonitor:
         # totals of workers that have stopped (scenes come and go): per scene name
         self._retired: dict[str, dict[str, int]] = {}
         self._live: dict[int, tuple[str, Any]] = {}
+        #: scene name → why its generator could not be built (a failed or faulted build), ever in this run
+        self.load_failures: dict[str, str] = {}
         self.supervisor_restarts = int(os.environ.get("INSTALLATION_SUPERVISOR_RESTARTS", "0") or 0)
 
     # -- render thread ----------------------------------------------------------------------
@@ -104,7 +105,12 @@ class HealthMonitor:
         self._track_workers()
 
     def _track_workers(self) -> None:
-        workers = {id(rt.worker): rt.worker for rt in self._runtimes()}
+        runtimes = self._runtimes()
+        for rt in runtimes:
+            w = rt.worker
+            if rt.index >= 0 and (w.state == "failed" or w.faults.get("build")) and w.name not in self.load_failures:
+                self.load_failures[w.name] = w.last_error or w.state
+        workers = {id(rt.worker): rt.worker for rt in runtimes}
         for key in [k for k in self._live if k not in workers]:
             name, worker = self._live.pop(key)
             total = self._retired.setdefault(name, {"produced": 0, "restarts": 0, "faults": 0})
@@ -178,18 +184,35 @@ class HealthMonitor:
             "plugin_history": {k: dict(v) for k, v in self._retired.items()},
             "supervisor_restarts": self.supervisor_restarts,
             "memory": memory_figures(),
+            **self._control_figures(),
+            **self._reload_figures(),
         }
 
-    # -- registration -------------------------------------------------------------------------
+    def _control_figures(self) -> dict[str, Any]:
+        control = getattr(self.app, "control", None)
+        if control is None:
+            return {}
+        now = time.monotonic()
+        inputs: dict[str, str] = {name: f"down: {why}" for name, why in control.input_failures.items()}
+        for name, inp in control.inputs.items():
+            stalled = getattr(inp, "stalled", None)
+            inputs[name] = "stalled" if callable(stalled) and stalled(now) else "ok"
+        return {"control": {**control_health(control.counters, now), "inputs": inputs}}
+
+    def _reload_figures(self) -> dict[str, Any]:
+        """The show file's state: the rejected edit (file, line, field, problem) while there is one."""
+        playhead = getattr(self.app, "playhead", None)
+        watcher = getattr(playhead, "watcher", None)
+        if watcher is None:
+            return {}
+        return {"show_file": watcher.status()}
+
+    # -- wiring ----------------------------------------------------------------------------------
     def activate(self) -> "HealthMonitor":
-        """Make this the monitor :func:`health_snapshot` reports."""
-        global _current
-        with _current_lock:
-            _current = self
+        """Hand this monitor's snapshot to its app (``app.health``, sent to OSC controllers)."""
+        self.app.health = self.snapshot
         return self
 
     def deactivate(self) -> None:
-        global _current
-        with _current_lock:
-            if _current is self:
-                _current = None
+        if getattr(self.app, "health", None) == self.snapshot:
+            self.app.health = idle_snapshot

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..control.system import Control
-from ..health.monitor import health_fields, health_snapshot
+from ..health.monitor import health_fields
 from ..show.playhead import Playhead
 from ..show.schema import Show
 
@@ -46,16 +46,18 @@ class StatusBoard:
         cue = actions[k].cue
         return cue.name or cue.scene or cue.playlist or str(k)
 
-    def state(self, show: Show, t: float, failed: dict[int, str]) -> dict[str, Any]:
-        """What controllers are shown (``/status/...``): scene, standing-by cue, fps, health, refusals."""
+    def state(self, show: Show, t: float, failed: dict[int, str], health: Any = None) -> dict[str, Any]:
+        """What controllers are shown (``/status/...``): scene, standing-by cue, fps, health, refusals.
+
+        ``health`` is the health monitor's snapshot callable (handed over, never read from a global)."""
         cur = self.playhead.timeline.current(t)
         scene = show.scenes[cur.scene].name if cur is not None else ""
         index = cur.scene if cur is not None else -1
         problems = [f"scene {show.scenes[k].name} failed" for k in sorted(failed) if k < len(show.scenes)]
         state = {"scene": scene, "scene/index": index, "cue": self.standby_name(), "fps": round(self.fps, 1),
                  "health": self.control.health(problems), "rejected": self.control.rejected()}
-        if self.control.osc_out.targets:  # the health endpoint's figures, for controllers too
-            state.update(health_fields(health_snapshot()))
+        if self.control.osc_out.targets and health is not None:  # the health endpoint's figures, for controllers too
+            state.update(health_fields(health()))
         return state
 
     def publish(self, state: dict[str, Any], changes: dict[str, Any]) -> None:

@@ -51,6 +51,23 @@ def _resolve_includes(data: dict, path: Path | str, text: str, sources: Sources,
     return _merge(merged, data)
 
 
+def resolve_paths(show: Show, sources: Sources) -> None:
+    """Make relative ``checkpoint`` paths (of generators and post stages) relative to the file that
+    names them, not to the working directory: a show plays the same from wherever it is started."""
+    def resolve(loc: tuple, value: Any) -> Any:
+        if not isinstance(value, str) or not value or Path(value).expanduser().is_absolute():
+            return str(Path(value).expanduser()) if isinstance(value, str) and value else value
+        file = sources.locate(loc)[0]
+        base = Path(file).parent if str(file) != "<show>" else Path.cwd()
+        return str(base / value)
+
+    for i, scene in enumerate(show.scenes):
+        scene.generator.checkpoint = resolve(("scenes", i, "generator", "checkpoint"), scene.generator.checkpoint)
+        for j, stage in enumerate(scene.post):
+            if stage.model_extra and "checkpoint" in stage.model_extra:
+                stage.model_extra["checkpoint"] = resolve(("scenes", i, "post", j, "checkpoint"), stage.model_extra["checkpoint"])
+
+
 def parse_show(text: str, path: Path | str = "<show>") -> Show:
     """Validate a show given as text; ``path`` names it in errors and resolves its includes."""
     data = parse_toml(text, path)
@@ -63,6 +80,7 @@ def parse_show(text: str, path: Path | str = "<show>") -> Show:
         raise ShowError(path, [sources.problem(loc, message) for loc, message in refs])
     if str(path) != "<show>":
         show._source = str(Path(path))
+    resolve_paths(show, sources)
     show._sources = sources
     return show
 

@@ -84,6 +84,9 @@ class ShowInfo(Strict):
     name: str = "Untitled show"
     seed: int = 0
     fallback: Optional[str] = Field(None, description="scene shown where a scene's plugin fails (default: a built-in noise field)")
+    on_error: Literal["fail", "fallback"] = Field(
+        "fail", description="a scene whose model cannot load (missing or broken checkpoint ...): `fail` refuses the show "
+                            "and ends an offline render non-zero; `fallback` plays the fallback scene in its place")
 
 
 class OutputSpec(Strict):

@@ -1,6 +1,7 @@
 """Helpers every walk shares: reading control state, seeded Gaussian draws."""
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 import torch
@@ -35,3 +36,36 @@ def control_value(control: Mapping[str, Any] | None, key: str, default: float) -
 def gaussian(seed: int, *shape: int) -> torch.Tensor:
     """Standard-normal tensor of ``shape`` from ``seed`` alone (identical on every machine)."""
     return torch.randn(*shape, generator=torch.Generator().manual_seed(int(seed)), dtype=torch.float64)
+
+
+class OptionError(ValueError):
+    """A walk option that cannot play, naming the option (``field``) so a show check can point at
+    its line: ``period = 0``, ``seeds = []``, a ``hold`` list of the wrong length ..."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+def number(field: str, value: Any, minimum: float | None = None, positive: bool = False) -> float:
+    """``value`` as a finite float, at least ``minimum`` (or > 0 with ``positive``), else OptionError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise OptionError(field, f"must be a number, not {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise OptionError(field, f"must be a finite number, not {value!r}")
+    if positive and v <= 0:
+        raise OptionError(field, f"must be positive, not {value!r}")
+    if minimum is not None and v < minimum:
+        raise OptionError(field, f"must be at least {minimum:g}, not {value!r}")
+    return v
+
+
+def whole(field: str, value: Any, minimum: int = 0) -> int:
+    """``value`` as an int of at least ``minimum``, else OptionError."""
+    if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, float) and value.is_integer()):
+        raise OptionError(field, f"must be a whole number, not {value!r}")
+    if int(value) < minimum:
+        raise OptionError(field, f"must be at least {minimum}, not {value!r}")
+    return int(value)

@@ -18,21 +18,20 @@ from typing import Any, Mapping
 
 import torch
 
-from .common import gaussian
+from .common import gaussian, number, whole
 
 
 class HarmonicLoop:
     def __init__(self, latent_dim: int, seed: int = 0, period: float = 30.0, harmonics: int = 1,
-                 roughness: float = 1.0, phase: float = 0.0):
-        if period <= 0:
-            raise ValueError("period must be positive (seconds)")
-        if harmonics < 1:
-            raise ValueError("harmonics must be at least 1")
+                 roughness: float = 1.0, phase: float = 0.0, harmonics_name: str = "harmonics"):
+        period = number("period", period, positive=True)
+        harmonics = whole(harmonics_name, harmonics, 1)
+        roughness = number("roughness", roughness)
         self.latent_dim = int(latent_dim)
-        self.period = float(period)
-        self.phase = float(phase)
-        k = torch.arange(1, int(harmonics) + 1, dtype=torch.float64)
-        c = k.pow(-float(roughness))
+        self.period = period
+        self.phase = number("phase", phase)
+        k = torch.arange(1, harmonics + 1, dtype=torch.float64)
+        c = k.pow(-roughness)
         self.k = k
         self.c = c / c.norm()
         coeffs = gaussian(seed, 2, int(harmonics), self.latent_dim)
@@ -54,4 +53,5 @@ def make_loop(latent_dim: int, seed: int = 0, period: float = 30.0, harmonics: i
 def make_noise(latent_dim: int, seed: int = 0, period: float = 60.0, octaves: int = 6,
                roughness: float = 1.0, phase: float = 0.0) -> HarmonicLoop:
     """``noise``: a noise loop, livelier than ``loop`` (more harmonics), still closing exactly."""
-    return HarmonicLoop(latent_dim, seed, period=period, harmonics=octaves, roughness=roughness, phase=phase)
+    return HarmonicLoop(latent_dim, seed, period=period, harmonics=octaves, roughness=roughness, phase=phase,
+                        harmonics_name="octaves")

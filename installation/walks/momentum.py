@@ -18,13 +18,13 @@ from typing import Any, Mapping
 
 import torch
 
-from .common import gaussian
+from .common import gaussian, number, whole
 
 
 class MomentumWalk:
     def __init__(self, latent_dim: int, seed: int = 0, lengthscale: float = 8.0, features: int = 64):
-        if lengthscale <= 0 or features < 1:
-            raise ValueError("lengthscale must be positive and features at least 1")
+        lengthscale = number("lengthscale", lengthscale, positive=True)
+        features = whole("features", features, 1)
         self.latent_dim = int(latent_dim)
         g = torch.Generator().manual_seed(int(seed) + 7919)
         # Student-t(3) = normal / sqrt(chi2_3 / 3)

@@ -6,10 +6,13 @@ through the low-density interior (washed-out frames mid-way), slerp stays on the
 from __future__ import annotations
 
 import bisect
+import difflib
 import math
 from typing import Any, Mapping, Sequence
 
 import torch
+
+from .common import OptionError, number, whole
 
 
 def seed_latent(seed: int, dim: int) -> torch.Tensor:
@@ -35,13 +38,32 @@ def smoothstep(x: float) -> float:
     return x * x * (3 - 2 * x)
 
 
+#: ``ease`` names (the show's transition curves, less ``cut``): fraction of a slerp → fraction eased
+EASES = {
+    "linear": lambda x: x,
+    "smooth": smoothstep,
+    "ease-in": lambda x: x * x,
+    "ease-out": lambda x: 1 - (1 - x) * (1 - x),
+    "ease-in-out": lambda x: 0.5 - 0.5 * math.cos(math.pi * x),
+}
+
+
+def _ease(value: Any) -> str:
+    if value is True or value is False:
+        return "smooth" if value else "linear"
+    if isinstance(value, str) and value in EASES:
+        return value
+    close = difflib.get_close_matches(str(value), list(EASES), n=1)
+    raise OptionError("ease", f"unknown ease {value!r}" + (f"; did you mean {close[0]!r}?" if close else
+                                                          f"; use true, false or one of {', '.join(EASES)}"))
+
+
 def _per_seed(value: float | Sequence[float], n: int, name: str) -> list[float]:
-    if isinstance(value, (int, float)):
-        return [float(value)] * n
-    values = [float(v) for v in value]
-    if len(values) != n:
-        raise ValueError(f"{name} has {len(values)} entries for {n} seeds")
-    return values
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise OptionError(name, f"has {len(value)} entries for {n} seeds (give one number, or one per seed)")
+        return [number(f"{name}[{k}]", v, minimum=0) for k, v in enumerate(value)]
+    return [number(name, value, minimum=0)] * n
 
 
 class SeedSlerp:
@@ -52,16 +74,25 @@ class SeedSlerp:
     """
 
     def __init__(self, latent_dim: int, seed: int = 0, seeds: Sequence[int] | None = None,
-                 hold: float | Sequence[float] = 0.0, transition: float | Sequence[float] = 4.0, ease: bool = True):
+                 hold: float | Sequence[float] = 0.0, transition: float | Sequence[float] = 4.0,
+                 ease: bool | str = True):
         self.latent_dim = int(latent_dim)
-        self.seeds = list(seeds) if seeds else [seed + i for i in range(4)]
+        if seeds is None:  # omitted: four seeds counted from the walk's seed
+            self.seeds = [seed + i for i in range(4)]
+        elif not isinstance(seeds, (list, tuple)) or not seeds:
+            raise OptionError("seeds", "must list at least one seed, e.g. seeds = [1, 2, 3] (omit it for four seeds "
+                                       "counted from the walk's seed)")
+        else:
+            self.seeds = [whole(f"seeds[{k}]", s, minimum=-2**63) for k, s in enumerate(seeds)]
         n = len(self.seeds)
         self.holds = _per_seed(hold, n, "hold")
         self.transitions = _per_seed(transition, n, "transition")
-        if any(v < 0 for v in self.holds + self.transitions) or sum(self.holds) + sum(self.transitions) <= 0:
-            raise ValueError("hold and transition must be >= 0 and not all zero")
+        if sum(self.holds) + sum(self.transitions) <= 0:
+            raise OptionError("transition", "hold and transition are all zero: the walk would never move")
         self.hold, self.transition = self.holds[0], self.transitions[0]
-        self.ease = ease
+        self.ease_name = _ease(ease)
+        self.ease = self.ease_name != "linear"
+        self._ease_fn = EASES[self.ease_name]
         self._keys = [seed_latent(s, self.latent_dim) for s in self.seeds]
         self._starts = [0.0]
         for h, tr in zip(self.holds, self.transitions):
@@ -80,7 +111,7 @@ class SeedSlerp:
         if local < self.holds[i] or self.transitions[i] <= 0:
             return i, j, 0.0
         x = (local - self.holds[i]) / self.transitions[i]
-        return i, j, smoothstep(x) if self.ease else min(x, 1.0)
+        return i, j, self._ease_fn(min(max(x, 0.0), 1.0))
 
     def latent(self, t: float, control: Mapping[str, Any] | None = None) -> torch.Tensor:
         i, j, x = self.segment(t)

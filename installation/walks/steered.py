@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 import torch
 
-from .common import control_value
+from .common import OptionError, control_value, number
 from .loops import HarmonicLoop
 
 
@@ -30,8 +30,11 @@ class SteeredWalk:
                  speed: float = 1.0, speed_key: str = "/walk/speed", direction_key: str = "/walk/direction",
                  log: list | None = None):
         self.latent_dim = int(latent_dim)
-        self.path = HarmonicLoop(latent_dim, seed, period=period, harmonics=octaves)
-        self.speed = float(speed)
+        self.path = HarmonicLoop(latent_dim, seed, period=period, harmonics=octaves, harmonics_name="octaves")
+        self.speed = number("speed", speed)
+        for name, key in (("speed_key", speed_key), ("direction_key", direction_key)):
+            if not isinstance(key, str) or not key.startswith("/"):
+                raise OptionError(name, f"must be an address like /walk/speed, not {key!r}")
         self.speed_key, self.direction_key = speed_key, direction_key
         self.times: list[float] = []     # when the velocity changed
         self.velocity: list[float] = []  # phase seconds per show second from then on

@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 import torch
 
-from .common import control_value, gaussian
+from .common import OptionError, control_value, gaussian, number, whole
 
 W_ATTRS = ("mapping", "mean_w", "num_ws", "w_dim", "synthesize")
 _cache: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
@@ -106,6 +106,14 @@ class WSpaceWalk:
         return truncate(w, self.mean, psi)
 
 
+def _per_direction(value: Any, k: int, name: str, positive: bool) -> list[float]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != k:
+            raise OptionError(name, f"has {len(value)} entries for {k} directions (give one number, or one per direction)")
+        return [number(f"{name}[{i}]", v, positive=positive) for i, v in enumerate(value)]
+    return [number(name, value, positive=positive)] * k
+
+
 class DirectionsWalk:
     """Oscillate along the top principal directions of w around a base point (``space = "w"``).
 
@@ -124,13 +132,14 @@ class DirectionsWalk:
         self.generator = generator
         self.num_ws, self.w_dim = int(generator.num_ws), int(generator.w_dim)
         self.latent_dim = self.num_ws * self.w_dim
+        components, samples = whole("components", components, 1), whole("samples", samples, 2)
+        if base not in ("mean", "sample"):
+            raise OptionError("base", f"must be 'mean' or 'sample', got {base!r}")
         dirs, std = principal_directions(generator, samples)
-        k = max(1, min(int(components), dirs.shape[0]))
+        k = max(1, min(components, dirs.shape[0]))
         self.directions, self.std = dirs[:k], std[:k]
-        self.amplitude = torch.as_tensor(amplitude, dtype=torch.float32).expand(k).clone()
-        self.period = torch.as_tensor(period, dtype=torch.float32).expand(k).clone()
-        if bool((self.period <= 0).any()):
-            raise ValueError("period must be positive")
+        self.amplitude = torch.tensor(_per_direction(amplitude, k, "amplitude", False), dtype=torch.float32)
+        self.period = torch.tensor(_per_direction(period, k, "period", True), dtype=torch.float32)
         self.phase = torch.rand(k, generator=torch.Generator().manual_seed(int(seed)))
         self.mean = generator.mean_w().float().cpu().reshape(-1)[-self.w_dim:]
         if base == "mean":
