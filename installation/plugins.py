@@ -107,6 +107,12 @@ class CheckedFactory:
             check_contribution(obj, getattr(importlib.import_module(module), name), self.what)
         return obj
 
+    def __getattr__(self, name: str):
+        """Optional members a plugin hangs on its factory (e.g. ``probe(path)``) stay reachable."""
+        if name.startswith("__") or name == "factory":
+            raise AttributeError(name)
+        return getattr(self.factory, name)
+
     def __repr__(self) -> str:
         return f"<checked {self.what}: {self.factory!r}>"
 
