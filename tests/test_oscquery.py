@@ -3,8 +3,9 @@
 The unit tests build trees from a real registry.  The end-to-end test makes its own network
 namespace (``unshare -n``: loopback up, multicast routed to it), starts
 ``python3 -m installation run SHOW --headless`` inside it, finds the service with a zeroconf
-browser, reads HOST_INFO and single nodes with python-oscquery's client, sends one OSC packet
-over UDP to 127.0.0.1 and reads the changed VALUE back.  No packet leaves the namespace.
+browser, reads HOST_INFO and single nodes with python-oscquery's client, LISTENs over a
+WebSocket, sends one OSC packet over UDP to 127.0.0.1 and reads the changed VALUE back (and gets
+it by LISTEN).  No packet leaves the namespace.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -88,6 +90,38 @@ def test_server_answers_nodes_attributes_and_errors_over_http():
         server.close()
 
 
+def test_listen_over_websocket_sends_each_new_value_as_osc():
+    websocket = pytest.importorskip("websocket", reason="websocket-client is not installed (the test extra)")
+    from pythonosc.osc_message import OscMessage
+
+    reg = registry()
+    server = OscQueryServer(reg.describe, "unit", "127.0.0.1", 9999, port=0, advertise=False,
+                            values=reg.values).start()
+    try:
+        info = json.loads(_get(f"http://127.0.0.1:{server.port}/?HOST_INFO")[1])
+        assert info["EXTENSIONS"]["LISTEN"] is True
+        conn = websocket.create_connection(f"ws://127.0.0.1:{server.port}/", timeout=5)
+        conn.send(json.dumps({"COMMAND": "LISTEN", "DATA": "/walk/speed"}))
+        conn.send("not json")  # ignored, the connection stays
+        conn.ping(b"hi")
+        time.sleep(0.2)
+        reg.set("/walk/direction", -1.0)  # not listened to
+        reg.set("/walk/speed", 2.0)
+        opcode, data = conn.recv_data()
+        msg = OscMessage(data)
+        assert opcode == 2 and msg.address == "/walk/speed" and msg.params == [2.0]
+        conn.send(json.dumps({"COMMAND": "IGNORE", "DATA": "/walk/speed"}))
+        conn.send(json.dumps({"COMMAND": "LISTEN", "DATA": "/output/blackout"}))
+        time.sleep(0.2)
+        reg.set("/walk/speed", 3.0)
+        reg.set("/output/blackout", True)
+        msg = OscMessage(conn.recv_data()[1])
+        assert msg.address == "/output/blackout" and msg.params == [True]
+        conn.close()
+    finally:
+        server.close()
+
+
 def _netns_available() -> str | None:
     if shutil.which("unshare") is None or shutil.which("ip") is None:
         return "unshare or ip (util-linux, iproute2) not installed"
@@ -158,12 +192,20 @@ if "_oscjson._tcp.local." in found:
         with urllib.request.urlopen(base + "/walk/speed?VALUE", timeout=5) as r:
             return json.loads(r.read())["VALUE"]
     out["before"] = value()
+    import websocket
+    from pythonosc.osc_message import OscMessage
+    conn = websocket.create_connection(f"ws://127.0.0.1:{info.port}/", timeout=10)
+    conn.send(json.dumps({"COMMAND": "LISTEN", "DATA": "/walk/speed"}))
+    time.sleep(0.3)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.sendto(build_message("/walk/speed", [2.75]), ("127.0.0.1", host.osc_port))
     t0 = time.monotonic()
     while value() == out["before"] and time.monotonic() - t0 < 10:
         time.sleep(0.05)
     out["after"] = value()
+    msg = OscMessage(conn.recv_data()[1])
+    out["listened"] = [msg.address, msg.params]
+    conn.close()
 zc.close()
 proc.terminate()
 out["log"] = proc.communicate(timeout=30)[0][-2000:]
@@ -203,3 +245,4 @@ def test_runtime_is_found_by_mdns_and_its_tree_follows_osc(tmp_path):
     assert node["RANGE"] == [{"MIN": 0.0, "MAX": 8.0}] and node["DESCRIPTION"]
     assert out["node_value"] == [1.0] and out["before"] == [1.0]
     assert out["after"] == [2.75], out["log"]
+    assert out["listened"] == ["/walk/speed", [2.75]]

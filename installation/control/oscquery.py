@@ -6,13 +6,15 @@ the tree: every node has ``FULL_PATH`` and ``ACCESS`` (0 none, 1 read, 2 write, 
 parameters add ``TYPE`` (OSC type tags), ``RANGE`` (``MIN``/``MAX``, or ``VALS`` for a choice),
 ``DESCRIPTION`` and their current ``VALUE``.  ``GET /walk/speed`` answers one node and
 ``GET /walk/speed?VALUE`` one attribute of it (204 when the node has no value).  The OSC service
-itself is advertised as ``_osc._udp`` too.
+itself is advertised as ``_osc._udp`` too.  LISTEN: a WebSocket on the same port takes
+``{"COMMAND": "LISTEN", "DATA": "/walk/speed"}`` (and ``IGNORE``) and then sends each new value
+of that address as an OSC message in a binary frame.
 
 Why our own HTTP side rather than python-oscquery 0.4's ``OSCQueryService``: that service binds
 its HTTP server to every interface (the show's OSC host is ignored), keeps its own copy of the
 address space that would have to be mirrored from the registry after every change, sends no
-``RANGE`` and announces ``RANGE: false``, answers ``text/json``, and registers an ``atexit``
-hook.  The tree here is built on each request from :meth:`ParameterRegistry.describe` (which
+``RANGE`` and announces ``RANGE: false``, has no LISTEN, answers ``text/json``, and registers an
+``atexit`` hook.  The tree here is built on each request from :meth:`ParameterRegistry.describe` (which
 takes the registry's lock), so values are always current and a reloaded show's addresses appear
 without a rebuild.  mDNS goes through ``zeroconf`` (the ``web`` extra), which python-oscquery
 also uses; its client reads this tree (the tests use it).
@@ -24,11 +26,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import select
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
+
+from . import ws
+from .osc_out import build_message
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +99,9 @@ class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        if (self.headers.get("Upgrade") or "").lower() == "websocket":
+            self._websocket()
+            return
         url = urlsplit(self.path)
         attrs = [a for a in url.query.split("&") if a]
         attr = attrs[0].split("=", 1)[0].upper() if attrs else None
@@ -112,6 +121,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(204, None)  # the spec: an attribute the node does not have (a trigger's VALUE)
         else:
             self._send(200, {attr: node[attr]})
+
+    def _websocket(self) -> None:
+        """LISTEN: upgrade this connection and hand it to the server's listener loop."""
+        key = self.headers.get("Sec-WebSocket-Key")
+        owner = self.server.owner
+        if not key or not owner.admit():
+            self._send(400 if not key else 503, {"error": "bad WebSocket upgrade" if not key else "too many listeners"})
+            return
+        try:
+            self.send_response(101, "Switching Protocols")
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", ws.accept_key(key))
+            self.end_headers()
+            self.close_connection = True
+            owner.listen(self.connection)
+        finally:
+            owner.leave()
 
     def _send(self, code: int, doc: Any) -> None:
         body = json.dumps(doc).encode() if doc is not None else b""
@@ -137,12 +164,20 @@ class OscQueryServer:
     """Serve the registry's tree over HTTP at ``host:port`` and advertise it (and the OSC port) by mDNS.
 
     ``rows`` returns the registry's :meth:`describe` rows (called per request: always current);
+    ``values`` its ``{address: value}`` (LISTEN compares them every ``LISTEN_POLL`` seconds);
     ``osc_host``/``osc_port`` are where the OSC server listens.  ``advertise=False`` skips mDNS.
     """
 
+    LISTEN_POLL = 0.05
+    MAX_LISTENERS = 16
+
     def __init__(self, rows: Callable[[], list[dict]], name: str, osc_host: str, osc_port: int,
-                 port: int = 0, advertise: bool = True) -> None:
+                 port: int = 0, advertise: bool = True, values: Callable[[], dict] | None = None) -> None:
         self.rows, self.name = rows, name
+        self.values = values or (lambda: {r["address"]: r["value"] for r in self.rows()})
+        self._listeners = 0
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
         self.osc_host, self.osc_port = osc_host, osc_port
         # the tree is served where OSC is received: a loopback-only OSC server gets a loopback tree
         self.host = osc_host if osc_host not in ("", "::") else "0.0.0.0"
@@ -162,9 +197,64 @@ class OscQueryServer:
             "OSC_PORT": self.osc_port,
             "OSC_TRANSPORT": "UDP",
             "EXTENSIONS": {"ACCESS": True, "VALUE": True, "RANGE": True, "DESCRIPTION": True, "TAGS": False,
-                           "CLIPMODE": False, "UNIT": False, "CRITICAL": False, "LISTEN": False,
+                           "CLIPMODE": False, "UNIT": False, "CRITICAL": False, "LISTEN": True,
                            "PATH_CHANGED": False, "PATH_ADDED": False, "PATH_REMOVED": False},
         }
+
+    # -- LISTEN (WebSocket on the HTTP port) ---------------------------------------------------
+    def admit(self) -> bool:
+        with self._lock:
+            if self._listeners >= self.MAX_LISTENERS:
+                return False
+            self._listeners += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self._listeners = max(0, self._listeners - 1)
+
+    def listen(self, sock: socket.socket) -> None:
+        """Serve one WebSocket: ``{"COMMAND": "LISTEN"|"IGNORE", "DATA": "/path"}`` text frames in,
+        an OSC message (binary frame) out whenever a listened value changes.  Reads values only."""
+        listened: set[str] = set()
+        sent: dict[str, Any] = {}
+        try:
+            while not self._closing.is_set():
+                readable, _, _ = select.select([sock], [], [], self.LISTEN_POLL)
+                if readable:
+                    sock.settimeout(5.0)
+                    opcode, data = ws.read_frame(sock)
+                    sock.settimeout(None)
+                    if opcode == ws.CLOSE:
+                        ws.send_frame(sock, ws.CLOSE, data[:2])
+                        return
+                    if opcode == ws.PING:
+                        ws.send_frame(sock, ws.PONG, data)
+                    elif opcode == ws.TEXT:
+                        self._command(data, listened, sent)
+                if listened:
+                    values = self.values()
+                    for address in sorted(listened):
+                        value = values.get(address)
+                        if value is not None and (address not in sent or sent[address] != value):
+                            ws.send_frame(sock, ws.BINARY, build_message(address, [value]))
+                            sent[address] = value
+        except (ws.WsClosed, OSError, ValueError) as exc:
+            log.debug("oscquery listener closed: %s", exc)
+
+    def _command(self, data: bytes, listened: set[str], sent: dict) -> None:
+        try:
+            doc = json.loads(data)
+            command, path = doc["COMMAND"], doc["DATA"]
+        except (ValueError, KeyError, TypeError):
+            log.debug("oscquery: ignored a WebSocket message that is not a command: %r", data[:80])
+            return
+        if command == "LISTEN" and isinstance(path, str):
+            listened.add(path)
+            sent[path] = self.values().get(path)  # changes from now on are sent
+        elif command == "IGNORE" and isinstance(path, str):
+            listened.discard(path)
+            sent.pop(path, None)
 
     def _announced_ip(self) -> str:
         if self.host != "0.0.0.0":
@@ -208,6 +298,7 @@ class OscQueryServer:
         log.info("OSCQuery advertised as %r (_oscjson._tcp port %s, _osc._udp port %s)", label, self.port, self.osc_port)
 
     def close(self) -> None:
+        self._closing.set()
         if self._zeroconf is not None:
             try:
                 self._zeroconf.unregister_all_services()
@@ -237,7 +328,8 @@ def start_for(control: Any, name: str, port: int = 0, advertise: bool = True) ->
         return None
     osc_host, osc_port = osc.address
     try:
-        return OscQueryServer(lambda: control.registry.describe(), name, osc_host, osc_port, port, advertise).start()
+        return OscQueryServer(lambda: control.registry.describe(), name, osc_host, osc_port, port, advertise,
+                              values=lambda: control.registry.values()).start()
     except OSError as exc:
         log.error("OSCQuery could not start on port %s: %s", port, exc)
         return None
