@@ -88,6 +88,19 @@ def test_off_loopback_every_request_needs_the_token(control):
         server.close()
 
 
+def test_a_taken_port_is_one_clear_error(control):
+    import socket
+
+    from installation.problems import Unavailable
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(Unavailable, match=f"cannot serve the web page on 127.0.0.1:{port}"):
+            WebServer(control, lambda: {}, lambda: None, port=port)
+
+
 class _Frame:
     def __init__(self, rgb, index):
         self._rgb, self.index, self.calls = rgb, index, 0

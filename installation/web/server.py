@@ -20,6 +20,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from ..control.events import ControlEvent
+from ..problems import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,11 @@ class WebServer:
     def __init__(self, control: Any, state: Callable[[], dict], jpeg: Callable[[], bytes | None],
                  port: int = 0, host: str = "127.0.0.1", token: str | None = None) -> None:
         self.control, self._state, self.jpeg, self.token = control, state, jpeg, token
-        self._server = _Server((host, port), _Handler)
+        try:
+            self._server = _Server((host, port), _Handler)
+        except OSError as exc:  # port taken, no such address: one line, exit 2
+            raise Unavailable(f"cannot serve the web page on {host}:{port}: {exc.strerror or exc} "
+                              "(choose another --web-port / [web] port, or --web-host)") from None
         self._server.owner = self
         self.host, self.port = self._server.server_address[:2]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.25},
