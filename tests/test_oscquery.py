@@ -122,6 +122,14 @@ def test_listen_over_websocket_sends_each_new_value_as_osc():
         server.close()
 
 
+def test_no_tree_without_a_running_osc_input():
+    from installation.control.oscquery import start_for
+    from installation.control.system import Control
+
+    control = Control(ShowLayout(scenes=["dawn"]))  # inputs never started: no OSC server
+    assert start_for(control, "show") is None
+
+
 def _netns_available() -> str | None:
     if shutil.which("unshare") is None or shutil.which("ip") is None:
         return "unshare or ip (util-linux, iproute2) not installed"

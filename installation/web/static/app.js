@@ -86,9 +86,14 @@ function paramRow(p) {
   return row;
 }
 
+// what a performer reaches for first: cues and scenes, then the output, the walk, the rest
+const ORDER = ["/cue/", "/scene", "/output/", "/walk/", "/layer/", "/crossfade/", "/transition/", "/post/"];
+const rank = (a) => { const i = ORDER.findIndex((p) => a.startsWith(p)); return i < 0 ? ORDER.length : i; };
+
 function buildControls(params) {
   const box = $("controls");
   box.textContent = "";
+  params = [...params].sort((a, b) => rank(a.address) - rank(b.address) || a.address.localeCompare(b.address));
   for (const p of params) {
     if (!p.writable) continue;
     const row = paramRow(p);
