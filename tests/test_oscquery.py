@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from installation.control.config import ControlConfig
 from installation.control.oscquery import OscQueryServer, build_tree, find_node, method_node
 from installation.control.standard import ShowLayout, build_registry
-from installation.control.config import ControlConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -77,11 +77,14 @@ def test_off_loopback_every_request_needs_the_token(control):
     try:
         base = server.url
         assert request(base + "status")[0] == 401
+        assert request(base)[0] == 401 and request(base + "thumbnail.jpg")[0] == 401
+        assert request(base + "app.js")[0] == 200  # the page's script holds nothing of the show
         assert request(base + "status?token=wrong-token")[0] == 401
         assert request(base + "control", {"address": "/walk/speed", "value": 2.0})[0] == 401
         assert len(control.events) == 0
         assert request(base + "status?token=s3cret-token")[0] == 200
         assert request(base + "status", headers={"X-Token": "s3cret-token"})[0] == 200
+        assert b"app.js" in request(base + "?token=s3cret-token")[1]
         assert request(base + "control", {"address": "/walk/speed", "value": 2.0},
                        {"Authorization": "Bearer s3cret-token"})[0] == 202
     finally:

@@ -29,8 +29,9 @@ import os
 import select
 import socket
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from . import ws
@@ -96,7 +97,7 @@ def find_node(tree: dict[str, Any], path: str) -> dict[str, Any] | None:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         if (self.headers.get("Upgrade") or "").lower() == "websocket":
@@ -157,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    owner: "OscQueryServer"
+    owner: OscQueryServer
 
 
 class OscQueryServer:
@@ -266,7 +267,7 @@ class OscQueryServer:
         except OSError:
             return "127.0.0.1"
 
-    def start(self) -> "OscQueryServer":
+    def start(self) -> OscQueryServer:
         self._thread.start()
         log.info("OSCQuery tree at http://%s:%s/", self.host, self.port,
                  extra={"event": "oscquery", "port": self.port})
@@ -295,7 +296,8 @@ class OscQueryServer:
                                addresses=[socket.inet_aton(ip)])
             self._zeroconf.register_service(info, allow_name_change=True)
             self._infos.append(info)
-        log.info("OSCQuery advertised as %r (_oscjson._tcp port %s, _osc._udp port %s)", label, self.port, self.osc_port)
+        log.info("OSCQuery advertised as %r (_oscjson._tcp port %s, _osc._udp port %s)",
+                 label, self.port, self.osc_port)
 
     def close(self) -> None:
         self._closing.set()

@@ -12,7 +12,8 @@ import logging
 import os
 import secrets
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..show.web_types import WebConfig, is_loopback
 from .server import WebServer

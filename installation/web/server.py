@@ -5,7 +5,7 @@ render thread swapped in, the registry's values under its lock, the latest JPEG'
 enqueue a :class:`ControlEvent` on the show's control queue, as every other input does; update
 applies it at the next frame.  Nothing here calls into the app or waits for the render loop.
 
-Off loopback every request needs the token (``?token=``, an ``X-Token`` header or
+Off loopback every request but the page's script and style sheet needs the token (``?token=``, an ``X-Token`` header or
 ``Authorization: Bearer``); the page passes on the one it was opened with.
 """
 from __future__ import annotations
@@ -14,9 +14,10 @@ import hmac
 import json
 import logging
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..control.events import ControlEvent
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 STATIC = {"/": ("index.html", "text/html; charset=utf-8"), "/app.js": ("app.js", "text/javascript; charset=utf-8"),
           "/style.css": ("style.css", "text/css; charset=utf-8")}
+PUBLIC = ("/app.js", "/style.css")
 MAX_BODY = 4096
 READ_ONLY_PREFIX = "/status/"
 
@@ -35,11 +37,15 @@ def _static(name: str) -> bytes:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
 
     # -- routing ----------------------------------------------------------------------------
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         url = urlsplit(self.path)
+        if url.path in PUBLIC:  # the page's script and style hold no show data: the page loads them plainly
+            name, ctype = STATIC[url.path]
+            self._send(200, _static(name), ctype)
+            return
         if not self._authorised(url):
             return
         web = self.server.owner
@@ -111,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    owner: "WebServer"
+    owner: WebServer
 
 
 class WebServer:
@@ -166,7 +172,7 @@ class WebServer:
             return 503, {"error": "control queue full; try again"}
         return 202, {"queued": address}
 
-    def start(self) -> "WebServer":
+    def start(self) -> WebServer:
         self._thread.start()
         shown = self.url + (f"?token={self.token}" if self.token else "")
         log.warning("web page at %s", shown, extra={"event": "web_page", "url": self.url})

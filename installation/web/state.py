@@ -8,7 +8,8 @@ with the value a slider just set as soon as update has applied it.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 #: how many cues after the one standing by the page lists
 NEXT_CUES = 5

@@ -48,7 +48,7 @@ class Thumbnailer:
         self._stop = False
         self._thread = threading.Thread(target=self._run, name="web-thumbnail", daemon=True)
 
-    def start(self) -> "Thumbnailer":
+    def start(self) -> Thumbnailer:
         self._thread.start()
         return self
 
