@@ -280,3 +280,22 @@ def test_page_in_a_phone_sized_headless_browser_steers_the_show(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
     assert proc.returncode == 0, "".join(lines)
+
+
+@pytest.mark.gl
+@pytest.mark.slow
+def test_an_offline_render_serves_no_page_and_no_oscquery(tmp_path):
+    show = tmp_path / "show.toml"
+    show.write_text(SHOW.replace("[control.osc]\nenabled = false", "[control.osc]\nhost = \"127.0.0.1\"\nport = 0")
+                    .replace("[control.params", "[web]\nport = 0\n[control.params"))
+    res = subprocess.run([sys.executable, "-m", "installation", "run", str(show), "--headless", "--duration", "0.4",
+                          "--record", str(tmp_path / "out.mp4"), "-v"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "recorded" in res.stdout
+    assert "web page at" not in res.stderr and "OSCQuery" not in res.stderr
+    # the same show live: both start (the log says where)
+    res = subprocess.run([sys.executable, "-m", "installation", "run", str(show), "--headless", "--duration", "0.4",
+                          "-v"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "web page at http://127.0.0.1:" in res.stderr and "OSCQuery tree at http://127.0.0.1:" in res.stderr
