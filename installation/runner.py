@@ -63,6 +63,8 @@ class RunOptions:
     plugin_deadline: float | None = None  # seconds a keyframe may take before the plugin counts as hung
     isolated: bool = True   # each generator in a worker process of its own (False: threads, for debugging)
     plugin_memory: float | None = None  # MiB a generator's worker process may allocate once built (then: oom)
+    web_port: int | None = None      # serve the web page here (0: any free port); None: the show's [web] port
+    web_host: str | None = None      # None: the show's [web] host (default 127.0.0.1)
 
 
 @dataclass
@@ -115,6 +117,7 @@ def run_show(opts: RunOptions) -> RunStats:
     ctx = open_outputs(slots, canvas)
     outputs = [s.output for s in slots]
     app = monitor = status = control = None
+    servers: list = []  # the web page and OSCQuery, closed before the app
     try:
         if opts.start_wall is not None and not opts.record:  # a live show resumes where the wall clock is now
             opts = dataclasses.replace(opts, start=opts.start + max(0.0, time.time() - opts.start_wall), start_wall=None)
@@ -137,6 +140,8 @@ def run_show(opts: RunOptions) -> RunStats:
                   control=control, policy=policy)
         monitor = HealthMonitor(app, fps).activate()
         status = StatusServer(monitor.snapshot, opts.health_port, opts.health_host).start() if opts.health_port is not None else None
+        if live:
+            servers = _start_servers(opts, show, app, monitor, canvas, outputs)
         heartbeat = Heartbeat(opts.heartbeat) if opts.heartbeat else None
         n_frames = round(opts.duration * fps) if opts.duration is not None else None
         # real time without an output that waits for the display's refresh: pace to the show's frame rate
@@ -147,12 +152,36 @@ def run_show(opts: RunOptions) -> RunStats:
             monitor.deactivate()
         if status is not None:
             status.close()
+        for server in servers:
+            server.close()
         if app is not None:
             app.close()
         elif control is not None:
             control.stop()
         close_outputs(slots)
     return RunStats(frames, clock.now() - opts.start, time.perf_counter() - t0)
+
+
+def _start_servers(opts: RunOptions, show, app: App, monitor, canvas: Canvas, outputs: list) -> list:
+    """Live runs: the web page (appending its output to ``outputs``) and, when the show listens
+    for OSC, its OSCQuery tree.  Returns what to close.  Not in offline renders: a render is the
+    show file alone, frame for frame."""
+    servers: list = []
+    web_port = opts.web_port if opts.web_port is not None else show.web.port
+    if web_port is not None:
+        from .web import start_web
+
+        output, server = start_web(app, monitor.snapshot, show.web, web_port, opts.web_host)
+        output.open(canvas)
+        outputs.append(output)
+        servers += [server, output]
+    if show.web.oscquery and opts.control:
+        from .control.oscquery import start_for
+
+        query = start_for(app.control, show.show.name, show.web.oscquery_port)
+        if query is not None:
+            servers.append(query)
+    return servers
 
 
 def _loop(opts, clock, app: App, outputs: list, monitor, heartbeat, n_frames, fps, pace) -> tuple[int, float]:

@@ -28,8 +28,9 @@ PYVER=$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]
 
 # --- system packages (Debian/Ubuntu) --------------------------------------------------------
 # libegl1 + Mesa drivers: EGL contexts on llvmpipe; libgl1: libGL for moderngl; xvfb: a virtual
-# display for the window tests; python3.X-venv: Debian ships venv/ensurepip separately.
-APT_PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libgles2 xvfb)
+# display for the window tests; chromium + chromium-driver: the web page test drives a real
+# headless browser; python3.X-venv: Debian ships venv/ensurepip separately.
+APT_PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libgles2 xvfb chromium chromium-driver)
 if [ ! -x "$VENV/bin/python" ] && ! "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1; then
     APT_PACKAGES+=("python${PYVER}-venv")
 fi

@@ -18,6 +18,9 @@ import moderngl
 import pytest
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+# shows the tests run send no mDNS announcements (OSCQuery) from the host's namespace; the
+# OSCQuery test turns it back on inside a network namespace it makes
+os.environ["INSTALLATION_MDNS"] = "0"
 
 SLOW_SECONDS = 5.0
 GL_TRACE_DIR = Path(__file__).parent / "gltrace"  # sitecustomize.py for child processes

@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"engine", "train"},
     {"render"},
     {"output", "calibration"},
-    {"control", "health", "sync"},
+    {"control", "health", "sync", "web"},
     {"builtin", "api"},
     {"app", "runtime", "checks", "runner", "supervise"},
     {"cli", "__main__"},

@@ -45,6 +45,8 @@ def register(app: typer.Typer) -> None:
         supervise: bool = typer.Option(False, "--supervise", help="Run the show in a child process; restart it if it dies or stops producing frames, resuming the schedule."),
         watchdog: float = typer.Option(30.0, "--watchdog", help="With --supervise: seconds without a frame before the runtime is restarted."),
         heartbeat: Optional[Path] = typer.Option(None, "--heartbeat", help="Write a heartbeat file each second (the supervisor sets this)."),
+        web_port: Optional[int] = typer.Option(None, "--web-port", help="Serve the status and control page at http://HOST:PORT/ (0: any free port; default: the show's [web] port, else off)."),
+        web_host: Optional[str] = typer.Option(None, "--web-host", help="Address the page listens on (default: the show's [web] host, 127.0.0.1); off loopback a token is required."),
         plugin_deadline: Optional[float] = typer.Option(None, "--plugin-deadline", help="Seconds a generator may take for one keyframe before it counts as hung and is restarted (default 10 live, 60 with --record)."),
         plugin_memory: Optional[float] = typer.Option(None, "--plugin-memory", help="MiB each generator's worker process may allocate once built; past it the plugin is out of memory (degraded, then restarted)."),
         no_isolation: bool = typer.Option(False, "--no-isolation", help="Run generators in threads of this process instead of worker processes (debugging only: a crash or GIL-holding hang then stops the show)."),
@@ -88,6 +90,8 @@ def register(app: typer.Typer) -> None:
             child += ["--plugin-deadline", str(plugin_deadline)] if plugin_deadline else []
             child += ["--plugin-memory", str(plugin_memory)] if plugin_memory else []
             child += ["--no-isolation"] if no_isolation else []
+            child += ["--web-port", str(web_port)] if web_port is not None else []
+            child += ["--web-host", web_host] if web_host else []
             hb = heartbeat or Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"installation-{os.getpid()}.heartbeat"
             result = run_supervised(SuperviseOptions(child_args=child, heartbeat=hb, start=start, duration=duration,
                                                      record=record.resolve() if record else None, watchdog=watchdog,
@@ -110,6 +114,7 @@ def register(app: typer.Typer) -> None:
                           start=start, fps=fps, calibration=calibration, output=output,
                           health_port=health_port, health_host=health_host, heartbeat=heartbeat, plugin_deadline=plugin_deadline,
                           isolated=not no_isolation, plugin_memory=plugin_memory,
+                          web_port=web_port, web_host=web_host,
                           start_wall=float(os.environ["INSTALLATION_FROM_WALL"]) if os.environ.get("INSTALLATION_FROM_WALL") else None)
         stats = run_show(opts)  # errors the user can fix are printed by the CLI's error boundary
         typer.echo(f"{stats.frames} frames, {stats.show_seconds:.1f} s of show in {stats.wall_seconds:.1f} s ({stats.fps:.1f} fps)"

@@ -17,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 
 from ..problems import StrictModel
 from .control_types import BindingList, ControlTable
+from .web_types import WebConfig
 
 Curve = Literal["linear", "smooth", "ease-in", "ease-out", "ease-in-out", "cut"]
 Continue = Literal["manual", "auto-continue", "auto-follow"]
@@ -296,6 +297,7 @@ class Show(Strict):
     schedule: Optional[Schedule] = None
     control: ControlTable = Field(default_factory=ControlTable)
     bindings: BindingList = Field(default_factory=list)
+    web: WebConfig = Field(default_factory=WebConfig)
     #: set by the loader: the file the show came from (calibration is resolved against it)
     _source: Optional[str] = PrivateAttr(None)
     _sources: Any = PrivateAttr(None)  # loader.Sources, to place later checks (plugin names) on lines
