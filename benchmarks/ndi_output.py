@@ -6,6 +6,7 @@ output nobody receives, and with one a receiver is connected to; prints each run
 CLI's own summary line.  Needs root (``unshare -n``) and ``pip install 'installation[ndi]'``.
 Run: ``python benchmarks/ndi_output.py [--seconds S] [--size WxH]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,7 +18,7 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
-NETNS = "ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && exec \"$@\""
+NETNS = 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && exec "$@"'
 RECEIVER = ROOT / "tests" / "ndi" / "receive.py"
 
 SHOW = """
@@ -65,14 +66,53 @@ def main() -> None:
         cli = ["run", "--headless", "--duration", str(args.seconds), "--plugins-dir", str(shim)]
         results = {}
         for label, show in (("without NDI", plain), ("NDI, no receiver", ndi)):
-            done = subprocess.run(["unshare", "-n", "sh", "-c", NETNS, "sh", sys.executable, "-m", "installation",
-                                   *cli[:1], str(show), *cli[1:], "--record", str(tmp / "out.mp4")],
-                                  cwd=ROOT, capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                [
+                    "unshare",
+                    "-n",
+                    "sh",
+                    "-c",
+                    NETNS,
+                    "sh",
+                    sys.executable,
+                    "-m",
+                    "installation",
+                    *cli[:1],
+                    str(show),
+                    *cli[1:],
+                    "--record",
+                    str(tmp / "out.mp4"),
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             results[label] = fps_of(done.stdout)
         out = tmp / "rx"
         out.mkdir()
-        subprocess.run(["unshare", "-n", "sh", "-c", NETNS, "sh", sys.executable, str(RECEIVER), str(out), "bench", "--",
-                        *cli[:1], str(ndi), *cli[1:], "--record", str(tmp / "out.mp4")], cwd=ROOT, check=True)
+        subprocess.run(
+            [
+                "unshare",
+                "-n",
+                "sh",
+                "-c",
+                NETNS,
+                "sh",
+                sys.executable,
+                str(RECEIVER),
+                str(out),
+                "bench",
+                "--",
+                *cli[:1],
+                str(ndi),
+                *cli[1:],
+                "--record",
+                str(tmp / "out.mp4"),
+            ],
+            cwd=ROOT,
+            check=True,
+        )
         meta = json.loads((out / "meta.json").read_text())
         results["NDI, receiver connected"] = fps_of((out / "cli.log").read_text())
         received = len(meta["frames"])

@@ -1,6 +1,7 @@
 """Art-Net and sACN outputs: a real run sends the picture's region colours and a parameter to a
 receiver on 127.0.0.1; the levels match the recorded frames, no universe exceeds 44 packets/s,
 and bad map entries are file:line:field errors."""
+
 from __future__ import annotations
 
 import socket
@@ -47,7 +48,7 @@ class Receiver:
         while not self.stop:
             try:
                 data, _ = self.sock.recvfrom(2048)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             self.packets.append((time.monotonic(), data))
 
@@ -60,13 +61,17 @@ class Receiver:
 
 def dmx_show(small_show: Path, kind: str, port: int, maps: str, extra: str = "") -> Path:
     path = small_show.with_name(f"{kind}.toml")
-    path.write_text(small_show.read_text() + textwrap.dedent(f"""
+    path.write_text(
+        small_show.read_text()
+        + textwrap.dedent(f"""
         [[outputs]]
         type = "{kind}"
         target = "127.0.0.1"
         port = {port}
         {extra}
-    """) + textwrap.dedent(maps))
+    """)
+        + textwrap.dedent(maps)
+    )
     return path
 
 
@@ -91,7 +96,7 @@ MAPS = """
 
 def region_means(frame: np.ndarray, x, y, w, h) -> np.ndarray:
     H, W = frame.shape[:2]
-    return frame[round(y * H):round((y + h) * H), round(x * W):round((x + w) * W)].reshape(-1, 3).mean(0)
+    return frame[round(y * H) : round((y + h) * H), round(x * W) : round((x + w) * W)].reshape(-1, 3).mean(0)
 
 
 def run_and_receive(small_show, tmp_path, kind, u0, u1):
@@ -99,9 +104,25 @@ def run_and_receive(small_show, tmp_path, kind, u0, u1):
     show = dmx_show(small_show, kind, rx.port, MAPS.format(u0=u0, u1=u1))
     video = tmp_path / "run.mp4"
     try:
-        done = subprocess.run([sys.executable, "-m", "installation", "run", show, "--headless", "--record", video,
-                               "--duration", "20", *plugin_args(tmp_path)], cwd=ROOT, capture_output=True, text=True,
-                              timeout=300)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "installation",
+                "run",
+                show,
+                "--headless",
+                "--record",
+                video,
+                "--duration",
+                "20",
+                *plugin_args(tmp_path),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     finally:
         rx.close()
     assert done.returncode == 0, done.stderr
@@ -110,8 +131,9 @@ def run_and_receive(small_show, tmp_path, kind, u0, u1):
 
 
 def check_levels(packets, frames, u0, u1):
-    expected = np.array([np.concatenate([region_means(f, 0, 0, 0.5, 0.5), region_means(f, 0.5, 0.25, 0.5, 0.75)])
-                         for f in frames])
+    expected = np.array(
+        [np.concatenate([region_means(f, 0, 0, 0.5, 0.5), region_means(f, 0.5, 0.25, 0.5, 0.75)]) for f in frames]
+    )
     by_universe = {u0: [], u1: []}
     for at, (universe, _seq, data) in packets:
         assert universe in by_universe, universe
@@ -166,8 +188,8 @@ def test_packets_are_laid_out_as_the_specs_say():
     assert p[:8] == b"Art-Net\x00" and p[8:10] == b"\x00\x50" and p[10:12] == b"\x00\x0e"
     assert p[12] == 7 and p[14] == 0x34 and p[15] == 0x12 and p[16:18] == b"\x00\x04" and p[18:] == b"\x01\x02\x03\x00"
     s = e131(5, 9, bytes(512), b"c" * 16, "me")
-    assert len(s) == 638 and s[:2] == b"\x00\x10" and s[16:18] == bytes([0x72, 0x6e])  # 0x7000 | 622
-    assert s[38:40] == bytes([0x72, 0x58]) and s[115:117] == bytes([0x72, 0x0b])  # 600, 523
+    assert len(s) == 638 and s[:2] == b"\x00\x10" and s[16:18] == bytes([0x72, 0x6E])  # 0x7000 | 622
+    assert s[38:40] == bytes([0x72, 0x58]) and s[115:117] == bytes([0x72, 0x0B])  # 600, 523
     assert s[113:115] == b"\x00\x05" and s[111] == 9 and s[108] == 100
     with pytest.raises(ValueError):
         artdmx(0x8000, 1, bytes(2))
@@ -175,24 +197,27 @@ def test_packets_are_laid_out_as_the_specs_say():
         e131(0, 1, bytes(2), b"c" * 16, "me")
 
 
-@pytest.mark.parametrize("entry, field, words", [
-    ('region = [0, 0, 1.5, 1]\nuniverse = 0\nchannel = 1', "outputs[0].map[1].region", "inside the frame"),
-    ('region = [0, 0, 1, 1]\nuniverse = 0\nchannel = 511', "outputs[0].map[1].channel", "past 512"),
-    ('region = [0, 0, 1, 1]\nuniverse = 0\nchannel = 2', "outputs[0].map[1].channel", "already sent"),
-    ('parameter = "output/brightness"\nuniverse = 0\nchannel = 9', "outputs[0].map[1].parameter", "OSC address"),
-    ('region = [0, 0, 1, 1]\nuniverse = 40000\nchannel = 50', "outputs[0].map[1].universe", "0 … 32767"),
-    ('region = [0, 0, 1, 1]\nuniverse = 0\nchannel = 50\nchanel = 3', "outputs[0].map[1].chanel", "unknown key"),
-])
+@pytest.mark.parametrize(
+    "entry, field, words",
+    [
+        ("region = [0, 0, 1.5, 1]\nuniverse = 0\nchannel = 1", "outputs[0].map[1].region", "inside the frame"),
+        ("region = [0, 0, 1, 1]\nuniverse = 0\nchannel = 511", "outputs[0].map[1].channel", "past 512"),
+        ("region = [0, 0, 1, 1]\nuniverse = 0\nchannel = 2", "outputs[0].map[1].channel", "already sent"),
+        ('parameter = "output/brightness"\nuniverse = 0\nchannel = 9', "outputs[0].map[1].parameter", "OSC address"),
+        ("region = [0, 0, 1, 1]\nuniverse = 40000\nchannel = 50", "outputs[0].map[1].universe", "0 … 32767"),
+        ("region = [0, 0, 1, 1]\nuniverse = 0\nchannel = 50\nchanel = 3", "outputs[0].map[1].chanel", "unknown key"),
+    ],
+)
 def test_bad_map_entries_name_file_line_and_field(small_show, tmp_path, entry, field, words):
     maps = "\n[[outputs.map]]\nregion = [0, 0, 1, 1]\nuniverse = 0\nchannel = 1\n\n[[outputs.map]]\n" + entry + "\n"
     show = dmx_show(small_show, "artnet", 9, maps)
     lines = show.read_text().splitlines()
     bad_key = field.rsplit(".", 1)[1]
     line = max(i for i, text in enumerate(lines, 1) if text.startswith(bad_key + " "))
-    from plugins.dmx import register_outputs
     from installation.output.setup import OutputSlot, build_outputs, select_outputs
     from installation.problems import ProblemError
     from installation.show.loader import load_show
+    from plugins.dmx import register_outputs
 
     factories = {**register_outputs(), "headless": object}
     with pytest.raises(ProblemError) as err:
@@ -206,8 +231,13 @@ def test_bad_map_entries_name_file_line_and_field(small_show, tmp_path, entry, f
 def test_bad_map_entry_through_the_cli(small_show, tmp_path):
     show = dmx_show(small_show, "artnet", 9, "\n[[outputs.map]]\nregion = [0, 0, 1, 1]\nuniverse = 0\nchannel = 0\n")
     line = len(show.read_text().splitlines())
-    done = subprocess.run([sys.executable, "-m", "installation", "run", show, "--headless", "--duration", "0.1",
-                           *plugin_args(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "installation", "run", show, "--headless", "--duration", "0.1", *plugin_args(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stderr
     assert f":{line}: outputs[0].map[0].channel: must be an integer 1 … 512, got 0" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr

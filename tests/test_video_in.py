@@ -1,5 +1,6 @@
 """video_in plays a feed as a scene: a video file frame-exact in a fixed-step render, and a live
 NDI source (sent inside a network namespace the test makes) in a live run."""
+
 from __future__ import annotations
 
 import subprocess
@@ -15,7 +16,7 @@ from installation.output.video import VideoRecorder, read_video
 
 ROOT = Path(__file__).parent.parent
 SENDER = Path(__file__).parent / "ndi" / "send.py"
-NETNS = "ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && exec \"$@\""
+NETNS = 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && exec "$@"'
 
 
 def plugin_args(tmp_path: Path) -> list[str]:
@@ -23,13 +24,16 @@ def plugin_args(tmp_path: Path) -> list[str]:
         return []
     shim = tmp_path / "plugins"
     shim.mkdir(exist_ok=True)
-    (shim / "video_in_plugin.py").write_text("from plugins.video_in import register_generators, register_walks  # noqa: F401\n")
+    (shim / "video_in_plugin.py").write_text(
+        "from plugins.video_in import register_generators, register_walks  # noqa: F401\n"
+    )
     return ["--plugins-dir", str(shim)]
 
 
 def show_with(tmp_path: Path, generator: str, fps: int, rate: int, extra: str = "") -> Path:
     path = tmp_path / "video_in.toml"
-    path.write_text(textwrap.dedent(f"""
+    path.write_text(
+        textwrap.dedent(f"""
         [show]
         name = "video in"
         seed = 1
@@ -46,10 +50,14 @@ def show_with(tmp_path: Path, generator: str, fps: int, rate: int, extra: str = 
         transition = 0
         [scenes.generator]
         plugin = "video_in"
-        """) + textwrap.dedent(generator) + textwrap.dedent("""
+        """)
+        + textwrap.dedent(generator)
+        + textwrap.dedent("""
         [scenes.walk]
         type = "clock"
-        """) + textwrap.dedent(extra))
+        """)
+        + textwrap.dedent(extra)
+    )
     return path
 
 
@@ -67,9 +75,25 @@ def test_a_video_file_plays_frame_exact_in_a_fixed_step_render(tmp_path):
     rec.close()
     show = show_with(tmp_path, f'source = "{clip}"\n', fps=10, rate=10)
     out = tmp_path / "out.mp4"
-    done = subprocess.run([sys.executable, "-m", "installation", "run", show, "--headless", "--record", out,
-                           "--duration", "3", *plugin_args(tmp_path)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "installation",
+            "run",
+            show,
+            "--headless",
+            "--record",
+            out,
+            "--duration",
+            "3",
+            *plugin_args(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     frames, _ = read_video(out)
     assert len(frames) == 30
@@ -103,11 +127,40 @@ def test_a_live_ndi_source_plays_as_a_scene(tmp_path):
     if probe.returncode != 0:
         pytest.skip(f"network namespaces unavailable: {probe.stderr.strip()}")
     out = tmp_path / "live.mp4"
-    show = show_with(tmp_path, 'source = "ndi:feed"\nsize = [64, 48]\nextra_ips = "127.0.0.1"\n', fps=12, rate=6,
-                     extra=f'\n[[outputs]]\ntype = "record"\npath = "{out}"\n')
-    done = subprocess.run(["unshare", "-n", "sh", "-c", NETNS, "sh", sys.executable, SENDER, "feed", "200", "40", "90",
-                           "--", "run", str(show), "--headless", "--duration", "8", *plugin_args(tmp_path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    show = show_with(
+        tmp_path,
+        'source = "ndi:feed"\nsize = [64, 48]\nextra_ips = "127.0.0.1"\n',
+        fps=12,
+        rate=6,
+        extra=f'\n[[outputs]]\ntype = "record"\npath = "{out}"\n',
+    )
+    done = subprocess.run(
+        [
+            "unshare",
+            "-n",
+            "sh",
+            "-c",
+            NETNS,
+            "sh",
+            sys.executable,
+            SENDER,
+            "feed",
+            "200",
+            "40",
+            "90",
+            "--",
+            "run",
+            str(show),
+            "--headless",
+            "--duration",
+            "8",
+            *plugin_args(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     frames, _ = read_video(out)
     assert len(frames) > 40

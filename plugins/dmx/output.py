@@ -6,6 +6,7 @@ seconds of wall time, ``rate`` ≤ 44, the DMX refresh limit) it takes the map's
 them to the sender thread; a newer set replaces one not yet sent (latest wins).  The sender owns
 the UDP socket and never blocks the loop; ``close`` sends what is pending, then stops.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -30,21 +31,28 @@ class _DmxOutput:
     default_port = 0
     universes = (0, 0)
 
-    def __init__(self, map=None, target: str = "127.0.0.1", port: int | None = None, rate: float = MAX_RATE,
-                 **extra):
+    def __init__(self, map=None, target: str = "127.0.0.1", port: int | None = None, rate: float = MAX_RATE, **extra):
         if extra:
             key = sorted(extra)[0]
-            raise OptionError(key, "unknown key", f"a {self.protocol} output takes map, target, port, rate"
-                              + (", source, priority" if self.protocol == "sacn" else ""))
+            raise OptionError(
+                key,
+                "unknown key",
+                f"a {self.protocol} output takes map, target, port, rate"
+                + (", source, priority" if self.protocol == "sacn" else ""),
+            )
         try:
             ipaddress.ip_address(target)
         except (ValueError, TypeError):
-            raise OptionError("target", f"must be an IP address (the node or console to send to), got {target!r}") from None
+            raise OptionError(
+                "target", f"must be an IP address (the node or console to send to), got {target!r}"
+            ) from None
         port = self.default_port if port is None else port
         if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
             raise OptionError("port", f"must be a UDP port 1 … 65535, got {port!r}")
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= MAX_RATE:
-            raise OptionError("rate", f"must be packets per second per universe, 0 < rate <= {MAX_RATE:g}, got {rate!r}")
+            raise OptionError(
+                "rate", f"must be packets per second per universe, 0 < rate <= {MAX_RATE:g}, got {rate!r}"
+            )
         self.entries = parse_map(map, self.universes)
         self.target, self.port, self.rate = target, port, float(rate)
         self.channels: dict[int, bytearray] = {e.universe: bytearray(512) for e in self.entries}
@@ -63,7 +71,9 @@ class _DmxOutput:
             self._sock = socket.socket(family, socket.SOCK_DGRAM)
             self._sock.connect((self.target, self.port))
         except OSError as exc:
-            raise OutputError(f"cannot send {self.protocol} to {self.target}:{self.port}: {exc.strerror or exc}") from None
+            raise OutputError(
+                f"cannot send {self.protocol} to {self.target}:{self.port}: {exc.strerror or exc}"
+            ) from None
         self._thread = threading.Thread(target=self._run, name=f"{self.protocol} {self.target}", daemon=True)
         self._thread.start()
 
@@ -76,7 +86,7 @@ class _DmxOutput:
         values = frame.values() if any(e.parameter is not None for e in self.entries) else {}
         for e in self.entries:
             data = self.channels[e.universe]
-            data[e.channel - 1:e.channel - 1 + e.width] = bytes(e.levels(rgb, values))
+            data[e.channel - 1 : e.channel - 1 + e.width] = bytes(e.levels(rgb, values))
         with self._cond:
             self._pending = {u: bytes(d) for u, d in self.channels.items()}
             self._cond.notify()
@@ -137,8 +147,16 @@ class SacnOutput(_DmxOutput):
     default_port = SACN_PORT
     universes = (1, 63999)
 
-    def __init__(self, map=None, target: str = "127.0.0.1", port: int | None = None, rate: float = MAX_RATE,
-                 source: str = "installation", priority: int = 100, **extra):
+    def __init__(
+        self,
+        map=None,
+        target: str = "127.0.0.1",
+        port: int | None = None,
+        rate: float = MAX_RATE,
+        source: str = "installation",
+        priority: int = 100,
+        **extra,
+    ):
         if not isinstance(source, str) or not source:
             raise OptionError("source", f"must be a non-empty name, got {source!r}")
         if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 200:

@@ -9,6 +9,7 @@ sender's CID), framing layer (vector 2, source name, priority, sequence, univers
 (vector 2, address/data type 0xa1, start code 0 then the 512 channels).  Every layer's
 flags-and-length word is 0x7000 | the length from that word to the end of the packet.
 """
+
 from __future__ import annotations
 
 import struct
@@ -27,8 +28,14 @@ def artdmx(universe: int, sequence: int, data: bytes) -> bytes:
         data += b"\x00"  # the spec wants an even length
     if not 2 <= len(data) <= 512:
         raise ValueError(f"ArtDmx carries 2 … 512 channels, got {len(data)}")
-    return (ARTNET_ID + struct.pack("<H", 0x5000) + struct.pack(">H", 14)
-            + bytes([sequence & 0xFF, 0, universe & 0xFF, universe >> 8 & 0x7F]) + struct.pack(">H", len(data)) + data)
+    return (
+        ARTNET_ID
+        + struct.pack("<H", 0x5000)
+        + struct.pack(">H", 14)
+        + bytes([sequence & 0xFF, 0, universe & 0xFF, universe >> 8 & 0x7F])
+        + struct.pack(">H", len(data))
+        + data
+    )
 
 
 def parse_artdmx(packet: bytes) -> tuple[int, int, bytes] | None:
@@ -36,7 +43,7 @@ def parse_artdmx(packet: bytes) -> tuple[int, int, bytes] | None:
     if len(packet) < 20 or packet[:8] != ARTNET_ID or struct.unpack("<H", packet[8:10])[0] != 0x5000:
         return None
     length = struct.unpack(">H", packet[16:18])[0]
-    return packet[14] | packet[15] << 8, packet[12], packet[18:18 + length]
+    return packet[14] | packet[15] << 8, packet[12], packet[18 : 18 + length]
 
 
 def e131(universe: int, sequence: int, data: bytes, cid: bytes, source: str, priority: int = 100) -> bytes:
@@ -48,9 +55,15 @@ def e131(universe: int, sequence: int, data: bytes, cid: bytes, source: str, pri
     data = bytes(data[:512])
     dmp = struct.pack(">HBBHHH", 0x7000 | (10 + 1 + len(data)), 0x02, 0xA1, 0, 1, 1 + len(data)) + b"\x00" + data
     name = source.encode("utf-8")[:63].ljust(64, b"\x00")
-    framing = struct.pack(">HI", 0x7000 | (77 + len(dmp)), 0x00000004) + name + struct.pack(
-        ">BHBBH", priority, 0, sequence & 0xFF, 0, universe) + dmp
-    root = struct.pack(">HH", 0x0010, 0x0000) + ACN_ID + struct.pack(">HI", 0x7000 | (22 + len(framing)), 0x00000004) + cid
+    framing = (
+        struct.pack(">HI", 0x7000 | (77 + len(dmp)), 0x00000004)
+        + name
+        + struct.pack(">BHBBH", priority, 0, sequence & 0xFF, 0, universe)
+        + dmp
+    )
+    root = (
+        struct.pack(">HH", 0x0010, 0x0000) + ACN_ID + struct.pack(">HI", 0x7000 | (22 + len(framing)), 0x00000004) + cid
+    )
     return root + framing
 
 
@@ -61,4 +74,4 @@ def parse_e131(packet: bytes) -> tuple[int, int, bytes] | None:
     if struct.unpack(">I", packet[40:44])[0] != 4 or packet[117] != 0x02 or packet[125] != 0:
         return None
     count = struct.unpack(">H", packet[123:125])[0] - 1
-    return struct.unpack(">H", packet[113:115])[0], packet[111], packet[126:126 + count]
+    return struct.unpack(">H", packet[113:115])[0], packet[111], packet[126 : 126 + count]

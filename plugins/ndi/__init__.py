@@ -4,6 +4,7 @@ Built on ndi-python (the ``[ndi]`` extra), which ships the NDI SDK; see docs/out
 it and not cyndilib.  Importing this package costs no NDI import: the library loads when a run
 opens the output, and a missing library is one line naming ``pip install 'installation[ndi]'``.
 """
+
 from installation.api import hookimpl
 
 from .output import NdiOutput

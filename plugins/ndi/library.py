@@ -1,4 +1,5 @@
 """Loading the NDI runtime once per process, with one clear line where it is missing."""
+
 from __future__ import annotations
 
 import threading
@@ -17,7 +18,9 @@ def load_ndi():
     try:
         import NDIlib as ndi
     except ImportError as exc:
-        raise OutputError(f"NDI needs the ndi-python package ({exc.name or 'NDIlib'} does not import): {INSTALL}") from None
+        raise OutputError(
+            f"NDI needs the ndi-python package ({exc.name or 'NDIlib'} does not import): {INSTALL}"
+        ) from None
     with _lock:
         if _users == 0 and not ndi.initialize():
             raise OutputError("the NDI runtime cannot start on this CPU (NDIlib.initialize() failed: it needs SSE4.2)")

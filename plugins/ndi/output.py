@@ -9,13 +9,15 @@ until the next call, so the sender alternates two buffers.  Each NDI frame carri
 frame's index as its timecode (``index * 10_000_000 / fps``), so a receiver can tell which show
 frame it got.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
+
 import numpy as np
 
-from installation.api import OutputError
+from installation.api import OptionError, OutputError
 
 from .library import load_ndi, release_ndi
 
@@ -28,11 +30,14 @@ TICKS = 10_000_000
 def _size(size) -> tuple[int, int] | None:
     if size is None:
         return None
-    if (not isinstance(size, (list, tuple)) or len(size) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and 16 <= v <= 8192 for v in size)):
-        raise ValueError(f"size must be [width, height], two integers 16 … 8192, got {size!r}")
+    if (
+        not isinstance(size, (list, tuple))
+        or len(size) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and 16 <= v <= 8192 for v in size)
+    ):
+        raise OptionError("size", f"must be [width, height], two integers 16 … 8192, got {size!r}")
     if size[0] % 2 or size[1] % 2:
-        raise ValueError(f"size must be even in both directions (NDI sends 4:2:2 video), got {list(size)}")
+        raise OptionError("size", f"must be even in both directions (NDI sends 4:2:2 video), got {list(size)}")
     return int(size[0]), int(size[1])
 
 
@@ -40,16 +45,22 @@ class NdiOutput:
     """Options: ``name`` (the NDI source name), ``size = [W, H]`` (default: the canvas), ``fps``
     (default: the show's), ``alpha`` (send RGBA with an opaque alpha instead of RGBX)."""
 
-    def __init__(self, name: str = "installation", size=None, fps: float | None = None, alpha: bool = False,
-                 groups: str | None = None):
+    def __init__(
+        self,
+        name: str = "installation",
+        size=None,
+        fps: float | None = None,
+        alpha: bool = False,
+        groups: str | None = None,
+    ):
         if not isinstance(name, str) or not name.strip():
-            raise ValueError(f"name must be a non-empty string, got {name!r}")
+            raise OptionError("name", f"must be a non-empty string, got {name!r}")
         if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps <= 240):
-            raise ValueError(f"fps must be a number in (0, 240], got {fps!r}")
+            raise OptionError("fps", f"must be a number in (0, 240], got {fps!r}")
         if not isinstance(alpha, bool):
-            raise ValueError(f"alpha must be true or false, got {alpha!r}")
+            raise OptionError("alpha", f"must be true or false, got {alpha!r}")
         if groups is not None and not isinstance(groups, str):
-            raise ValueError(f"groups must be a string of NDI group names, got {groups!r}")
+            raise OptionError("groups", f"must be a string of NDI group names, got {groups!r}")
         self.name, self.size, self.fps, self.alpha, self.groups = name, _size(size), fps, alpha, groups
         self._ndi = self._sender = None
         self._cond = threading.Condition()
@@ -84,7 +95,9 @@ class NdiOutput:
         early = None if self._next_due is None else self._next_due - frame.t
         if early is not None and period / 4 < early <= 2 * period:  # not yet due (far earlier: the show jumped back)
             return
-        self._next_due = frame.t + period if early is None or early > 2 * period else max(self._next_due + period, frame.t)
+        self._next_due = (
+            frame.t + period if early is None or early > 2 * period else max(self._next_due + period, frame.t)
+        )
         rgb = np.array(frame.rgb())  # a copy: frame.rgb() is shared and valid only during this call
         with self._cond:
             if self._pending is not None:
@@ -136,11 +149,18 @@ class NdiOutput:
         if self._ndi is not None:
             release_ndi(self._ndi)
             self._ndi = None
-        log.info("NDI output %r: %d frames offered, %d sent, %d dropped for newer ones",
-                 self.name, self.offered, self.sent, self.dropped)
+        log.info(
+            "NDI output %r: %d frames offered, %d sent, %d dropped for newer ones",
+            self.name,
+            self.offered,
+            self.sent,
+            self.dropped,
+        )
 
     def describe(self) -> str:
-        return f"ndi {self.name!r} {self.size[0]}x{self.size[1]} @ {self.fps:g} fps" if self.size else f"ndi {self.name!r}"
+        return (
+            f"ndi {self.name!r} {self.size[0]}x{self.size[1]} @ {self.fps:g} fps" if self.size else f"ndi {self.name!r}"
+        )
 
 
 def _rate(fps: float) -> tuple[int, int]:

@@ -13,6 +13,7 @@ Live feeds are read by the generator's own thread, latest frame wins; ``generate
 newest frame and ignores the latent.  A file maps the latent to time (``clock`` walk), so a
 fixed-step render shows frame ``floor(t · fps)`` of it, looping.
 """
+
 from installation.api import hookimpl
 
 

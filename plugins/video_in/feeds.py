@@ -3,13 +3,14 @@
 Every feed gives RGB uint8 ``[H, W, 3]`` at the generator's size.  Live feeds (:class:`NdiFeed`,
 :class:`CameraFeed`) keep only the newest frame; :class:`FileFeed` returns frame ``n`` of a file.
 """
+
 from __future__ import annotations
 
 import atexit
 import logging
 import threading
-import weakref
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 #: live feeds still running: stopped and joined at exit, before the interpreter tears down a
 #: thread that is inside the NDI SDK (which aborts the process: "terminate called ...")
-_running: "weakref.WeakSet[LiveFeed]" = weakref.WeakSet()
+_running: weakref.WeakSet[LiveFeed] = weakref.WeakSet()
 
 
 @atexit.register
@@ -48,7 +49,7 @@ class LiveFeed:
         self.received = 0
         self._thread = threading.Thread(target=self._guard, name=f"video_in {what}", daemon=True)
 
-    def start(self) -> "LiveFeed":
+    def start(self) -> LiveFeed:
         _running.add(self)
         self._thread.start()
         return self
@@ -87,7 +88,9 @@ class NdiFeed(LiveFeed):
         try:
             import NDIlib  # noqa: F401
         except ImportError:
-            raise ValueError("source = \"ndi:...\" needs the ndi-python package: pip install 'installation[ndi]'") from None
+            raise ValueError(
+                "source = \"ndi:...\" needs the ndi-python package: pip install 'installation[ndi]'"
+            ) from None
         super().__init__(size, f"ndi:{name}")
         self.name, self.extra_ips = name, extra_ips
 

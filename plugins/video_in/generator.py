@@ -1,4 +1,5 @@
 """The ``video_in`` generator and the ``clock`` walk (latent = scene time)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,8 +13,11 @@ from .feeds import CameraFeed, FileFeed, NdiFeed
 def _size(size) -> tuple[int, int] | None:
     if size is None:
         return None
-    if (not isinstance(size, (list, tuple)) or len(size) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and 8 <= v <= 8192 for v in size)):
+    if (
+        not isinstance(size, (list, tuple))
+        or len(size) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and 8 <= v <= 8192 for v in size)
+    ):
         raise ValueError(f"video_in: size must be [width, height], two integers 8 … 8192, got {size!r}")
     return int(size[0]), int(size[1])
 
@@ -24,8 +28,14 @@ class VideoIn:
 
     latent_dim = 1
 
-    def __init__(self, device="cpu", source: str | None = None, camera: int | None = None, size=None,
-                 extra_ips: str | None = None):
+    def __init__(
+        self,
+        device="cpu",
+        source: str | None = None,
+        camera: int | None = None,
+        size=None,
+        extra_ips: str | None = None,
+    ):
         self.device = torch.device(device)
         if (source is None) == (camera is None):
             raise ValueError('video_in needs one of source = "ndi:NAME" / "FILE" or camera = N')
@@ -37,7 +47,7 @@ class VideoIn:
                 raise ValueError(f"video_in: camera must be a device number 0, 1, ..., got {camera!r}")
             self.feed = CameraFeed(camera, size or (640, 360)).start()
         elif not isinstance(source, str) or not source:
-            raise ValueError(f"video_in: source must be \"ndi:NAME\" or a video file, got {source!r}")
+            raise ValueError(f'video_in: source must be "ndi:NAME" or a video file, got {source!r}')
         elif source.startswith("ndi:"):
             if not source[4:]:
                 raise ValueError('video_in: source = "ndi:NAME" needs the NDI source name')

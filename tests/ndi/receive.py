@@ -5,26 +5,28 @@
 video until the CLI exits, and writes ``frames.npy`` (RGB uint8), ``meta.json`` (each frame's
 timecode and the wall time it arrived) and the CLI's output.
 """
+
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import NDIlib as ndi
+import numpy as np
 
 
 def main() -> int:
     out, name = Path(sys.argv[1]), sys.argv[2]
-    cli = sys.argv[sys.argv.index("--") + 1:]
+    cli = sys.argv[sys.argv.index("--") + 1 :]
     assert ndi.initialize()
     settings = ndi.FindCreate()
     settings.show_local_sources = True
     settings.extra_ips = "127.0.0.1"
     finder = ndi.find_create_v2(settings)
-    proc = subprocess.Popen([sys.executable, "-m", "installation", *cli], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "installation", *cli], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     source, t0 = None, time.monotonic()
     while source is None and proc.poll() is None and time.monotonic() - t0 < 120:
         ndi.find_wait_for_sources(finder, 100)
@@ -42,8 +44,16 @@ def main() -> int:
             kind, video, _, _ = ndi.recv_capture_v2(receiver, 100)
             if kind == ndi.FRAME_TYPE_VIDEO:
                 frames.append(np.array(video.data[..., :3]))
-                meta.append({"timecode": int(video.timecode), "at": time.monotonic(), "xres": video.xres,
-                             "yres": video.yres, "N": video.frame_rate_N, "D": video.frame_rate_D})
+                meta.append(
+                    {
+                        "timecode": int(video.timecode),
+                        "at": time.monotonic(),
+                        "xres": video.xres,
+                        "yres": video.yres,
+                        "N": video.frame_rate_N,
+                        "D": video.frame_rate_D,
+                    }
+                )
                 ndi.recv_free_video_v2(receiver, video)
                 idle_after_exit = None
             elif proc.poll() is not None:

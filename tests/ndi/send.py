@@ -3,18 +3,19 @@
 ``python3 send.py NAME R G B -- CLI ARGS...``: the source ``NAME`` sends 30 frames a second of
 one colour until the CLI exits; the CLI's output goes to stdout and its exit status is ours.
 """
+
 import subprocess
 import sys
 import threading
 import time
 
-import numpy as np
 import NDIlib as ndi
+import numpy as np
 
 
 def main() -> int:
     name, colour = sys.argv[1], [int(v) for v in sys.argv[2:5]]
-    cli = sys.argv[sys.argv.index("--") + 1:]
+    cli = sys.argv[sys.argv.index("--") + 1 :]
     assert ndi.initialize()
     settings = ndi.SendCreate()
     settings.ndi_name = name
