@@ -69,6 +69,7 @@ class NdiOutput:
         self._stop = False
         self._thread: threading.Thread | None = None
         self._next_due: float | None = None
+        self._buffers: list[np.ndarray] | None = None
         self.sent = self.dropped = self.offered = 0
 
     def open(self, canvas) -> None:
@@ -109,7 +110,8 @@ class NdiOutput:
     def _run(self) -> None:
         ndi = self._ndi
         w, h = self.size
-        buffers = [np.full((h, w, 4), 255, np.uint8) for _ in range(2)]
+        # owned by the output, not this thread: the SDK may read the last one until send_destroy
+        self._buffers = buffers = [np.full((h, w, 4), 255, np.uint8) for _ in range(2)]
         turn = 0
         while True:
             with self._cond:
@@ -146,6 +148,7 @@ class NdiOutput:
         if self._sender is not None:
             self._ndi.send_destroy(self._sender)  # waits for the last async frame to be sent
             self._sender = None
+        self._buffers = None
         if self._ndi is not None:
             release_ndi(self._ndi)
             self._ndi = None
