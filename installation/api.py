@@ -32,6 +32,8 @@ _EXPORTS: dict[str, str] = {
     # errors a plugin raises (or sees)
     "CheckpointError": "installation.weights",
     "ContractError": "installation.protocols",
+    "OutputError": "installation.output.base",
+    "OptionError": "installation.output.base",
     # weights: safetensors + one metadata shape, content-based format detection, safe torch reading
     "WeightsMeta": "installation.weights",
     "save_weights": "installation.weights",
@@ -57,6 +59,7 @@ __all__ = ["hookimpl", *_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from .control.events import ControlEvent
+    from .output.base import OptionError, OutputError
     from .plugins import make_plugin_manager
     from .protocols import ContractError, Generator, Input, Output, PostProcessor, Walk, check_contribution, check_frames
     from .train.data import list_images, load_image, save_grid, write_image

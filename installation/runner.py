@@ -206,7 +206,7 @@ def _loop(opts, clock, app: App, outputs: list, monitor, heartbeat, n_frames, fp
                 break
             frame_start = time.perf_counter()
             app.frame()
-            frame = Frame(app.compositor, frames, app.t)
+            frame = Frame(app.compositor, frames, app.t, values=app.control.registry.values)
             for o in outputs:
                 o.write(frame)
             monitor.frame(time.perf_counter() - frame_start)

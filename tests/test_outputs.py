@@ -132,10 +132,10 @@ def test_record_output_to_a_path_that_cannot_be_written_names_it(small_show, tmp
 
 
 def test_unknown_output_type_lists_the_available_ones(small_show, tmp_path):
-    show = with_outputs(small_show, '[[outputs]]\ntype = "ndi"\n')
+    show = with_outputs(small_show, '[[outputs]]\ntype = "holograph"\n')
     res = cli("render", show, tmp_path / "out.mp4", "--duration", "0.5", "--device", "cpu")
     assert res.returncode == 1
-    assert "unknown output type 'ndi'" in res.stderr and "record" in res.stderr and "window" in res.stderr
+    assert "unknown output type 'holograph'" in res.stderr and "record" in res.stderr and "window" in res.stderr
 
 
 def test_two_windows_in_one_process_are_refused_before_opening(small_show):

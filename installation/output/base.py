@@ -20,6 +20,22 @@ class OutputError(RuntimeError):
     """An output could not open or write; the message names the output."""
 
 
+class OptionError(ValueError):
+    """A bad option of one ``[[outputs]]`` entry, raised by an output's factory.
+
+    ``field`` is the path inside the entry (``("map", 2, "universe")``); the runner places it on the
+    show file's line, ``show.toml:31: outputs[1].map[2].universe: ...``, where a plain ``ValueError``
+    could only name the entry.
+    """
+
+    def __init__(self, field: tuple | str, message: str, hint: str = ""):
+        self.field = (field,) if isinstance(field, (str, int)) else tuple(field)
+        self.message = message
+        self.hint = hint
+        where = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in self.field).replace(".[", "[")
+        super().__init__(f"{where}: {message}" + (f" ({hint})" if hint else ""))
+
+
 @dataclass(frozen=True)
 class Canvas:
     """What all outputs show, given to :meth:`Output.open`.
@@ -52,16 +68,26 @@ class Frame:
       RGBA8, bottom row first as GL stores it): what recordings show, for GPU-side outputs
       (a shared-texture or NDI sender); presented at most once per frame;
     * :meth:`rgb` — the offscreen output as RGB uint8 ``[H, W, 3]``, top row first, read back from
-      GL once and shared by every CPU output of this frame (treat it as read-only).
+      GL once and shared by every CPU output of this frame (treat it as read-only);
+    * :meth:`values` — the show's declared control parameters (``{"/output/brightness": 1.0, ...}``)
+      as they were when this frame was drawn, for outputs that follow a parameter (a DMX channel).
     """
 
-    def __init__(self, compositor, index: int, t: float):
+    def __init__(self, compositor, index: int, t: float, values=None):
         self._compositor = compositor
         self.index = index
         self.t = t
         self.size = compositor.size
         self._rgb: np.ndarray | None = None
+        self._values_of = values
+        self._values: dict | None = None
         self.readbacks = 0
+
+    def values(self) -> dict:
+        """Parameter address → value, read once per frame (a copy: outputs may keep it)."""
+        if self._values is None:
+            self._values = dict(self._values_of()) if self._values_of is not None else {}
+        return self._values
 
     @property
     def canvas(self):

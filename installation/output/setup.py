@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..render.context import NoDisplayError
-from .base import Canvas, OutputError
+from .base import Canvas, OptionError, OutputError
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +27,16 @@ class OutputSlot:
     type: str
     options: dict[str, Any] = field(default_factory=dict)
     output: Any = None
+    loc: tuple | None = None   # where the entry is in the show file, for OptionError
+    sources: Any = None        # the show's problems.Sources (None: not from a file)
 
 
 def select_outputs(show, headless: bool = False, record: Path | None = None, crf: int = 18,
                    fullscreen: bool = False, display: int = 0) -> list[OutputSlot]:
     """The run's outputs, in the order frames are handed to them (not yet built)."""
-    slots = [OutputSlot(f"[[outputs]] #{i + 1} ({entry.type})", entry.type, entry.typed_options())
+    sources = getattr(show, "_sources", None)
+    slots = [OutputSlot(f"[[outputs]] #{i + 1} ({entry.type})", entry.type, entry.typed_options(),
+                        loc=("outputs", i), sources=sources)
              for i, entry in enumerate(show.outputs)]
     if headless:
         slots = [s for s in slots if s.type != "window"]
@@ -56,6 +60,12 @@ def build_outputs(slots: list[OutputSlot], factories: dict) -> list[OutputSlot]:
             raise OutputError(f"{slot.label}: unknown output type {slot.type!r}; available: {', '.join(sorted(factories))}")
         try:
             slot.output = factory(**slot.options)
+        except OptionError as exc:  # a field of the entry: file:line: outputs[N].field: message
+            if slot.sources is None or slot.loc is None:
+                raise OutputError(f"{slot.label}: {exc}") from None
+            from ..problems import ProblemError
+
+            raise ProblemError(slot.sources.main, slot.sources.problem(slot.loc + exc.field, exc.message, exc.hint)) from None
         except (TypeError, ValueError) as exc:
             raise OutputError(f"{slot.label}: {exc}") from None
         missing = [m for m in ("open", "write", "close") if not callable(getattr(slot.output, m, None))]
