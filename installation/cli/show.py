@@ -43,7 +43,10 @@ def _check(path: Path, registry):
             typer.echo(render(warnings, path, prefix="warning: "), err=True)
         if errors:
             raise ProblemError(path, errors)
-    for check in (control_problems, calibration_problems):  # bindings name parameters; the profile fits
+    from ..bank.check import bank_problems
+
+    # bindings name parameters; the profile fits; named seeds are in their bank
+    for check in (control_problems, calibration_problems, bank_problems):
         problems = check(show)
         if problems:
             raise ProblemError(path, problems)

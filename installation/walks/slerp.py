@@ -11,10 +11,7 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
-
-def seed_latent(seed: int, dim: int) -> torch.Tensor:
-    """The standard-normal latent of ``seed`` (same seed → same vector on every machine)."""
-    return torch.randn(dim, generator=torch.Generator().manual_seed(int(seed)), dtype=torch.float32)
+from .named import resolve_keys, seed_latent
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
@@ -48,11 +45,13 @@ class SeedSlerp:
     """Visit ``seeds`` in a circle: hold each for ``hold`` s, then slerp to the next over ``transition`` s.
 
     ``hold`` and ``transition`` may be lists (one entry per seed).  The walk is periodic: the
-    last seed flows back into the first, so a gallery loop never jumps.
+    last seed flows back into the first, so a gallery loop never jumps.  A seed may be the
+    name of a latent in the seed bank file ``bank`` (see :mod:`.named`).
     """
 
-    def __init__(self, latent_dim: int, seed: int = 0, seeds: Sequence[int] | None = None,
-                 hold: float | Sequence[float] = 0.0, transition: float | Sequence[float] = 4.0, ease: bool = True):
+    def __init__(self, latent_dim: int, seed: int = 0, seeds: Sequence[int | str] | None = None,
+                 hold: float | Sequence[float] = 0.0, transition: float | Sequence[float] = 4.0, ease: bool = True,
+                 bank: str | None = None, generator: Any = None):
         self.latent_dim = int(latent_dim)
         self.seeds = list(seeds) if seeds else [seed + i for i in range(4)]
         n = len(self.seeds)
@@ -62,7 +61,8 @@ class SeedSlerp:
             raise ValueError("hold and transition must be >= 0 and not all zero")
         self.hold, self.transition = self.holds[0], self.transitions[0]
         self.ease = ease
-        self._keys = [seed_latent(s, self.latent_dim) for s in self.seeds]
+        #: w of bank entries that have one (mapping-network models), for a w-space walk
+        self._keys, self.w_keys = resolve_keys(self.seeds, self.latent_dim, bank, generator)
         self._starts = [0.0]
         for h, tr in zip(self.holds, self.transitions):
             self._starts.append(self._starts[-1] + h + tr)
