@@ -28,12 +28,13 @@ class Progress:
     """
 
     def __init__(self, label: str, total: int, unit: str = "", every: float = 10.0,
-                 stream: Optional[TextIO] = None, tty: Optional[bool] = None, enabled: bool = True):
+                 stream: Optional[TextIO] = None, tty: Optional[bool] = None, enabled: bool = True,
+                 initial: int = 0):
         self.label, self.total, self.unit, self.every = label, max(0, int(total)), unit, float(every)
         self.stream = stream if stream is not None else sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)()) if tty is None else tty
         self.enabled = enabled
-        self.done = 0
+        self.done = self.initial = int(initial)  # initial: work done before (a resumed run); not in the ETA
         self.note = ""
         self._t0 = time.monotonic()
         self._lock = threading.Lock()
@@ -48,8 +49,8 @@ class Progress:
         elapsed = time.monotonic() - self._t0
         pct = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""
         eta = ""
-        if 0 < self.done < self.total:
-            eta = f", ~{_clock(elapsed / self.done * (self.total - self.done))} left"
+        if self.initial < self.done < self.total:
+            eta = f", ~{_clock(elapsed / (self.done - self.initial) * (self.total - self.done))} left"
         unit = f" {self.unit}" if self.unit else ""
         note = f", {self.note}" if self.note else ""
         return f"{self.label}: {self.done}/{self.total}{unit}{pct}, {_clock(elapsed)} elapsed{eta}{note}"
@@ -78,7 +79,7 @@ class Progress:
                                       TextColumn("{task.fields[note]}"),
                                       console=Console(file=self.stream), transient=False)
             self._rich.__enter__()
-            self._bar = self._rich.add_task(self.label, total=self.total, note="")
+            self._bar = self._rich.add_task(self.label, total=self.total, completed=self.done, note="")
         else:
             self._write()
             self._thread = threading.Thread(target=self._ticker, name=f"progress {self.label}", daemon=True)
