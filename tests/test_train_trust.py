@@ -123,3 +123,19 @@ def test_watch_figures():
     assert any(d.losses(50 + i, {"loss_d": 0.1 * 50, "loss_g": 0.5}) for i in range(10))
     n = RunWatch(data_spread=0.2)
     assert "diverged" in n.losses(1, {"loss_g": math.nan})
+
+
+@pytest.mark.slow
+def test_stylegan2_resume_without_its_options_works_and_a_new_lr_takes_effect(tmp_path, bikes):
+    run = tmp_path / "run"
+    opts = ["-O", "z_dim=32", "-O", "w_dim=32", "-O", "mapping_layers=2", "-O", "channel_base=256", "-O", "channel_max=32"]
+    base = ["train", "stylegan2", str(bikes), "--out", str(run), "--device", "cpu"]
+    first = CliRunner().invoke(build_app(), base + ["--steps", "2", "--resolution", "32", "--batch", "2", *opts])
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(build_app(), base + ["--steps", "3"])  # the traceback: options not recorded
+    assert again.exit_code == 0, again.output
+    bad = CliRunner().invoke(build_app(), base + ["--steps", "4", "-O", "mapping_layers=3"])
+    assert bad.exit_code == 1 and "mapping_layers 2 -> 3" in bad.output and "Traceback" not in bad.output
+    lr = CliRunner().invoke(build_app(), base + ["--steps", "4", "-O", "lr=0.001"])
+    assert lr.exit_code == 0 and "lr None -> 0.001" in lr.output
+    assert ckpt(run)["task"]["opt_g"]["param_groups"][0]["lr"] == pytest.approx(0.001)
