@@ -53,7 +53,8 @@ class Progress:
             eta = f", ~{_clock(elapsed / (self.done - self.initial) * (self.total - self.done))} left"
         unit = f" {self.unit}" if self.unit else ""
         note = f", {self.note}" if self.note else ""
-        return f"{self.label}: {self.done}/{self.total}{unit}{pct}, {_clock(elapsed)} elapsed{eta}{note}"
+        count = f"{self.done}/{self.total}" if self.total else f"{self.done}"  # total 0: open-ended
+        return f"{self.label}: {count}{unit}{pct}, {_clock(elapsed)} elapsed{eta}{note}"
 
     def _write(self) -> None:
         with self._lock:
@@ -79,7 +80,7 @@ class Progress:
                                       TextColumn("{task.fields[note]}"),
                                       console=Console(file=self.stream), transient=False)
             self._rich.__enter__()
-            self._bar = self._rich.add_task(self.label, total=self.total, completed=self.done, note="")
+            self._bar = self._rich.add_task(self.label, total=self.total or None, completed=self.done, note="")
         else:
             self._write()
             self._thread = threading.Thread(target=self._ticker, name=f"progress {self.label}", daemon=True)

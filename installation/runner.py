@@ -28,6 +28,7 @@ from .health import HealthMonitor, Heartbeat, StatusServer
 from .output.base import Canvas, Frame
 from .output.setup import build_outputs, close_outputs, open_outputs, select_outputs
 from .plugins import make_plugin_manager
+from .progress import Progress
 from .render.compositor import Compositor
 from .show.loader import ShowError, load_show
 from .show.playhead import Playhead
@@ -59,6 +60,7 @@ class RunOptions:
     heartbeat: Path | None = None    # file the supervisor watches
     start_wall: float | None = None  # time.time() at which show time was ``start`` (live resume after a restart)
     plugin_deadline: float | None = None  # seconds a keyframe may take before the plugin counts as hung
+    progress: bool = True   # --record: a bar with ETA on a terminal, a log line every 10 s otherwise
 
 
 @dataclass
@@ -130,7 +132,9 @@ def run_show(opts: RunOptions) -> RunStats:
         n_frames = round(opts.duration * fps) if opts.duration is not None else None
         # real time without an output that waits for the display's refresh: pace to the show's frame rate
         pace = not clock.deterministic and not any(getattr(o, "paced", False) for o in outputs)
-        frames, t0 = _loop(opts, clock, app, outputs, monitor, heartbeat, n_frames, fps, pace)
+        with Progress(f"record {Path(opts.record).name}" if opts.record else "run", n_frames or 0, "frames",
+                      enabled=bool(opts.record and opts.progress)) as bar:
+            frames, t0 = _loop(opts, clock, app, outputs, monitor, heartbeat, n_frames, fps, pace, bar)
     finally:
         if monitor is not None:
             monitor.deactivate()
@@ -144,7 +148,8 @@ def run_show(opts: RunOptions) -> RunStats:
     return RunStats(frames, clock.now() - opts.start, time.perf_counter() - t0)
 
 
-def _loop(opts, clock, app: App, outputs: list, monitor, heartbeat, n_frames, fps, pace) -> tuple[int, float]:
+def _loop(opts, clock, app: App, outputs: list, monitor, heartbeat, n_frames, fps, pace,
+          progress: Progress | None = None) -> tuple[int, float]:
     """Until done or stopped: poll the outputs for input, draw one frame, hand it to every output."""
     stop = {"flag": False}
 
@@ -172,6 +177,8 @@ def _loop(opts, clock, app: App, outputs: list, monitor, heartbeat, n_frames, fp
             if pace:
                 time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - frame_start)))
             frames += 1
+            if progress is not None:
+                progress.advance(1)
     except Exception:
         log.exception("render loop failed", extra={"event": "runtime_error"})
         raise
