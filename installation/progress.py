@@ -2,7 +2,7 @@
 
 Sheets, renders and recordings run for minutes; under systemd, ``nohup`` or a CI log nobody
 sees a bar, so where standard error is not a terminal a background thread writes one line
-(``label: 12/64 (19%), 10s elapsed, ~42s left``) at least every ``every`` seconds, also while a
+(``label: frames 12/64 (19%), 10s elapsed, ~42s left``) at least every ``every`` seconds, also while a
 single slow step is still running.  Nothing here imports torch.
 """
 from __future__ import annotations
@@ -51,10 +51,10 @@ class Progress:
         eta = ""
         if self.initial < self.done < self.total:
             eta = f", ~{_clock(elapsed / (self.done - self.initial) * (self.total - self.done))} left"
-        unit = f" {self.unit}" if self.unit else ""
+        unit = f"{self.unit} " if self.unit else ""  # before the count: "N frames" is what results say
         note = f", {self.note}" if self.note else ""
         count = f"{self.done}/{self.total}" if self.total else f"{self.done}"  # total 0: open-ended
-        return f"{self.label}: {count}{unit}{pct}, {_clock(elapsed)} elapsed{eta}{note}"
+        return f"{self.label}: {unit}{count}{pct}, {_clock(elapsed)} elapsed{eta}{note}"
 
     def _write(self) -> None:
         with self._lock:

@@ -113,4 +113,4 @@ def test_render_logs_progress_off_a_terminal(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "installation", "render", str(show), str(tmp_path / "o.mp4"),
                            "--duration", "1", "--device", "cpu"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert "record o.mp4: 0/10 frames (0%)" in proc.stderr and "record o.mp4: 10/10 frames (100%)" in proc.stderr
+    assert "record o.mp4: frames 0/10 (0%)" in proc.stderr and "record o.mp4: frames 10/10 (100%)" in proc.stderr

@@ -102,7 +102,7 @@ def test_sheet_labels_and_layout_through_the_real_command(tmp_path):
                            "--out", str(out), "--columns", "4", "--device", "cpu"],
                           cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr
-    assert "8/8 samples (100%)" in proc.stderr  # not a terminal: log lines, not a bar
+    assert "samples 8/8 (100%)" in proc.stderr  # not a terminal: log lines, not a bar
     sheet = read_png(out)
     ch, cw = cell_size(8, 64, 64, None)
     y, x = cell_origin(5, 4, ch, cw)
@@ -183,4 +183,4 @@ def test_progress_logs_a_line_at_least_every_interval_while_a_step_runs():
         bar.advance()
         bar.advance()
     lines = stream.getvalue().splitlines()
-    assert len(lines) >= 5 and lines[0].startswith("job: 0/2") and lines[-1].startswith("job: 2/2 items (100%)")
+    assert len(lines) >= 5 and lines[0].startswith("job: items 0/2") and lines[-1].startswith("job: items 2/2 (100%)")

@@ -51,7 +51,7 @@ def test_a_signal_saves_a_checkpoint_and_exports_then_resume_reuses_the_options(
         while time.monotonic() < deadline:
             line = proc.stderr.readline()
             lines.append(line)
-            if line.startswith("wgan: ") and not line.startswith("wgan: 0/"):
+            if line.startswith("wgan: steps ") and not line.startswith("wgan: steps 0/"):
                 break  # a progress line from a non-terminal run: steps are being taken
         else:
             pytest.fail("no progress line: " + "".join(lines))

@@ -44,10 +44,14 @@ class BankError(ProblemError):
 
 @dataclass
 class Entry:
+    """A kept latent: z (from a seed, or a VAE's encoder), w (StyleGAN2; the only one of a projection)."""
+
     name: str
-    z: torch.Tensor
+    z: Optional[torch.Tensor]
     w: Optional[torch.Tensor] = None
     seed: Optional[int] = None
+    source: Optional[str] = None  # the picture a projection started from
+    psnr: Optional[float] = None
 
 
 def _paths(path: Path | str) -> tuple[Path, Path]:
@@ -88,10 +92,11 @@ class Bank:
             raise BankError(tensors_path, f"not a readable safetensors file ({exc})") from None
         entries = {}
         for name, info in (meta.get("entries") or {}).items():
-            if f"{name}.z" not in tensors:
-                raise BankError(tensors_path, f"entry {name!r} has no tensor {name}.z")
-            entries[name] = Entry(name, tensors[f"{name}.z"], tensors.get(f"{name}.w"),
-                                  info.get("seed") if isinstance(info, dict) else None)
+            if f"{name}.z" not in tensors and f"{name}.w" not in tensors:
+                raise BankError(tensors_path, f"entry {name!r} has neither tensor {name}.z nor {name}.w")
+            info = info if isinstance(info, dict) else {}
+            entries[name] = Entry(name, tensors.get(f"{name}.z"), tensors.get(f"{name}.w"), info.get("seed"),
+                                  info.get("source"), info.get("psnr"))
         model = meta.get("model") or {}
         return cls(tensors_path, str(model.get("plugin", "")), str(model.get("hash", "")), model.get("checkpoint"), entries)
 
@@ -100,7 +105,8 @@ class Bank:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tensors: dict[str, torch.Tensor] = {}
         for e in self.entries.values():
-            tensors[f"{e.name}.z"] = e.z.detach().float().cpu().contiguous()
+            if e.z is not None:
+                tensors[f"{e.name}.z"] = e.z.detach().float().cpu().contiguous()
             if e.w is not None:
                 tensors[f"{e.name}.w"] = e.w.detach().float().cpu().contiguous()
         tmp = self.path.with_name(self.path.name + ".tmp")
@@ -109,7 +115,9 @@ class Bank:
         tmp.replace(self.path)
         meta = {"kind": KIND, "version": VERSION,
                 "model": {"plugin": self.model, "hash": self.model_hash, "checkpoint": self.checkpoint},
-                "entries": {e.name: {"seed": e.seed, "w": e.w is not None} for e in self.entries.values()}}
+                "entries": {e.name: {k: v for k, v in (("seed", e.seed), ("z", e.z is not None), ("w", e.w is not None),
+                                                       ("source", e.source), ("psnr", e.psnr)) if v is not None}
+                            for e in self.entries.values()}}
         self.meta_path.write_text(json.dumps(meta, indent=2) + "\n")
         return self.path
 

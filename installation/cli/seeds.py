@@ -54,6 +54,17 @@ def bank_path(bank: Optional[Path], show: Optional[Path]) -> Path:
     return path
 
 
+def open_bank(path: Path, plugin_name: str, ckpt: Optional[str], digest: str):
+    """The bank at ``path`` (checked to belong to this model), or a new one for it."""
+    from ..bank import Bank
+
+    if path.with_suffix(".json").exists() or path.exists():
+        b = Bank.load(path)
+        b.check_model(digest, f"{plugin_name} {ckpt or '(shipped weights)'}")
+        return b
+    return Bank(path, plugin_name, digest, ckpt)
+
+
 def parse_seeds(text: List[str]) -> list[int]:
     """``["3", "10-13"]`` → ``[3, 10, 11, 12, 13]``."""
     out = []
@@ -151,11 +162,7 @@ def register(app: typer.Typer) -> None:
         digest = model_hash(gen)
         from ..bank import BankError
 
-        if path.with_suffix(".json").exists() or path.exists():
-            b = Bank.load(path)
-            b.check_model(digest, f"{plugin_name} {ckpt or '(shipped weights)'}")
-        else:
-            b = Bank(path, plugin_name, digest, ckpt)
+        b = open_bank(path, plugin_name, ckpt, digest)
         taken = [n for n in names if n in b.entries and not force]
         if taken:
             raise BankError(b.meta_path, f"already has {', '.join(map(repr, taken))}", "use --force to replace, or other names")
@@ -166,6 +173,56 @@ def register(app: typer.Typer) -> None:
         b.save()
         typer.echo(f"kept {', '.join(f'{n} (seed {s})' for n, s in zip(names, numbers))} in {b.path} "
                    f"({len(b.entries)} entries, model {plugin_name} {digest[:19]})")
+
+    @seeds_app.command("project")
+    def project_(
+        model: str = typer.Argument(..., help=MODEL_HELP),
+        image: Path = typer.Argument(..., exists=True, dir_okay=False, help="The picture to find (JPEG, PNG)."),
+        name: str = typer.Option(..., "--name", help="Name to keep the latent under."),
+        bank: Optional[Path] = typer.Option(None, "--bank", help="Bank file [beside --show, else ./seeds.safetensors]."),
+        show: Optional[Path] = typer.Option(None, "--show", help="Keep in the bank beside this show file."),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Before/after PNG [NAME-projection.png beside the bank]."),
+        steps: int = typer.Option(300, "--steps", min=1, help="Optimisation steps (w-space models)."),
+        lr: float = typer.Option(0.08, "--lr", min=1e-5, help="Learning rate of the w optimisation."),
+        force: bool = typer.Option(False, "--force", help="Replace an entry of that name."),
+        plugin: Optional[str] = typer.Option(None, "--plugin", help="Generator plugin that reads a checkpoint MODEL [try each]."),
+        device: str = typer.Option("auto", help="auto | cpu | cuda"),
+        option: List[str] = typer.Option([], "--option", "-O", help="Generator option KEY=VALUE (repeatable)."),
+    ):
+        """Find the latent that reproduces IMAGE (w for StyleGAN2, the encoder mean for the VAE) and keep it."""
+        import numpy as np
+        import torch
+
+        from ..bank import BankError, Entry, check_name, model_hash
+        from ..progress import Progress
+        from ..studio.project import can_project, fit_target, project
+        from ..studio.sheet import compose, read_png, to_uint8, write_png
+
+        try:
+            check_name(name)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--name") from None
+        path = bank_path(bank, show)
+        plugin_name, ckpt, gen = load_model(model, plugin, resolve_device(device), parse_options(option))
+        if not can_project(gen):
+            raise typer.BadParameter(f"{plugin_name} has neither a mapping network nor an encoder to project into",
+                                     param_hint="MODEL")
+        digest = model_hash(gen)
+        b = open_bank(path, plugin_name, ckpt, digest)
+        if name in b.entries and not force:
+            raise BankError(b.meta_path, f"already has {name!r}", "use --force to replace it, or another --name")
+        photo = torch.from_numpy(read_png(image)).permute(2, 0, 1).float() / 255.0
+        target = fit_target(photo, tuple(gen.resolution))
+        with Progress(f"project {image.name}", steps, "steps") as bar:
+            result = project(gen, target, steps, lr, bar)
+        b.entries[name] = Entry(name, result.z, result.w, None, str(image), round(result.psnr, 2))
+        b.save()
+        pair = to_uint8(torch.stack([target[0].cpu(), result.frame]))
+        picture = compose(pair, ["picture", f"{name}: {result.psnr:.1f} dB"], columns=2)
+        out = out or b.path.with_name(f"{name}-projection.png")
+        write_png(picture, out)
+        typer.echo(f"kept {name} ({'w' if result.w is not None else 'z'}, PSNR {result.psnr:.1f} dB) in {b.path}; "
+                   f"before/after {out}")
 
     @seeds_app.command("list")
     def list_(
@@ -179,5 +236,6 @@ def register(app: typer.Typer) -> None:
         b = Bank.load(path)
         typer.echo(f"{b.path}: model {b.model} {b.checkpoint or '(shipped weights)'} {b.model_hash[:19]}, {len(b.entries)} entries")
         for e in sorted(b.entries.values(), key=lambda e: e.name):
-            space = f"z[{e.z.numel()}]" + (f" w{list(e.w.shape)}" if e.w is not None else "")
-            typer.echo(f"  {e.name}: " + (f"seed {e.seed}, " if e.seed is not None else "") + space)
+            space = " ".join(([f"z[{e.z.numel()}]"] if e.z is not None else []) + ([f"w{list(e.w.shape)}"] if e.w is not None else []))
+            origin = f"seed {e.seed}, " if e.seed is not None else (f"projected from {e.source} ({e.psnr:.1f} dB), " if e.source else "")
+            typer.echo(f"  {e.name}: {origin}{space}")

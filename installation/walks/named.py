@@ -35,6 +35,10 @@ def resolve_keys(seeds: Sequence[Any], dim: int, bank: str | None = None,
                 if generator is not None:
                     loaded.check_model(model_hash(generator), f"the scene's {type(generator).__name__}")
             entry = loaded.get(s)
+            if entry.z is None:  # a projection: only w exists; the walk must run in w (checked by make_walk)
+                zs.append(torch.zeros(dim))
+                ws.append(entry.w.float().clone())
+                continue
             z = entry.z.float().reshape(-1)
             if z.numel() != dim:
                 raise BankError(loaded.meta_path, f"latent {s!r} has {z.numel()} values, the generator takes {dim}")
