@@ -139,3 +139,21 @@ def test_stylegan2_resume_without_its_options_works_and_a_new_lr_takes_effect(tm
     lr = CliRunner().invoke(build_app(), base + ["--steps", "4", "-O", "lr=0.001"])
     assert lr.exit_code == 0 and "lr None -> 0.001" in lr.output
     assert ckpt(run)["task"]["opt_g"]["param_groups"][0]["lr"] == pytest.approx(0.001)
+
+
+@pytest.mark.slow
+def test_timelapse_video_of_fixed_seeds_grows_across_a_resume(tmp_path, bikes):
+    from installation.output.video import read_video
+
+    run, film = tmp_path / "run", tmp_path / "film.mp4"
+    args = ["train", "wgan", str(bikes), "--out", str(run), "--timelapse", str(film), "--timelapse-every", "2",
+            "--sample-every", "100", "--checkpoint-every", "100"]
+    first = CliRunner().invoke(build_app(), args + ["--steps", "6", *SMALL, "-O", "lr_g=0.01", "-O", "lr_d=0.001"])
+    assert first.exit_code == 0, first.output
+    frames, fps = read_video(film)
+    assert len(frames) == 4 and fps == pytest.approx(10)  # steps 0, 2, 4, 6
+    assert sorted(p.name for p in (run / "timelapse").iterdir())[-1] == "step0000006.png"
+    assert frames[0].std() > 1 and abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 2  # the samples moved
+    again = CliRunner().invoke(build_app(), args + ["--steps", "8"])
+    assert again.exit_code == 0, again.output
+    assert len(read_video(film)[0]) == 5

@@ -17,7 +17,8 @@ from .common import parse_options, resolve_device
 #: loop settings a resumed run takes from its checkpoint when not given: CLI name → (record key, default)
 SETTINGS = {"resolution": ("resolution", 64), "steps": ("steps", 2000), "batch": ("batch_size", 16),
             "seed": ("seed", 0), "checkpoint_every": ("checkpoint_every", 200),
-            "sample_every": ("sample_every", 200), "val_fraction": ("val_fraction", 0.0)}
+            "sample_every": ("sample_every", 200), "val_fraction": ("val_fraction", 0.0),
+            "timelapse_every": ("timelapse_every", 100)}
 
 
 def register(app: typer.Typer) -> None:
@@ -36,6 +37,8 @@ def register(app: typer.Typer) -> None:
         sample_every: Optional[int] = typer.Option(None, help="Steps between sample grids in OUT/samples/ [200]."),
         val_fraction: Optional[float] = typer.Option(None, help="Hold out this fraction for validation and stop early when it stops improving (models that validate) [0]."),
         limit: Optional[int] = typer.Option(None, help="Use at most this many images."),
+        timelapse: Optional[Path] = typer.Option(None, "--timelapse", help="Also write a video of the fixed-seed samples over training (frames kept in OUT/timelapse/)."),
+        timelapse_every: Optional[int] = typer.Option(None, "--timelapse-every", min=1, help="Steps between timelapse frames [100]."),
         log_every: float = typer.Option(30.0, "--log-every", min=0.1, help="Seconds between progress lines when not on a terminal."),
         option: list[str] = typer.Option([], "--option", "-O", help="Model option KEY=VALUE (repeatable), e.g. -O kl_weight=0.5; stored in the checkpoint."),
     ):
@@ -52,7 +55,8 @@ def register(app: typer.Typer) -> None:
         if stored is not None and stored.get("task") not in (None, name):
             raise typer.BadParameter(f"{out_dir} holds a {stored.get('task')} run, not {name}; use another --out", param_hint="--out")
         given = {"resolution": resolution, "steps": steps, "batch": batch, "seed": seed,
-                 "checkpoint_every": checkpoint_every, "sample_every": sample_every, "val_fraction": val_fraction}
+                 "checkpoint_every": checkpoint_every, "sample_every": sample_every, "val_fraction": val_fraction,
+                 "timelapse_every": timelapse_every}
         settings = {k: v if v is not None else (stored or {}).get(key, default)
                     for k, v in given.items() for key, default in [SETTINGS[k]]}
         options = {**((stored or {}).get("options") or {}), **parse_options(option)}
@@ -66,10 +70,12 @@ def register(app: typer.Typer) -> None:
             device=str(resolve_device(device)), seed=settings["seed"], resume=resume,
             checkpoint_every=settings["checkpoint_every"], sample_every=settings["sample_every"],
             val_fraction=settings["val_fraction"], options=options, log_every=log_every,
+            timelapse=timelapse, timelapse_every=settings["timelapse_every"],
         )
         result = run_training(task, dataset, cfg)
         if result.interrupted:
             typer.echo(f"stopped {name} by {result.interrupted} at step {result.steps_done}: checkpoint "
                        f"{out_dir / 'checkpoint.pt'}, weights {result.weights} (run again to resume)")
             raise typer.Exit(130 if result.interrupted == "SIGINT" else 143)
-        typer.echo(f"trained {name}: {result.steps_done} steps, {result.images_seen / 1000:.1f} kimg; weights {result.weights}")
+        typer.echo(f"trained {name}: {result.steps_done} steps, {result.images_seen / 1000:.1f} kimg; weights {result.weights}"
+                   + (f"; timelapse {timelapse}" if timelapse is not None else ""))

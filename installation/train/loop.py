@@ -28,6 +28,7 @@ from ..problems import Problem, ProblemError
 from ..progress import Progress
 from .data import ImageFolder, save_grid
 from .stop import StopOnSignal
+from .timelapse import Timelapse
 from .watch import RunWatch, spread
 
 
@@ -77,11 +78,13 @@ class TrainConfig:
     log_every: float = 30.0  # seconds between progress lines when standard error is not a terminal
     watch: bool = True  # warn of collapsing samples and diverging losses
     watch_warmup: int = 500  # steps before alike samples count as collapse (unless they were varied before)
+    timelapse: Path | None = None  # a video of the fixed-seed samples over training
+    timelapse_every: int = 100
 
     def run_record(self, task_name: str) -> dict[str, Any]:
         """Every option of the run, as the checkpoint stores it (plain values only)."""
         keep = ("steps", "batch_size", "resolution", "seed", "checkpoint_every", "sample_every", "sample_count",
-                "val_fraction", "val_every", "patience")
+                "val_fraction", "val_every", "patience", "timelapse_every")
         return {"task": task_name, "options": dict(self.options), **{k: getattr(self, k) for k in keep}}
 
 
@@ -208,6 +211,13 @@ def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainR
         save_checkpoint(ckpt, task, step, images_seen, rng,
                         {"best_val": best_val, "bad_evals": bad_evals, "run": record})
 
+    film = None
+    if cfg.timelapse is not None:
+        film = Timelapse(cfg.timelapse, out / "timelapse", cfg.timelapse_every)
+        if not film.frames():  # the first frame: where training starts
+            with torch.no_grad():
+                film.add(step, images_seen, task.sample(cfg.sample_count, cfg.seed))
+
     interrupted = None
     progress = Progress(task.name, cfg.steps, "steps", every=cfg.log_every, enabled=cfg.progress, initial=step)
     with progress, StopOnSignal() as stop:
@@ -239,6 +249,9 @@ def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainR
                 save_grid(samples, out / "samples" / f"step{step:07d}.png")
                 if watch is not None and (w := watch.samples(step, samples.detach().cpu())):
                     _say(w)
+            if film is not None and (film.due(step) or step == cfg.steps or stopped_early or interrupted):
+                with torch.no_grad():
+                    film.add(step, images_seen, task.sample(cfg.sample_count, cfg.seed))
             if step % cfg.checkpoint_every == 0 or step == cfg.steps or stopped_early or interrupted:
                 save()
             if stopped_early or interrupted:
@@ -252,6 +265,8 @@ def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainR
     if best_state is not None:
         task.load_state_dict(best_state)  # early stopping keeps the best validated weights
     weights = task.export(out)
+    if film is not None:
+        film.write()
     return TrainResult(step, images_seen, losses, weights, stopped_early, best_val, history, interrupted,
                        watch.warnings if watch is not None else [])
 
