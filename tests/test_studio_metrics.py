@@ -108,3 +108,20 @@ def test_metrics_command_on_folders_and_a_model(inception_file, tmp_path):
     assert res.exit_code == 0, res.output
     fid_line = next(l for l in res.output.splitlines() if l.startswith("FID "))
     assert float(fid_line.split()[1]) > 0 and "6 samples of wgan (seeds 0..5)" in res.output
+
+
+@pytest.mark.slow
+def test_training_logs_fid_and_kid_at_checkpoints(inception_file, tmp_path):
+    from plugins.wgan.bikes import make_bikes
+
+    path, _net = inception_file
+    make_bikes(tmp_path / "data", 8, 32, seed=0)
+    res = CliRunner().invoke(build_app(), ["train", "wgan", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
+                                           "--steps", "4", "--checkpoint-every", "2", "--sample-every", "100",
+                                           "--resolution", "32", "--batch", "4", "--device", "cpu",
+                                           "--metrics-features", str(path), "--metrics-count", "8",
+                                           "-O", "z_dim=16", "-O", "width=8"])
+    assert res.exit_code == 0, res.output
+    lines = [l for l in res.output.splitlines() if " fid " in l]
+    assert [l.split(":")[1].strip() for l in lines] == ["step 2", "step 4"]
+    assert all(float(l.split(" fid ")[1].split()[0]) > 0 for l in lines)

@@ -39,6 +39,9 @@ def register(app: typer.Typer) -> None:
         limit: Optional[int] = typer.Option(None, help="Use at most this many images."),
         timelapse: Optional[Path] = typer.Option(None, "--timelapse", help="Also write a video of the fixed-seed samples over training (frames kept in OUT/timelapse/)."),
         timelapse_every: Optional[int] = typer.Option(None, "--timelapse-every", min=1, help="Steps between timelapse frames [100]."),
+        metrics_features: Optional[Path] = typer.Option(None, "--metrics-features", exists=True, dir_okay=False,
+                                                        help="Inception v3 state dict: log FID and KID against the data at every checkpoint."),
+        metrics_count: int = typer.Option(256, "--metrics-count", min=4, help="Samples the checkpoint FID/KID use."),
         log_every: float = typer.Option(30.0, "--log-every", min=0.1, help="Seconds between progress lines when not on a terminal."),
         option: list[str] = typer.Option([], "--option", "-O", help="Model option KEY=VALUE (repeatable), e.g. -O kl_weight=0.5; stored in the checkpoint."),
     ):
@@ -71,6 +74,7 @@ def register(app: typer.Typer) -> None:
             checkpoint_every=settings["checkpoint_every"], sample_every=settings["sample_every"],
             val_fraction=settings["val_fraction"], options=options, log_every=log_every,
             timelapse=timelapse, timelapse_every=settings["timelapse_every"],
+            metrics_features=metrics_features, metrics_count=metrics_count,
         )
         result = run_training(task, dataset, cfg)
         if result.interrupted:

@@ -80,6 +80,8 @@ class TrainConfig:
     watch_warmup: int = 500  # steps before alike samples count as collapse (unless they were varied before)
     timelapse: Path | None = None  # a video of the fixed-seed samples over training
     timelapse_every: int = 100
+    metrics_features: Path | None = None  # Inception v3 state dict: FID/KID at every checkpoint
+    metrics_count: int = 256  # samples (and real images, at most) the checkpoint figures use
 
     def run_record(self, task_name: str) -> dict[str, Any]:
         """Every option of the run, as the checkpoint stores it (plain values only)."""
@@ -207,6 +209,12 @@ def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainR
     if cfg.watch:
         watch = RunWatch(data_spread=spread(data.images[:256].float() / 255.0), warmup=cfg.watch_warmup)
 
+    judge = None
+    if cfg.metrics_features is not None:
+        from .judge import CheckpointMetrics
+
+        judge = CheckpointMetrics(cfg.metrics_features, data, cfg.metrics_count, device, cfg.seed)
+
     def save() -> None:
         save_checkpoint(ckpt, task, step, images_seen, rng,
                         {"best_val": best_val, "bad_evals": bad_evals, "run": record})
@@ -254,6 +262,10 @@ def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainR
                     film.add(step, images_seen, task.sample(cfg.sample_count, cfg.seed))
             if step % cfg.checkpoint_every == 0 or step == cfg.steps or stopped_early or interrupted:
                 save()
+                if judge is not None and not interrupted:
+                    figures = judge(task)
+                    history[-1].update(figures)
+                    _say(f"{task.name}: step {step}: " + "  ".join(f"{k} {v:.4g}" for k, v in figures.items()))
             if stopped_early or interrupted:
                 break
         if interrupted is None and stop.requested:  # a signal after the last step
