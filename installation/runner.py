@@ -27,6 +27,7 @@ from .health import HealthMonitor, Heartbeat, StatusServer
 from .output.base import Canvas, Frame
 from .output.setup import build_outputs, close_outputs, open_outputs, select_outputs
 from .plugins import make_plugin_manager
+from .progress import Progress
 from .render.compositor import Compositor
 from .checks import check_show
 from .show.check import scene_load_error
@@ -65,6 +66,7 @@ class RunOptions:
     plugin_memory: float | None = None  # MiB a generator's worker process may allocate once built (then: oom)
     web_port: int | None = None      # serve the web page here (0: any free port); None: the show's [web] port
     web_host: str | None = None      # None: the show's [web] host (default 127.0.0.1)
+    progress: bool = True   # --record: a bar with ETA on a terminal, a log line every 10 s otherwise
 
 
 @dataclass
@@ -146,7 +148,9 @@ def run_show(opts: RunOptions) -> RunStats:
         n_frames = round(opts.duration * fps) if opts.duration is not None else None
         # real time without an output that waits for the display's refresh: pace to the show's frame rate
         pace = not clock.deterministic and not any(getattr(o, "paced", False) for o in outputs)
-        frames, t0 = _loop(opts, clock, app, outputs, monitor, heartbeat, n_frames, fps, pace)
+        with Progress(f"record {Path(opts.record).name}" if opts.record else "run", n_frames or 0, "frames",
+                      enabled=bool(opts.record and opts.progress)) as bar:
+            frames, t0 = _loop(opts, clock, app, outputs, monitor, heartbeat, n_frames, fps, pace, bar)
     finally:
         if monitor is not None:
             monitor.deactivate()
@@ -184,7 +188,8 @@ def _start_servers(opts: RunOptions, show, app: App, monitor, canvas: Canvas, ou
     return servers
 
 
-def _loop(opts, clock, app: App, outputs: list, monitor, heartbeat, n_frames, fps, pace) -> tuple[int, float]:
+def _loop(opts, clock, app: App, outputs: list, monitor, heartbeat, n_frames, fps, pace,
+          progress: Progress | None = None) -> tuple[int, float]:
     """Until done or stopped: poll the outputs for input, draw one frame, hand it to every output."""
     stop = {"flag": False}
 
@@ -215,6 +220,8 @@ def _loop(opts, clock, app: App, outputs: list, monitor, heartbeat, n_frames, fp
             if pace:
                 time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - frame_start)))
             frames += 1
+            if progress is not None:
+                progress.advance(1)
         failed = scene_load_error(app.show, monitor.load_failures, opts.show) if clock.deterministic else None
         if failed is not None:  # an offline render that played the fallback for a model: not a success
             raise failed

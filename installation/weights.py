@@ -188,6 +188,33 @@ def write_meta(path: Path | str, meta: WeightsMeta) -> Path:
     return mpath
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where the system tells it (Linux), else briefly set."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def as_user_file(path: Path | str) -> Path:
+    """Give ``path`` the mode any file the user writes gets (0666 less the umask: 0644 usually).
+
+    safetensors writes its files mode 0600, which left exported weights unreadable to the
+    account a gallery machine runs shows under.
+    """
+    import os
+
+    os.chmod(path, 0o666 & ~current_umask())
+    return Path(path)
+
+
 def save_weights(path: Path | str, state: dict[str, torch.Tensor], meta: WeightsMeta) -> Path:
     """Write ``path`` (.safetensors) and its sibling ``.json`` metadata; return the weights path."""
     if not isinstance(meta, WeightsMeta):
@@ -195,6 +222,7 @@ def save_weights(path: Path | str, state: dict[str, torch.Tensor], meta: Weights
     path = Path(path).with_suffix(".safetensors")
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().contiguous().cpu() for k, v in state.items()}, str(path))
+    as_user_file(path)
     write_meta(path, meta)
     return path
 

@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parents[1] / "installation"
 #: is the package root (``from .. import hookimpl``).  control, health and sync sit below the app:
 #: they talk to it only through events and snapshots, never by importing it.
 LAYERS: list[set[str]] = [
-    {"installation", "problems", "protocols", "hookspecs", "weights", "clock", "plugins"},
-    {"show", "walks"},
-    {"engine", "train"},
+    {"installation", "problems", "protocols", "hookspecs", "weights", "clock", "plugins", "progress"},
+    {"show", "walks", "bank"},
+    {"engine", "train", "studio"},
     {"render"},
     {"output", "calibration"},
     {"control", "health", "sync", "web"},

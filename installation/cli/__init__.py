@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "calibrate": ("calibrate", "Calibrate projectors: corner pin, mesh warp, soft-edge blend, colour; saves to PROFILE."),
     "show": ("show", "Show files: validate, schema for editors, timeline at a time."),
     "osc": ("osc", "OSC address map, test sender, monitor and MIDI/OSC learn."),
+    "seeds": ("seeds", "Contact sheets of a model's seeds; keep favourite latents in a seed bank."),
+    "metrics": ("metrics", "FID, KID, precision and recall of B against A (folders of images or models)."),
     "dataset": ("dataset", "Make a folder of square training images (JPEG) from a video clip, images, or a procedural maker."),
 }
 

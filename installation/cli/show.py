@@ -37,7 +37,10 @@ def _check(path: Path, registry):
     from ..show.loader import load_show
 
     show = load_show(path)
+    from ..bank.check import bank_problems
+
     errors, warnings = show_problems(show, registry, calibration=True)
+    errors += bank_problems(show)  # named seeds are in their bank
     if warnings:
         typer.echo(render(warnings, path, prefix="warning: "), err=True)
     if errors:
@@ -91,6 +94,8 @@ def register(app: typer.Typer) -> None:
         else:
             out.write_text(text + "\n")
             typer.echo(f"wrote {out}")
+
+    _register_preview(show_app)
 
     @show_app.command("at")
     def at(
@@ -150,3 +155,59 @@ def register(app: typer.Typer) -> None:
         except ValueError:
             raise typer.BadParameter(f"{text!r} is not an ISO 8601 time: use e.g. 2026-03-29T10:00, "
                                      "2026-03-29T08:00Z or 2026-03-29T10:00+02:00") from None
+
+
+def _register_preview(show_app: typer.Typer) -> None:
+    """``show preview``: the timeline as a strip of frames (and a page to scroll)."""
+
+    @show_app.command("preview")
+    def preview(
+        file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Show file (TOML)."),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Strip PNG to write [FILE's name + -preview.png]."),
+        html: Optional[Path] = typer.Option(None, "--html", help="Also write a scrollable HTML page (frames embedded)."),
+        every: float = typer.Option(10.0, "--every", min=0.1, help="Seconds of show time between frames."),
+        start: str = typer.Option("0", "--from", help="Show time to start at: seconds, MM:SS or HH:MM:SS."),
+        duration: Optional[str] = typer.Option(None, "--duration", help="Length to preview [one pass of the cue list]."),
+        height: int = typer.Option(90, "--height", min=16, max=1080, help="Thumbnail height in pixels."),
+        columns: Optional[int] = typer.Option(None, "--columns", min=1, help="Frames per row of the strip [all in one row]."),
+        device: str = typer.Option("auto", "--device", help="Where models run: auto | cpu | cuda."),
+    ):
+        """Draw the timeline as a strip of frames, one every --every seconds, with scene names and cue times."""
+        import torch
+
+        from ..app import SceneLoadError, build_source
+        from ..plugins import make_plugin_manager
+        from ..problems import Problem, ProblemError
+        from ..progress import Progress
+        from ..show.loader import load_show
+        from ..studio import preview as pv
+        from ..studio.sheet import to_uint8, write_png
+        from .common import resolve_device
+
+        show = load_show(file)
+        _timeline(file, show)  # a cue list that cannot be played is reported as in validate
+        timeline, length = pv.preview_timeline(show)
+        t0 = parse_time(start)
+        span = parse_time(duration) if duration is not None else max(length - t0, every)
+        stops, marks = pv.plan(timeline, every, span, t0)
+        registry, dev = make_plugin_manager(), torch.device(str(resolve_device(device)))
+        sources: dict = {}
+
+        def frame_of(i: int, local_t: float):
+            if i not in sources:
+                try:
+                    sources[i] = build_source(show.scenes[i], registry, dev, show.show.seed)
+                except SceneLoadError as exc:
+                    raise ProblemError(file, Problem(None, f"scenes[{i}]", str(exc))) from None
+            src = sources[i]
+            return to_uint8(src.make(int(local_t * src.rate)).unsqueeze(0).cpu())[0]
+
+        width = max(16, int(round(height * show.output.width / show.output.height)))
+        with Progress(f"preview {file.name}", len(stops), "frames") as bar:
+            thumbs = pv.thumbnails(stops, frame_of, height, width, bar)
+        out = out or file.with_name(file.stem + "-preview.png")
+        write_png(pv.strip(thumbs, stops, marks, every, columns), out)
+        typer.echo(f"wrote {out}: {len(stops)} frames every {every:g} s from {pv.clock(t0)}, {len(marks)} cue/scene changes")
+        if html is not None:
+            html.write_text(pv.page(show.show.name, thumbs, stops, marks, every))
+            typer.echo(f"wrote {html}")

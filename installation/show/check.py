@@ -110,7 +110,8 @@ def walk_problems(show: Show, registry) -> list[Problem]:
             params = inspect.signature(factory).parameters
         except (TypeError, ValueError):
             params = {}
-        if "generator" in params:
+        gen = params.get("generator")
+        if gen is not None and gen.default is inspect.Parameter.empty:  # needs the model itself
             continue
         closed = params and not any(p.kind is p.VAR_KEYWORD for p in params.values())
         unknown = [k for k in scene.walk.options() if closed and k not in params]
@@ -121,6 +122,9 @@ def walk_problems(show: Show, registry) -> list[Problem]:
                         for k in unknown]
             continue
         options = scene.walk.options()
+        if isinstance(options.get("seeds"), list):  # bank names are checked against their bank (bank.check)
+            options["seeds"] = [0 if isinstance(s, str) else s for s in options["seeds"]]
+            options.pop("bank", None)
         for _ in range(len(options) + 1):  # each bad option in turn: drop it (its default is fine), try again
             try:
                 factory(latent_dim=16, seed=scene.walk.seed, **options)

@@ -82,6 +82,9 @@ def parse_show(text: str, path: Path | str = "<show>") -> Show:
         show._source = str(Path(path))
     resolve_paths(show, sources)
     show._sources = sources
+    from ..bank.attach import attach_banks
+
+    attach_banks(show)  # walks naming bank latents read the bank beside the show (or their own `bank`)
     return show
 
 

@@ -31,4 +31,8 @@ def make_walk(factory: Callable, generator: Any, seed: int, options: dict, space
         return walk
     if space == "w" or (space == "auto" and has_w_space(generator)):
         return WSpaceWalk(walk, generator, truncation)
+    w_only = [s for s, z, w in zip(getattr(walk, "seeds", []), getattr(walk, "_keys", []), getattr(walk, "w_keys", None) or [])
+              if w is not None and not z.any()]
+    if w_only:  # bank latents found by projection exist only in w
+        raise ValueError(f"seed(s) {', '.join(map(repr, w_only))} exist only in w: walk in w (space = \"auto\" or \"w\")")
     return walk

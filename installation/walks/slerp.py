@@ -13,11 +13,7 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from .common import OptionError, number, whole
-
-
-def seed_latent(seed: int, dim: int) -> torch.Tensor:
-    """The standard-normal latent of ``seed`` (same seed → same vector on every machine)."""
-    return torch.randn(dim, generator=torch.Generator().manual_seed(int(seed)), dtype=torch.float32)
+from .named import resolve_keys, seed_latent  # noqa: F401  (seed_latent: imported from here too)
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
@@ -70,12 +66,13 @@ class SeedSlerp:
     """Visit ``seeds`` in a circle: hold each for ``hold`` s, then slerp to the next over ``transition`` s.
 
     ``hold`` and ``transition`` may be lists (one entry per seed).  The walk is periodic: the
-    last seed flows back into the first, so a gallery loop never jumps.
+    last seed flows back into the first, so a gallery loop never jumps.  A seed may be the
+    name of a latent in the seed bank file ``bank`` (see :mod:`.named`).
     """
 
-    def __init__(self, latent_dim: int, seed: int = 0, seeds: Sequence[int] | None = None,
-                 hold: float | Sequence[float] = 0.0, transition: float | Sequence[float] = 4.0,
-                 ease: bool | str = True):
+    def __init__(self, latent_dim: int, seed: int = 0, seeds: Sequence[int | str] | None = None,
+                 hold: float | Sequence[float] = 0.0, transition: float | Sequence[float] = 4.0, ease: bool | str = True,
+                 bank: str | None = None, generator: Any = None):
         self.latent_dim = int(latent_dim)
         if seeds is None:  # omitted: four seeds counted from the walk's seed
             self.seeds = [seed + i for i in range(4)]
@@ -83,7 +80,9 @@ class SeedSlerp:
             raise OptionError("seeds", "must list at least one seed, e.g. seeds = [1, 2, 3] (omit it for four seeds "
                                        "counted from the walk's seed)")
         else:
-            self.seeds = [whole(f"seeds[{k}]", s, minimum=-2**63) for k, s in enumerate(seeds)]
+            # a name is a seed-bank entry (resolved below); anything else must be a whole number
+            self.seeds = [s if isinstance(s, str) else whole(f"seeds[{k}]", s, minimum=-2**63)
+                          for k, s in enumerate(seeds)]
         n = len(self.seeds)
         self.holds = _per_seed(hold, n, "hold")
         self.transitions = _per_seed(transition, n, "transition")
@@ -93,7 +92,8 @@ class SeedSlerp:
         self.ease_name = _ease(ease)
         self.ease = self.ease_name != "linear"
         self._ease_fn = EASES[self.ease_name]
-        self._keys = [seed_latent(s, self.latent_dim) for s in self.seeds]
+        #: w of bank entries that have one (mapping-network models), for a w-space walk
+        self._keys, self.w_keys = resolve_keys(self.seeds, self.latent_dim, bank, generator)
         self._starts = [0.0]
         for h, tr in zip(self.holds, self.transitions):
             self._starts.append(self._starts[-1] + h + tr)

@@ -91,6 +91,9 @@ class WSpaceWalk:
         self._keys = None
         if hasattr(inner, "segment") and hasattr(inner, "_keys"):
             self._keys = map_z(generator, torch.stack(inner._keys), 1.0)
+            for i, w in enumerate(getattr(inner, "w_keys", None) or []):
+                if w is not None:  # a bank entry's own w (the same as its z mapped, or one found by projection)
+                    self._keys[i] = w.reshape(self._keys[i].shape)
 
     def restart(self) -> None:
         if hasattr(self.inner, "restart"):

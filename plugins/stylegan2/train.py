@@ -158,6 +158,11 @@ class StyleGAN2Task:
         self.G_ema.load_state_dict(state["G_ema"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+        # the learning rate given now wins over the saved one (a resumed run may change it)
+        c = self.r1_every / (self.r1_every + 1)
+        for opt, lr in ((self.opt_g, self.lr), (self.opt_d, self.lr * c)):
+            for group in opt.param_groups:
+                group["lr"] = lr
         self.images_seen = int(state.get("images_seen", 0))
 
     @torch.no_grad()

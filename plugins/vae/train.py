@@ -99,6 +99,8 @@ class VAETask:
             model_state.setdefault(key, getattr(self.model, key))
         self.model.load_state_dict(model_state)
         self.opt.load_state_dict(state["opt"])
+        for group in self.opt.param_groups:  # the learning rate given now wins (a resumed run may change it)
+            group["lr"] = self.lr
         self.steps_done = int(state.get("steps_done", 0))
         if "prior" in state:
             self.prior.load_state_dict(state["prior"])
@@ -184,6 +186,8 @@ class DeblurTask:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["opt"])
+        for group in self.opt.param_groups:  # the learning rate given now wins (a resumed run may change it)
+            group["lr"] = self.lr
         self.steps_done = int(state.get("steps_done", 0))
         if "preview" in state:
             self.preview = state["preview"]

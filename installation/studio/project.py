@@ -1,0 +1,95 @@
+"""Projection: the latent that reproduces a picture, so a walk can start from an artist's photo.
+
+* A generator with a mapping network (StyleGAN2): w+ (one w per layer) is optimised with Adam
+  from the mean w toward the picture under a pixel loss (mean squared error plus a quarter of
+  it measured on 2x downsampled images, which pulls the large shapes first), with a learning
+  rate that ramps down at the end.  The body of ``synthesize`` is run with gradients (its
+  ``no_grad`` decorator unwrapped); the network's weights stay frozen.
+* A generator with ``encode`` (the VAE): the posterior mean of its encoder, in one pass.
+
+PSNR (dB, on [0, 1] pixels) says how close the result came; a picture the model made itself
+comes back at 25 dB or more (tests/test_studio_project.py).
+"""
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import torch
+import torch.nn.functional as F
+
+from ..walks.wspace import has_w_space
+
+
+@dataclass
+class Projection:
+    frame: torch.Tensor          # [3, H, W] the model's picture of the result, [0, 1], CPU
+    psnr: float
+    z: Optional[torch.Tensor]    # [latent_dim] when the model has an encoder
+    w: Optional[torch.Tensor]    # [num_ws, w_dim] for a mapping-network model
+    steps: int
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    mse = float(F.mse_loss(a.float().clamp(0, 1), b.float().clamp(0, 1)))
+    return float("inf") if mse == 0 else 10 * math.log10(1.0 / mse)
+
+
+def can_project(generator: Any) -> bool:
+    return has_w_space(generator) or callable(getattr(generator, "encode", None))
+
+
+def fit_target(image: torch.Tensor, resolution: tuple[int, int]) -> torch.Tensor:
+    """``[3, h, w]`` [0, 1] → ``[1, 3, H, W]`` at the model's size (centre crop to its aspect, area resize)."""
+    img = image[:3].float().unsqueeze(0)
+    h, w = img.shape[-2:]
+    th, tw = resolution
+    s = max(th / h, tw / w)
+    nh, nw = max(th, round(h * s)), max(tw, round(w * s))
+    img = F.interpolate(img, size=(nh, nw), mode="bilinear", align_corners=False, antialias=True)
+    y, x = (nh - th) // 2, (nw - tw) // 2
+    return img[..., y:y + th, x:x + tw].clamp(0, 1)
+
+
+def project(generator: Any, target: torch.Tensor, steps: int = 400, lr: float = 0.08, progress=None,
+            seed: int = 0) -> Projection:
+    """The latent of ``target`` (``[1, 3, H, W]`` at the model's size, [0, 1])."""
+    if callable(getattr(generator, "encode", None)) and not has_w_space(generator):
+        z = generator.encode(target)[0].float().cpu()
+        frame = generator.generate(z.unsqueeze(0).to(generator.device))[0, :3].float().clamp(0, 1).cpu()
+        if progress is not None:
+            progress.advance(progress.total - progress.done)
+        return Projection(frame, psnr(frame, target[0]), z, None, 1)
+    if not has_w_space(generator):
+        raise ValueError(f"{type(generator).__name__} can be projected into neither w (no mapping network) nor z (no encoder)")
+    synth = inspect.unwrap(type(generator).synthesize)  # the body, with gradients
+    device = torch.device(getattr(generator, "device", "cpu"))
+    target = target.to(device)
+    num_ws, w_dim = int(generator.num_ws), int(generator.w_dim)
+    mean = generator.mean_w().float().to(device).reshape(-1)[-w_dim:]
+    torch.manual_seed(seed)
+    w = mean.expand(1, num_ws, w_dim).clone().requires_grad_(True)
+    opt = torch.optim.Adam([w], lr=lr, betas=(0.9, 0.999))
+    small = F.avg_pool2d(target, 2)
+    best, best_w = -1.0, w.detach().clone()
+    for i in range(steps):
+        ramp = min(1.0, (1 - i / steps) / 0.25)  # the last quarter ramps down (cosine)
+        for g in opt.param_groups:
+            g["lr"] = lr * (0.5 - 0.5 * math.cos(math.pi * ramp)) if ramp < 1 else lr
+        with torch.enable_grad():
+            img = synth(generator, w)
+            loss = F.mse_loss(img, target) + 0.25 * F.mse_loss(F.avg_pool2d(img, 2), small)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            score = 10 * math.log10(1.0 / max(float(F.mse_loss(img.detach().clamp(0, 1), target)), 1e-12))
+            if score > best:
+                best, best_w = score, w.detach().clone()
+        if progress is not None:
+            progress.advance(1, f"PSNR {best:.1f} dB")
+    with torch.no_grad():
+        frame = generator.synthesize(best_w)[0, :3].float().clamp(0, 1).cpu()
+    return Projection(frame, psnr(frame, target[0].cpu()), None, best_w[0].cpu(), steps)

@@ -1,0 +1,127 @@
+"""FID, KID and precision/recall on cases with known answers; the Inception feature network from both layouts."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+from typer.testing import CliRunner
+
+from installation.cli import build_app
+from installation.studio import metrics as m
+from installation.studio.inception import InceptionFeatures, load_inception
+from installation.studio.sheet import write_png
+from installation.weights import CheckpointError
+
+
+def test_fid_matches_the_closed_form_for_gaussians():
+    mu1, mu2 = torch.tensor([0.0, 1.0, 2.0]), torch.tensor([1.0, 1.0, 0.0])
+    a, b = torch.tensor([1.0, 4.0, 0.25]), torch.tensor([4.0, 1.0, 1.0])
+    want = float(((mu1 - mu2) ** 2).sum() + ((a.sqrt() - b.sqrt()) ** 2).sum())  # diagonal covariances
+    assert m.frechet_distance(mu1, torch.diag(a), mu2, torch.diag(b)) == pytest.approx(want, abs=1e-9)
+    # a rotated, correlated pair: tr sqrt(S1 S2) through eigen-decomposition against scipy-free brute force
+    q, _ = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
+    s1 = q @ torch.diag(torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)) @ q.T
+    assert m.frechet_distance(mu1, s1, mu1, s1) == pytest.approx(0.0, abs=1e-9)
+    # from samples: close to the population figure
+    g = torch.Generator().manual_seed(1)
+    xa = mu1 + torch.randn(200000, 3, generator=g) * a.sqrt()
+    xb = mu2 + torch.randn(200000, 3, generator=g) * b.sqrt()
+    assert m.fid(xa, xb) == pytest.approx(want, rel=0.02)
+    assert m.fid(xa, xa) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_kid_is_the_unbiased_estimator():
+    g = torch.Generator().manual_seed(2)
+    x, y = torch.randn(40, 5, generator=g), torch.randn(30, 5, generator=g) + 0.5
+    k = lambda u, v: (float(u @ v) / 5 + 1) ** 3
+    xx = sum(k(x[i], x[j]) for i in range(40) for j in range(40) if i != j) / (40 * 39)
+    yy = sum(k(y[i], y[j]) for i in range(30) for j in range(30) if i != j) / (30 * 29)
+    xy = sum(k(x[i], y[j]) for i in range(40) for j in range(30)) / (40 * 30)
+    assert m.mmd2_unbiased(x, y) == pytest.approx(xx + yy - 2 * xy, rel=1e-6)  # reference sums float32 dots
+    same = torch.randn(2000, 8, generator=g)
+    other = torch.randn(2000, 8, generator=g)
+    mean, std = m.kid(same, other, subsets=20, subset_size=500)
+    assert abs(mean) < 3 * std + 1e-3  # same distribution: zero in expectation (unbiased: may be < 0)
+    assert m.kid(same, other + 1.0, subsets=5, subset_size=500)[0] > 0.1
+
+
+def test_precision_recall_on_known_sets():
+    g = torch.Generator().manual_seed(3)
+    real = torch.randn(300, 4, generator=g)
+    assert m.precision_recall(real, real) == (1.0, 1.0)
+    assert m.precision_recall(real, real + 100.0) == (0.0, 0.0)
+    # generated points covering only half the real set: high precision, recall about a half
+    half = real[real[:, 0] > 0]
+    p, r = m.precision_recall(real, half)
+    assert p == 1.0 and 0.3 < r < 0.75
+
+
+@pytest.fixture(scope="module")
+def inception_file(tmp_path_factory):
+    torch.manual_seed(0)
+    net = InceptionFeatures(fid_variant=False)
+    for mod in net.modules():  # random but realistic batch-norm statistics
+        if isinstance(mod, torch.nn.BatchNorm2d):
+            mod.running_var.uniform_(0.5, 1.5)
+    state = {k: v.contiguous() for k, v in net.state_dict().items()}
+    state["fc.weight"], state["fc.bias"] = torch.zeros(1000, 2048), torch.zeros(1000)
+    state["AuxLogits.fc.weight"] = torch.zeros(1000, 768)
+    path = tmp_path_factory.mktemp("inc") / "inception_v3.safetensors"
+    save_file(state, str(path))
+    return path, net.eval()
+
+
+def test_inception_layouts_load_and_give_the_built_networks_features(inception_file, tmp_path):
+    path, net = inception_file
+    loaded = load_inception(path)
+    assert not loaded.fid_variant
+    x = torch.rand(2, 3, 64, 64)
+    assert torch.allclose(loaded(x), net(x), atol=1e-5) and loaded(x).shape == (2, 2048)
+    # pytorch-fid's layout: the same names, fc with 1008 classes, saved with torch.save → the FID variant
+    state = {k: v for k, v in net.state_dict().items()}
+    state["fc.weight"], state["fc.bias"] = torch.zeros(1008, 2048), torch.zeros(1008)
+    torch.save(state, tmp_path / "pt_inception-2015-12-05.pth")
+    fid_net = load_inception(tmp_path / "pt_inception-2015-12-05.pth")
+    assert fid_net.fid_variant and not torch.allclose(fid_net(x), net(x))  # TF pooling differs
+    del state["Mixed_7c.branch_pool.conv.weight"]
+    torch.save(state, tmp_path / "broken.pth")
+    with pytest.raises(CheckpointError, match="Mixed_7c.branch_pool.conv.weight"):
+        load_inception(tmp_path / "broken.pth")
+
+
+@pytest.mark.slow
+def test_metrics_command_on_folders_and_a_model(inception_file, tmp_path):
+    path, _net = inception_file
+    rng = np.random.default_rng(0)
+    for name in ("a", "b"):
+        for i in range(6):
+            write_png(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8), tmp_path / name / f"{i}.png")
+    res = CliRunner().invoke(build_app(), ["metrics", str(tmp_path / "a"), str(tmp_path / "a"), "--features", str(path),
+                                           "--size", "32", "--kid-subsets", "3", "--device", "cpu"])
+    assert res.exit_code == 0, res.output
+    assert "\nFID 0\n" in res.output and "precision 1.000  recall 1.000" in res.output
+    res = CliRunner().invoke(build_app(), ["metrics", str(tmp_path / "a"), "wgan", "--features", str(path), "--count", "6",
+                                           "--size", "32", "--kid-subsets", "3", "--device", "cpu"])
+    assert res.exit_code == 0, res.output
+    fid_line = next(l for l in res.output.splitlines() if l.startswith("FID "))
+    assert float(fid_line.split()[1]) > 0 and "6 samples of wgan (seeds 0..5)" in res.output
+
+
+@pytest.mark.slow
+def test_training_logs_fid_and_kid_at_checkpoints(inception_file, tmp_path):
+    from plugins.wgan.bikes import make_bikes
+
+    path, _net = inception_file
+    make_bikes(tmp_path / "data", 8, 32, seed=0)
+    res = CliRunner().invoke(build_app(), ["train", "wgan", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
+                                           "--steps", "4", "--checkpoint-every", "2", "--sample-every", "100",
+                                           "--resolution", "32", "--batch", "4", "--device", "cpu",
+                                           "--metrics-features", str(path), "--metrics-count", "8",
+                                           "-O", "z_dim=16", "-O", "width=8"])
+    assert res.exit_code == 0, res.output
+    lines = [l for l in res.output.splitlines() if " fid " in l]
+    assert [l.split(":")[1].strip() for l in lines] == ["step 2", "step 4"]
+    assert all(float(l.split(" fid ")[1].split()[0]) > 0 for l in lines)
