@@ -36,6 +36,7 @@ from .engine.source import KeyframeSource
 from .engine.worker import GeneratorWorker, RestartPolicy
 from .plugins import PluginRegistry
 from .render.compositor import Compositor
+from .render.fit import Fit
 from .runtime.routing import ControlRouting
 from .runtime.scenes import SceneRuntime, SceneSet
 from .runtime.snapshot import FrameSnapshot
@@ -106,6 +107,7 @@ class App:
         self._source_control: tuple[dict, dict] | None = None  # (walk, post) control for newly built sources
         self._clock_t: float | None = None
         compositor.brightness = show.output.brightness
+        compositor.fit = Fit.of(show.output)
 
     # -- model: read-only views for health, tests and tools --------------------------------
     @property
@@ -157,7 +159,8 @@ class App:
         reg = self.control.registry
         plans = self.scenes.plan(
             self.layers, self.t, wall, reg.get("/crossfade/time"),
-            lambda slot, layer: layer.opacity * layer.scene.output.opacity * reg.get(f"/layer/{slot}/opacity", 1.0))
+            lambda slot, layer: layer.opacity * layer.scene.output.opacity * reg.get(f"/layer/{slot}/opacity", 1.0),
+            lambda layer: Fit.of(self.show.output, layer.scene))
         self.snapshot = FrameSnapshot(self.t, wall, self.routing.brightness(self.show), tuple(plans))
         self.status.measure(self.show, self.t, wall)
         return self.t
