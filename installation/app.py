@@ -37,6 +37,7 @@ from .engine.worker import GeneratorWorker, RestartPolicy
 from .health.monitor import idle_snapshot
 from .plugins import PluginRegistry
 from .render.compositor import Compositor
+from .render.fit import Fit
 from .runtime.routing import ControlRouting
 from .runtime.scenes import BUILTIN_FALLBACK, SceneRuntime, SceneSet
 from .runtime.snapshot import FrameSnapshot
@@ -76,6 +77,7 @@ class App:
         self._clock_t: float | None = None
         compositor.brightness = show.output.brightness
         self.health = idle_snapshot  # the health monitor's snapshot, once one watches this app
+        compositor.fit = Fit.of(show.output)
 
     # -- model: read-only views for health, tests and tools --------------------------------
     @property
@@ -127,7 +129,8 @@ class App:
         reg = self.control.registry
         plans = self.scenes.plan(
             self.layers, self.t, wall, reg.get("/crossfade/time"),
-            lambda slot, layer: layer.opacity * layer.scene.output.opacity * reg.get(f"/layer/{slot}/opacity", 1.0))
+            lambda slot, layer: layer.opacity * layer.scene.output.opacity * reg.get(f"/layer/{slot}/opacity", 1.0),
+            lambda layer: Fit.of(self.show.output, layer.scene))
         self.snapshot = FrameSnapshot(self.t, wall, self.routing.brightness(self.show), tuple(plans))
         self.status.measure(self.show, self.t, wall)
         return self.t

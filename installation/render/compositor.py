@@ -5,6 +5,11 @@ their mix and the layer's opacity).  Layers are drawn in order with alpha blendi
 canvas framebuffer, so a scene transition is just two layers with complementary opacity.  The
 canvas is then presented to an output framebuffer (the window, or an offscreen target) by a
 final pass that the calibration pass replaces on site.
+
+How a layer fills the canvas (fit, anchor, background, trim) is :mod:`.fit`; the show's
+``[output]`` sets :attr:`Compositor.fit` and a scene may override it per layer
+(:attr:`LayerDraw.fit`).  Upscaling is Catmull-Rom bicubic in the shader (``filter``; the
+bilinear sampler stays selectable for comparison: benchmarks/compositor.py measures both).
 """
 from __future__ import annotations
 
@@ -15,7 +20,10 @@ import numpy as np
 
 from ..engine.buffer import Keyframe
 from .context import FullscreenQuad, load_program
+from .fit import Fit, cover_scale, place  # noqa: F401  (cover_scale: kept importable from here)
 from .upload import TextureUploader
+
+FILTERS = ("catmull-rom", "bilinear")
 
 
 @dataclass
@@ -24,17 +32,17 @@ class LayerDraw:
     b: Keyframe | None
     mix: float
     opacity: float = 1.0
-
-
-def cover_scale(src: tuple[int, int], dst: tuple[int, int]) -> tuple[float, float]:
-    """Fraction of ``src`` (w, h) shown per axis so that it fills ``dst`` (w, h), cropping the excess."""
-    sa, da = src[0] / src[1], dst[0] / dst[1]
-    return (da / sa, 1.0) if sa > da else (1.0, sa / da)
+    fit: Fit | None = None  # None: the compositor's (the show's [output])
 
 
 class Compositor:
-    def __init__(self, ctx: moderngl.Context, size: tuple[int, int]):
+    def __init__(self, ctx: moderngl.Context, size: tuple[int, int], fit: Fit | None = None,
+                 filter: str = "catmull-rom"):
+        if filter not in FILTERS:
+            raise ValueError(f"filter must be one of {FILTERS}, got {filter!r}")
         self.ctx = ctx
+        self.fit = fit or Fit()
+        self.filter = filter
         self.size = (int(size[0]), int(size[1]))
         self.canvas = ctx.texture(self.size, 4, dtype="f1")
         self.canvas.filter = (moderngl.LINEAR, moderngl.LINEAR)
@@ -48,6 +56,7 @@ class Compositor:
         self.present_quad = FullscreenQuad.create(ctx, self.present_prog)
         self.layer_prog["u_tex_a"].value = 0
         self.layer_prog["u_tex_b"].value = 1
+        self.layer_prog["u_canvas"].value = tuple(float(v) for v in self.size)
         self.present_prog["u_canvas"].value = 0
         self.uploader = TextureUploader(ctx)
         self.brightness = 1.0
@@ -78,14 +87,29 @@ class Compositor:
                 continue
             a = layer.a or layer.b
             ta, tb = self.texture_of(a), self.texture_of(layer.b)
+            single = ta is tb or layer.mix <= 0.0 or layer.mix >= 1.0
+            if single and layer.mix <= 0.0:
+                tb = ta  # all of a: sample it alone
             ta.use(0)
             tb.use(1)
-            self.layer_prog["u_mix"].value = float(layer.mix)
-            self.layer_prog["u_opacity"].value = float(min(layer.opacity, 1.0))
-            self.layer_prog["u_scale"].value = cover_scale(tb.size, self.size)
+            self._set_fit(layer.fit or self.fit, tb.size)
+            prog = self.layer_prog
+            prog["u_single"].value = int(single)
+            prog["u_mix"].value = float(layer.mix)
+            prog["u_opacity"].value = float(min(layer.opacity, 1.0))
             self.layer_quad.render()
         self.ctx.disable(moderngl.BLEND)
         self.frames += 1
+
+    def _set_fit(self, fit: Fit, src: tuple[int, int]) -> None:
+        p = place(src, self.size, fit)
+        prog = self.layer_prog
+        prog["u_rect"].value = (p.x, p.y, p.w, p.h)
+        prog["u_uv"].value = (p.u0, p.v0, p.u1, p.v1)
+        prog["u_background"].value = fit.background
+        # bicubic where the frame is enlarged; the bilinear sampler where it is reduced
+        texels = (p.u1 - p.u0) * src[0]
+        prog["u_cubic"].value = int(self.filter == "catmull-rom" and p.w >= texels)
 
     def set_calibration(self, calibration, window) -> None:
         """Present to windows through ``calibration`` (a CalibrationPass), drawing the outputs of

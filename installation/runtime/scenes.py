@@ -122,11 +122,13 @@ class SceneSet:
 
     # -- keyframes for this frame -----------------------------------------------------------
     def plan(self, layers: list[LayerState], t: float, wall: float, crossfade: float | None,
-             opacity: Callable[[int, LayerState], float]) -> list[LayerPlan]:
+             opacity: Callable[[int, LayerState], float],
+             fit: Callable[[LayerState], object] | None = None) -> list[LayerPlan]:
         """Ask for this frame's keyframes and pick, per visible layer, the mixer ``view`` blends.
 
         A layer whose scene has nothing to show, or has been faulted longer than ``hold_limit``,
-        shows the fallback instead.  ``opacity(slot, layer)`` is the layer's opacity this frame.
+        shows the fallback instead.  ``opacity(slot, layer)`` is the layer's opacity this frame,
+        ``fit(layer)`` how it fills the output (its scene's fit; the fallback shows in it too).
         """
         plans = []
         fallback_planned = False
@@ -152,7 +154,7 @@ class SceneSet:
                         mixer, local_t = fb.mixer, max(t, 0.0)
             if mixer is None:
                 continue
-            plans.append(LayerPlan(mixer, local_t, opacity(slot, layer)))
+            plans.append(LayerPlan(mixer, local_t, opacity(slot, layer), fit(layer) if fit else None))
         self._release_unused()
         return plans
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ..engine.mixer import KeyframeMixer
 from ..render.compositor import LayerDraw
+from ..render.fit import Fit
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class LayerPlan:
     mixer: KeyframeMixer
     local_t: float
     opacity: float
+    fit: Fit | None = None  # the scene's fit on the output (None: the compositor's)
 
 
 @dataclass(frozen=True)
@@ -30,5 +32,5 @@ class FrameSnapshot:
         out = []
         for plan in self.layers:
             blend = plan.mixer.blend(plan.local_t, self.wall)
-            out.append(LayerDraw(blend.a, blend.b, blend.mix, plan.opacity))
+            out.append(LayerDraw(blend.a, blend.b, blend.mix, plan.opacity, plan.fit))
         return out

@@ -24,6 +24,9 @@ Continue = Literal["manual", "auto-continue", "auto-follow"]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL = {"monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri",
          "saturday": "sat", "sunday": "sun"}
+FitMode = Literal["cover", "contain", "stretch"]
+Anchor = Literal["center", "top", "bottom", "left", "right", "top-left", "top-right", "bottom-left", "bottom-right"]
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -95,6 +98,17 @@ class OutputSpec(Strict):
     height: int = Field(720, ge=16, le=16384)
     fps: float = Field(30.0, gt=0, le=240)
     brightness: float = Field(1.0, ge=0.0, le=4.0)
+    fit: FitMode = Field("cover", description="how a frame fills the output: cover (crop the excess), "
+                                              "contain (whole frame, bars of `background`), stretch")
+    anchor: Anchor = Field("center", description="the part kept by cover, or where contain places the frame")
+    background: str = Field("#000000", description="colour of contain's letterbox/pillarbox bars, #rrggbb")
+    trim: float = Field(0.0, ge=0.0, le=0.25, description="fraction of the frame cut from each edge before "
+                                                          "fitting (a model's unreliable border texels)")
+
+    @field_validator("background")
+    @classmethod
+    def _colour(cls, v: str) -> str:
+        return _check_colour(v)
 
     @field_validator("width", "height")
     @classmethod
@@ -102,6 +116,12 @@ class OutputSpec(Strict):
         if v % 2:
             raise ValueError("must be even (video encoders need even sizes)")
         return v
+
+
+def _check_colour(v: Optional[str]) -> Optional[str]:
+    if v is not None and not _COLOUR.match(v):
+        raise ValueError(f"{v!r} is not a colour like \"#000000\" (#rrggbb, hex digits)")
+    return v
 
 
 class WindowOutputOptions(Strict):
@@ -168,7 +188,15 @@ class Scene(Strict):
     walk: WalkSpec = Field(default_factory=WalkSpec)
     post: list[PostSpec] = []
     output: SceneOutput = Field(default_factory=SceneOutput)
+    fit: Optional[FitMode] = Field(None, description="this scene's fit (default: [output] fit)")
+    anchor: Optional[Anchor] = Field(None, description="this scene's anchor (default: [output] anchor)")
+    background: Optional[str] = Field(None, description="this scene's bar colour (default: [output] background)")
+    trim: Optional[float] = Field(None, ge=0.0, le=0.25, description="this scene's edge trim (default: [output] trim)")
 
+    @field_validator("background")
+    @classmethod
+    def _colour(cls, v: Optional[str]) -> Optional[str]:
+        return _check_colour(v)
 
 
 class PlaylistItem(Strict):

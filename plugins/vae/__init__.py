@@ -54,9 +54,14 @@ def _latents_walk(latent_dim, seed=0, **options):
     return LatentFileWalk(latent_dim, seed, **options)
 
 
+def _posterior_walk(latent_dim, seed=0, **options):
+    from .walk import PosteriorWalk
+    return PosteriorWalk(latent_dim, seed, **options)
+
+
 @hookimpl
 def register_walks():
-    return {"latents": _latents_walk}
+    return {"latents": _latents_walk, "posterior": _posterior_walk}
 
 
 @hookimpl
