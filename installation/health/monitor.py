@@ -4,6 +4,7 @@ The render loop calls :meth:`HealthMonitor.frame` after each frame (cheap: a few
 one pass over the active scenes).  :meth:`HealthMonitor.snapshot` may be called from any thread
 (the status server, an OSC reply): it only reads plain attributes.
 """
+
 from __future__ import annotations
 
 import collections
@@ -15,7 +16,7 @@ from typing import Any
 
 import torch
 
-_current: "HealthMonitor | None" = None
+_current: HealthMonitor | None = None
 _current_lock = threading.Lock()
 
 
@@ -135,7 +136,9 @@ class HealthMonitor:
             key = "fallback" if rt.index < 0 else rt.worker.name
             plugins[key] = {"scene_index": rt.index, **rt.worker.status()}
         restarts = sum(p["restarts"] for p in plugins.values()) + sum(t["restarts"] for t in self._retired.values())
-        faults = sum(sum(p["faults"].values()) for p in plugins.values()) + sum(t["faults"] for t in self._retired.values())
+        faults = sum(sum(p["faults"].values()) for p in plugins.values()) + sum(
+            t["faults"] for t in self._retired.values()
+        )
         scene: dict[str, Any] | None = None
         cue: dict[str, Any] | None = None
         try:
@@ -181,7 +184,7 @@ class HealthMonitor:
         }
 
     # -- registration -------------------------------------------------------------------------
-    def activate(self) -> "HealthMonitor":
+    def activate(self) -> HealthMonitor:
         """Make this the monitor :func:`health_snapshot` reports."""
         global _current
         with _current_lock:

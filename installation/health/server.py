@@ -3,19 +3,21 @@
 Standard-library server in a daemon thread; it only calls the snapshot function, which reads
 plain attributes, so a slow or hostile client never touches the render loop.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         path = self.path.split("?", 1)[0].rstrip("/") or "/"
@@ -58,15 +60,18 @@ class StatusServer:
     def __init__(self, snapshot: Callable[[], dict[str, Any]], port: int = 8787, host: str = "127.0.0.1"):
         self._server = _Server((host, port), _Handler)
         self._server.snapshot = snapshot
-        self.host, self.port = self._server.server_address[:2]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.25},
-                                        name="status-http", daemon=True)
+        bound_host, bound_port = self._server.server_address[:2]
+        self.host: str = bound_host if isinstance(bound_host, str) else bound_host.decode()  # AF_INET: a str
+        self.port: int = bound_port
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.25}, name="status-http", daemon=True
+        )
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}/status"
 
-    def start(self) -> "StatusServer":
+    def start(self) -> StatusServer:
         self._thread.start()
         log.info("status endpoint at %s", self.url, extra={"event": "status_endpoint", "url": self.url})
         return self

@@ -9,12 +9,13 @@ time it comes round.  A faulted scene holds its last good keyframe; the show's f
 this frame needs (through each scene's :class:`KeyframeMixer`) and returns the layers that
 ``view`` blends.  Nothing here draws.
 """
+
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..engine.buffer import Keyframe
 from ..engine.mixer import KeyframeMixer
@@ -46,8 +47,14 @@ class SceneSet:
     fallback fails too; ``release(kf)`` frees a keyframe's GL texture.
     """
 
-    def __init__(self, new_worker: Callable[[Scene, int], GeneratorWorker], builtin_fallback: Callable[[], Scene],
-                 release: Callable[[Keyframe], None], deterministic: bool, hold_limit: float = 10.0):
+    def __init__(
+        self,
+        new_worker: Callable[[Scene, int], GeneratorWorker],
+        builtin_fallback: Callable[[], Scene],
+        release: Callable[[Keyframe], None],
+        deterministic: bool,
+        hold_limit: float = 10.0,
+    ):
         self.new_worker = new_worker
         self.builtin_fallback = builtin_fallback
         self.release = release
@@ -88,12 +95,13 @@ class SceneSet:
             else:
                 rt.index = new
                 self.runtimes[new] = rt
-        self.failed = {remap[i]: msg for i, msg in self.failed.items() if remap.get(i) is not None}
+        self.failed = {j: msg for i, msg in self.failed.items() if (j := remap.get(i)) is not None}
 
     def keep_fallback(self, show: Show, t: float) -> None:
         """Make sure a fallback is running: the show's named one, or the built-in one when that failed."""
-        if self.fallback is not None and not (self.fallback.worker.state == "failed"
-                                              and self.fallback.index == NAMED_FALLBACK):
+        if self.fallback is not None and not (
+            self.fallback.worker.state == "failed" and self.fallback.index == NAMED_FALLBACK
+        ):
             return
         named = show.show.fallback
         if self.fallback is not None:  # the named fallback failed too: use the built-in one
@@ -121,8 +129,14 @@ class SceneSet:
             self.fallback = None
 
     # -- keyframes for this frame -----------------------------------------------------------
-    def plan(self, layers: list[LayerState], t: float, wall: float, crossfade: float | None,
-             opacity: Callable[[int, LayerState], float]) -> list[LayerPlan]:
+    def plan(
+        self,
+        layers: list[LayerState],
+        t: float,
+        wall: float,
+        crossfade: float | None,
+        opacity: Callable[[int, LayerState], float],
+    ) -> list[LayerPlan]:
         """Ask for this frame's keyframes and pick, per visible layer, the mixer ``view`` blends.
 
         A layer whose scene has nothing to show, or has been faulted longer than ``hold_limit``,
@@ -142,7 +156,7 @@ class SceneSet:
                 rt.mixer.crossfade = crossfade
                 rt.mixer.plan(layer.local_t, wall)
                 mixer = rt.mixer
-            if mixer is None or not mixer.ready or rt.worker.faulted_for() > self.hold_limit:
+            if rt is None or mixer is None or not mixer.ready or rt.worker.faulted_for() > self.hold_limit:
                 fb = self.fallback
                 if fb is not None and fb.worker.state != "failed":
                     if not fallback_planned:

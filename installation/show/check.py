@@ -3,6 +3,7 @@
 Kept apart from the schema so a show can be validated on a machine without the models
 (``installation show validate --schema-only``), e.g. before a plugin is installed.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -36,10 +37,19 @@ def plugin_problems(show: Show, registry) -> tuple[list[Problem], list[Problem]]
         file = None if sources is None or file == sources.files[0][0] else file
         typo = difflib.get_close_matches(name, list(known), n=1)
         if name in failed:
-            warnings.append(Problem(line, field_path(loc), f"{kind} {name!r}: plugin failed to load: {failed[name]}", "", file))
+            warnings.append(
+                Problem(line, field_path(loc), f"{kind} {name!r}: plugin failed to load: {failed[name]}", "", file)
+            )
         elif failed and not typo:
-            warnings.append(Problem(line, field_path(loc), f"unknown {kind} {name!r}",
-                                    f"perhaps from a plugin that failed to load: {', '.join(sorted(failed))}", file))
+            warnings.append(
+                Problem(
+                    line,
+                    field_path(loc),
+                    f"unknown {kind} {name!r}",
+                    f"perhaps from a plugin that failed to load: {', '.join(sorted(failed))}",
+                    file,
+                )
+            )
         else:
             errors.append(Problem(line, field_path(loc), f"unknown {kind} {name!r}", _closest(name, known), file))
 
@@ -56,16 +66,25 @@ def plugin_problems(show: Show, registry) -> tuple[list[Problem], list[Problem]]
             if key not in params:
                 file, line = sources.locate(loc + (key,)) if sources is not None else (None, None)
                 file = None if sources is None or file == sources.files[0][0] else file
-                errors.append(Problem(line, field_path(loc + (key,)), f"unknown {kind} option", _closest(key, allowed), file))
+                errors.append(
+                    Problem(line, field_path(loc + (key,)), f"unknown {kind} option", _closest(key, allowed), file)
+                )
 
     for i, scene in enumerate(show.scenes):
         report(("scenes", i, "generator", "plugin"), "generator", scene.generator.plugin, gens)
         report(("scenes", i, "walk", "type"), "walk", scene.walk.type, walks)
         if scene.walk.type in walks:
-            options(("scenes", i, "walk"), f"{scene.walk.type!r} walk", walks[scene.walk.type], scene.walk.options(),
-                    ("latent_dim", "seed", "generator", "truncation"))
+            options(
+                ("scenes", i, "walk"),
+                f"{scene.walk.type!r} walk",
+                walks[scene.walk.type],
+                scene.walk.options(),
+                ("latent_dim", "seed", "generator", "truncation"),
+            )
         for j, stage in enumerate(scene.post):
             report(("scenes", i, "post", j, "stage"), "post stage", stage.stage, posts)
             if stage.stage in posts:
-                options(("scenes", i, "post", j), f"{stage.stage!r} stage", posts[stage.stage], stage.options(), ("device",))
+                options(
+                    ("scenes", i, "post", j), f"{stage.stage!r} stage", posts[stage.stage], stage.options(), ("device",)
+                )
     return errors, warnings

@@ -5,12 +5,20 @@ profiles; this module adds what only show files have: ``include = [...]`` (venue
 under the show, each error reported in the file that set the key) and the cross-references
 between scenes, playlists and cues.  ``ShowError`` and ``Problem`` stay importable from here.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..problems import (
-    Problem, ProblemError, Sources, field_path, locate, parse_toml, read_text, validate,
+    Problem,
+    ProblemError,
+    Sources,
+    field_path,
+    locate,
+    parse_toml,
+    read_text,
+    validate,
 )
 from .schema import Show, check_references
 
@@ -40,8 +48,9 @@ def _resolve_includes(data: dict, path: Path | str, text: str, sources: Sources,
         inc = (base_dir / name).resolve()
         if inc in stack:
             raise ShowError(path, Problem(line, f"include[{k}]", f"{name} includes itself (cycle)"))
-        inc_text = read_text(inc, where=path, line=line, field=f"include[{k}]",
-                             hint="paths are relative to the file that includes them")
+        inc_text = read_text(
+            inc, where=path, line=line, field=f"include[{k}]", hint="paths are relative to the file that includes them"
+        )
         sources.add(inc, inc_text)
         inc_data = _resolve_includes(parse_toml(inc_text, inc), inc, inc_text, sources, stack + (inc,))
         inc_data.pop("include", None)

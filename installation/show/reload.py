@@ -5,13 +5,14 @@ Polling (a few ``stat`` calls a second) rather than inotify: it works on every p
 network share a venue machine may use, and costs nothing next to a frame.  Editors that save by
 rename are handled because the watcher compares contents, not just modification times.
 """
+
 from __future__ import annotations
 
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .loader import ShowError, load_show
 from .schema import Show
@@ -25,8 +26,13 @@ def _included(show: Show) -> list[Path]:
 
 
 class ShowWatcher:
-    def __init__(self, path: Path | str, interval: float = 1.0, monotonic: Callable[[], float] = time.monotonic,
-                 show: Show | None = None):
+    def __init__(
+        self,
+        path: Path | str,
+        interval: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        show: Show | None = None,
+    ):
         self.path = Path(path)
         self.interval = float(interval)
         self.monotonic = monotonic
@@ -37,7 +43,7 @@ class ShowWatcher:
         self.error: str | None = None  # the last invalid edit, until the files change again
 
     def _stats(self) -> tuple:
-        out = []
+        out: list[tuple[int, int] | None] = []
         for f in self.files:
             try:
                 st = f.stat()
@@ -76,7 +82,7 @@ class ShowWatcher:
             log.error("show file edit rejected, the running show continues:\n%s", exc)
             return None
         self.error = None
-        self.files = [self.path] + _included(show)   # includes may have changed
+        self.files = [self.path] + _included(show)  # includes may have changed
         self._stat, self._digest = self._stats(), self._read_digest()
         log.info("show file %s changed; the edit applies at the next cue", self.path)
         return show
