@@ -9,6 +9,7 @@ missing from docs/plugins.md.
 Names are resolved on first use (PEP 562): ``from installation.api import hookimpl`` in a
 plugin's ``__init__`` costs no torch import, so listing plugins never loads a model.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -61,13 +62,31 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from .control.events import ControlEvent
     from .output.base import OptionError, OutputError
     from .plugins import make_plugin_manager
-    from .protocols import ContractError, Generator, Input, Output, PostProcessor, Walk, check_contribution, check_frames
+    from .protocols import (
+        ContractError,
+        Generator,
+        Input,
+        Output,
+        PostProcessor,
+        Walk,
+        check_contribution,
+        check_frames,
+    )
     from .train.data import list_images, load_image, save_grid, write_image
     from .train.loop import TrainTask
     from .train.metrics import psnr
     from .walks.slerp import SeedSlerp
-    from .weights import (CheckpointError, WeightsMeta, detect_format, load_into, load_weights, read_meta,
-                          read_torch_checkpoint, save_weights, state_mismatch)
+    from .weights import (
+        CheckpointError,
+        WeightsMeta,
+        detect_format,
+        load_into,
+        load_weights,
+        read_meta,
+        read_torch_checkpoint,
+        save_weights,
+        state_mismatch,
+    )
 
 
 def __getattr__(name: str) -> Any:

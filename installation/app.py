@@ -20,6 +20,7 @@ deadlines, restarts and back-off, see :mod:`installation.engine.worker`); a faul
 its last good keyframe, and shows the show's fallback scene when it has none or the fault
 outlasts ``hold_limit`` seconds (see :mod:`installation.runtime.scenes`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -49,12 +50,20 @@ from .show.timeline import LayerState
 log = logging.getLogger(__name__)
 
 
-
-
 class App:
-    def __init__(self, show: Show, registry: PluginRegistry, compositor: Compositor, clock: Clock,
-                 device: torch.device | str = "cpu", preload: float = 3.0, playhead: Playhead | None = None,
-                 control: Control | None = None, policy: RestartPolicy | None = None, hold_limit: float = 10.0):
+    def __init__(
+        self,
+        show: Show,
+        registry: PluginRegistry,
+        compositor: Compositor,
+        clock: Clock,
+        device: torch.device | str = "cpu",
+        preload: float = 3.0,
+        playhead: Playhead | None = None,
+        control: Control | None = None,
+        policy: RestartPolicy | None = None,
+        hold_limit: float = 10.0,
+    ):
         self.show = show
         self.playhead = playhead or Playhead(show)
         self.registry = registry
@@ -70,8 +79,13 @@ class App:
         self.control = control if control is not None else Control.from_show(show)
         self.routing = ControlRouting(self.control, self.playhead)
         self.status = StatusBoard(self.control, self.playhead)
-        self.scenes = SceneSet(self._new_worker, default_fallback_scene, lambda kf: self.compositor.release(kf),
-                               clock.deterministic, hold_limit)
+        self.scenes = SceneSet(
+            self._new_worker,
+            default_fallback_scene,
+            lambda kf: self.compositor.release(kf),
+            clock.deterministic,
+            hold_limit,
+        )
         self.snapshot = FrameSnapshot(brightness=show.output.brightness)
         self._source_control: tuple[dict, dict] | None = None  # (walk, post) control for newly built sources
         self._clock_t: float | None = None
@@ -128,9 +142,13 @@ class App:
         wall = self.clock.wall()
         reg = self.control.registry
         plans = self.scenes.plan(
-            self.layers, self.t, wall, reg.get("/crossfade/time"),
+            self.layers,
+            self.t,
+            wall,
+            reg.get("/crossfade/time"),
             lambda slot, layer: layer.opacity * layer.scene.output.opacity * reg.get(f"/layer/{slot}/opacity", 1.0),
-            lambda layer: Fit.of(self.show.output, layer.scene))
+            lambda layer: Fit.of(self.show.output, layer.scene),
+        )
         self.snapshot = FrameSnapshot(self.t, wall, self.routing.brightness(self.show), tuple(plans))
         self.status.measure(self.show, self.t, wall)
         return self.t
@@ -160,10 +178,17 @@ class App:
         # the built-in fallback is the runtime's own noise field, not plugin code: in this process, so
         # it draws from the first frames on (worker processes take seconds to start) and needs none of them
         policy = replace(self.policy, isolated=False) if index == BUILTIN_FALLBACK else self.policy
-        worker = GeneratorWorker(None, KeyframeBuffer(capacity=4), name=scene.name, recipe=recipe,
-                                 registry=self.registry, rate=scene.keyframe_rate, policy=policy,
-                                 permanent=(SceneLoadError,),
-                                 now=self.clock.now if self.clock.deterministic else time.monotonic)
+        worker = GeneratorWorker(
+            None,
+            KeyframeBuffer(capacity=4),
+            name=scene.name,
+            recipe=recipe,
+            registry=self.registry,
+            rate=scene.keyframe_rate,
+            policy=policy,
+            permanent=(SceneLoadError,),
+            now=self.clock.now if self.clock.deterministic else time.monotonic,
+        )
         if not self.clock.deterministic:
             worker.start()
         return worker

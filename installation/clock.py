@@ -4,6 +4,7 @@ Shows run on :class:`RealClock`; offline renders and tests run on :class:`FixedS
 every frame advances by exactly ``1 / fps`` no matter how long the frame took to make.  Given
 the same show, seed and fixed-step clock, a render is frame-for-frame identical.
 """
+
 from __future__ import annotations
 
 import time

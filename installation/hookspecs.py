@@ -4,6 +4,7 @@ Core features are registered through these same hooks (see :mod:`installation.bu
 so a third-party plugin has exactly the powers a built-in has.  ``tests/test_docs.py``
 fails when a hook here has no docstring or is missing from docs/plugins.md.
 """
+
 from __future__ import annotations
 
 import pluggy

@@ -13,6 +13,7 @@ A name two plugins register is an error naming both: the first registered (built
 entry points, then the plugins directory) keeps it and the other is refused and recorded, so a
 file in a plugins directory can never silently replace a built-in.
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,11 +22,12 @@ import importlib.util
 import inspect
 import sys
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import pluggy
 
@@ -75,8 +77,12 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
-    "generators": Kind("register_generators", "generator", "installation.protocols:Generator", ("checkpoint", "device")),
-    "post_processors": Kind("register_post_processors", "post stage", "installation.protocols:PostProcessor", ("device",)),
+    "generators": Kind(
+        "register_generators", "generator", "installation.protocols:Generator", ("checkpoint", "device")
+    ),
+    "post_processors": Kind(
+        "register_post_processors", "post stage", "installation.protocols:PostProcessor", ("device",)
+    ),
     "walks": Kind("register_walks", "walk", "installation.protocols:Walk", ("latent_dim", "seed")),
     "trainers": Kind("register_trainers", "trainer", "installation.train.loop:TrainTask"),
     "datasets": Kind("register_datasets", "data set", None, positional=4),
@@ -125,12 +131,20 @@ def _call_problem(factory: Callable, kind: Kind) -> str | None:
         return None
     by_name = {p.name: p for p in params}
     if kind.keywords and not any(p.kind is p.VAR_KEYWORD for p in params):
-        lacking = [k for k in kind.keywords
-                   if k not in by_name or by_name[k].kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.VAR_POSITIONAL)]
+        lacking = [
+            k
+            for k in kind.keywords
+            if k not in by_name
+            or by_name[k].kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.VAR_POSITIONAL)
+        ]
         if lacking:
-            return f"its factory does not take {', '.join(f'{k}=' for k in lacking)} (it is called as factory({', '.join(f'{k}=...' for k in kind.keywords)}, **options))"
+            takes = ", ".join(f"{k}=" for k in lacking)
+            called = ", ".join(f"{k}=..." for k in kind.keywords)
+            return f"its factory does not take {takes} (it is called as factory({called}, **options))"
     if kind.positional and not any(p.kind is p.VAR_POSITIONAL for p in params):
-        n = sum(1 for p in params if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD))
+        n = sum(
+            1 for p in params if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        )
         if n < kind.positional:
             return f"its factory takes {n} positional argument(s), the runtime passes {kind.positional}"
     return None
@@ -169,12 +183,19 @@ class PluginRegistry:
             self._table(kind)
         return self._failures + [f for kind in KINDS for f in self._refused[kind]]
 
-    def register(self, module: ModuleType, name: str, source: str) -> None:
+    def register(self, module: object, name: str, source: str) -> None:
+        """Add a plugin (a module, or any object with hook implementations) under ``name``."""
         if self.pm.is_registered(module):
             return
         if self.pm.has_plugin(name):
-            self._failures.append(PluginFailure(name, source, f"a plugin named {name!r} is already registered from "
-                                                              f"{self.sources.get(name, '?')}; this one was not loaded (rename it)"))
+            self._failures.append(
+                PluginFailure(
+                    name,
+                    source,
+                    f"a plugin named {name!r} is already registered from "
+                    f"{self.sources.get(name, '?')}; this one was not loaded (rename it)",
+                )
+            )
             return
         self.pm.register(module, name=name)
         self.sources[name] = source
@@ -226,9 +247,11 @@ class PluginRegistry:
                 problem = self._check(name, factory, kind, what, where)
                 if problem is None and name in table:
                     first = owners[name]
-                    problem = (f"{kind.label} {name!r} is registered by both plugin {first!r} ({self.sources.get(first, '?')}) "
-                               f"and plugin {plugin!r} ({self.sources.get(plugin, '?')}); the first keeps it, the second is refused "
-                               f"(rename one)")
+                    problem = (
+                        f"{kind.label} {name!r} is registered by both plugin {first!r} "
+                        f"({self.sources.get(first, '?')}) and plugin {plugin!r} ({self.sources.get(plugin, '?')}); "
+                        f"the first keeps it, the second is refused (rename one)"
+                    )
                     refuse(plugin, problem, (str(name),))
                     continue
                 if problem is not None:
@@ -256,7 +279,9 @@ class PluginRegistry:
 
             missing = missing_members(built, protocol, methods_only=True)
             if missing:
-                return f"{what} does not implement {protocol.__name__}: class {built.__name__} lacks {', '.join(missing)}"
+                return (
+                    f"{what} does not implement {protocol.__name__}: class {built.__name__} lacks {', '.join(missing)}"
+                )
         return None
 
     def generators(self) -> dict:
@@ -284,6 +309,8 @@ class PluginRegistry:
 def _load_file(path: Path) -> ModuleType:
     name = f"installation_plugin_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:  # only for a name without a .py suffix
+        raise ImportError(f"{path}: not a Python module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:

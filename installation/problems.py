@@ -16,16 +16,18 @@ the same whichever kind of file it is.
 
 This module sits at the bottom of the layers: it imports nothing from the rest of the package.
 """
+
 from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Optional, TypeVar
+from typing import Any, TypeVar
 
+import tomllib
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 #: the field named for a file that cannot be read, and for a file that is not TOML
@@ -34,6 +36,7 @@ TOML_FIELD = "<toml>"
 
 
 # ------------------------------------------------------------------------------------ the types
+
 
 class StrictModel(BaseModel):
     """The base of every schema the runtime reads from a file: unknown keys are errors.
@@ -55,11 +58,11 @@ class Problem:
     ``line`` is ``None`` when no line can be pointed at (a missing table, an unreadable file).
     """
 
-    line: Optional[int]
+    line: int | None
     field: str
     message: str
     hint: str = ""
-    file: Optional[Path] = None
+    file: Path | None = None
 
     def format(self, path: Path | str | None = None) -> str:
         """``file:line: field: message (hint)``; ``path`` stands in when ``file`` is ``None``."""
@@ -79,8 +82,7 @@ class Unavailable(RuntimeError):
     exit_code = 2
 
 
-def problem(file: Path | str | None, line: Optional[int], field: str, message: str,
-            hint: Optional[str] = None) -> Problem:
+def problem(file: Path | str | None, line: int | None, field: str, message: str, hint: str | None = None) -> Problem:
     """A :class:`Problem`, arguments in reading order (``file:line: field: message (hint)``)."""
     return Problem(line, field, message, hint or "", Path(file) if file is not None else None)
 
@@ -94,7 +96,7 @@ class ProblemError(ValueError):
 
     exit_code = 1
 
-    def __init__(self, path: Path | str | None, problems: "Problem | Iterable[Problem]"):
+    def __init__(self, path: Path | str | None, problems: Problem | Iterable[Problem]):
         self.path = Path(path) if path is not None else None
         self.problems: list[Problem] = [problems] if isinstance(problems, Problem) else list(problems)
         super().__init__(render(self.problems, self.path))
@@ -114,7 +116,9 @@ def render(problems: Iterable[Problem], path: Path | str | None = None, prefix: 
 # ------------------------------------------------------------------------------- locating lines
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*((?:[A-Za-z0-9_\-]+|\"(?:[^\"\\]|\\.)*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|\"(?:[^\"\\]|\\.)*\"|'[^']*'))*)\s*=")
+_KEY = re.compile(
+    r"^\s*((?:[A-Za-z0-9_\-]+|\"(?:[^\"\\]|\\.)*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|\"(?:[^\"\\]|\\.)*\"|'[^']*'))*)\s*="
+)
 _PART = re.compile(r"\s*(\"(?:[^\"\\]|\\.)*\"|'[^']*'|[^.\s]+)\s*")
 
 
@@ -164,14 +168,14 @@ def index_lines(text: str) -> dict[tuple, int]:
     return paths
 
 
-def _deepest(paths: dict[tuple, int], loc: tuple) -> tuple[Optional[int], int]:
+def _deepest(paths: dict[tuple, int], loc: tuple) -> tuple[int | None, int]:
     for end in range(len(loc), 0, -1):
         if loc[:end] in paths:
             return paths[loc[:end]], end
     return None, 0
 
 
-def locate(text: str, loc: tuple) -> Optional[int]:
+def locate(text: str, loc: tuple) -> int | None:
     """Line of the deepest existing prefix of ``loc`` (the key itself, or its table)."""
     return _deepest(index_lines(text), tuple(loc))[0]
 
@@ -201,25 +205,33 @@ class Sources:
     def add(self, path: Path, text: str) -> None:
         self.files.append((path, index_lines(text)))
 
-    def locate(self, loc: tuple) -> tuple[Path | str, Optional[int]]:
-        best: tuple[Path | str, Optional[int], int] = (self.main, None, 0)
+    def locate(self, loc: tuple) -> tuple[Path | str, int | None]:
+        best: tuple[Path | str, int | None, int] = (self.main, None, 0)
         for path, paths in self.files:
             line, end = _deepest(paths, tuple(loc))
             if end > best[2]:
                 best = (path, line, end)
         return best[0], best[1]
 
-    def problem(self, loc: tuple, message: str, hint: str = "", field: Optional[str] = None) -> Problem:
+    def problem(self, loc: tuple, message: str, hint: str = "", field: str | None = None) -> Problem:
         """A problem at ``loc``, placed on its line (``file`` set only when it lies in an include)."""
         file, line = self.locate(tuple(loc))
-        return Problem(line, field_path(loc) if field is None else field, message, hint,
-                       Path(file) if file != self.main else None)
+        return Problem(
+            line, field_path(loc) if field is None else field, message, hint, Path(file) if file != self.main else None
+        )
 
 
 # ------------------------------------------------------------------------------------- reading
 
-def read_text(path: Path | str, *, where: Path | str | None = None, line: Optional[int] = None,
-              field: str = FILE_FIELD, hint: str = "") -> str:
+
+def read_text(
+    path: Path | str,
+    *,
+    where: Path | str | None = None,
+    line: int | None = None,
+    field: str = FILE_FIELD,
+    hint: str = "",
+) -> str:
     """The file's text, or a :class:`ProblemError`: about ``path`` itself, or, when ``where`` is
     given, about the line of ``where`` that names ``path`` (an include, a calibration)."""
     try:
@@ -238,7 +250,7 @@ def parse_toml(text: str, path: Path | str | None) -> dict:
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         if m:
-            line: Optional[int] = int(m.group(1))
+            line: int | None = int(m.group(1))
         elif "end of document" in str(exc):  # an unclosed array or string: point at the last line written
             line = max(1, len(text.rstrip("\n").split("\n")))
         else:
@@ -265,7 +277,7 @@ _HINTS = {
 }
 
 
-def _model_at(model: type[BaseModel], loc: tuple) -> Optional[type[BaseModel]]:
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     """The pydantic model that owns the last key of ``loc`` (for "did you mean")."""
     current: Any = model
     free_key = False  # the next part is a key of a dict field (``[control.params]``), not a field
@@ -282,8 +294,9 @@ def _model_at(model: type[BaseModel], loc: tuple) -> Optional[type[BaseModel]]:
         candidates = [ann, *typing.get_args(ann)]
         free_key = any(typing.get_origin(a) is dict for a in candidates)
         for arg in candidates:
-            found = next((c for c in (arg, *typing.get_args(arg))
-                          if isinstance(c, type) and issubclass(c, BaseModel)), None)
+            found = next(
+                (c for c in (arg, *typing.get_args(arg)) if isinstance(c, type) and issubclass(c, BaseModel)), None
+            )
             if found is not None:
                 current = found
                 break
@@ -292,8 +305,9 @@ def _model_at(model: type[BaseModel], loc: tuple) -> Optional[type[BaseModel]]:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-def from_validation(exc: ValidationError, sources: "Sources | str", model: type[BaseModel],
-                    root: str = "") -> list[Problem]:
+def from_validation(
+    exc: ValidationError, sources: Sources | str, model: type[BaseModel], root: str = ""
+) -> list[Problem]:
     """Every error of a pydantic validation as a located :class:`Problem`, with a hint.
 
     An unknown key gets the closest allowed name ("did you mean 'width'?"), a missing one the
@@ -325,8 +339,7 @@ def from_validation(exc: ValidationError, sources: "Sources | str", model: type[
 M = TypeVar("M", bound=BaseModel)
 
 
-def validate(model: type[M], data: Any, sources: Sources, *, context: Optional[dict] = None,
-             root: str = "") -> M:
+def validate(model: type[M], data: Any, sources: Sources, *, context: dict | None = None, root: str = "") -> M:
     """``model.model_validate(data)``, or a :class:`ProblemError` listing every located error."""
     try:
         return model.model_validate(data, context=context)
@@ -334,7 +347,7 @@ def validate(model: type[M], data: Any, sources: Sources, *, context: Optional[d
         raise ProblemError(sources.main, from_validation(exc, sources, model, root)) from None
 
 
-def load(model: type[M], path: Path | str, *, context: Optional[dict] = None, root: str = "") -> tuple[M, Sources]:
+def load(model: type[M], path: Path | str, *, context: dict | None = None, root: str = "") -> tuple[M, Sources]:
     """Read, parse and validate one file (no includes) into ``model``; the sources place later checks."""
     text = read_text(path)
     data = parse_toml(text, path)
@@ -343,6 +356,22 @@ def load(model: type[M], path: Path | str, *, context: Optional[dict] = None, ro
 
 
 __all__ = [
-    "FILE_FIELD", "TOML_FIELD", "Problem", "ProblemError", "Sources", "StrictModel", "Unavailable", "field_path", "from_validation",
-    "index_lines", "load", "locate", "parse_toml", "problem", "read_text", "render", "split_key", "validate",
+    "FILE_FIELD",
+    "TOML_FIELD",
+    "Problem",
+    "ProblemError",
+    "Sources",
+    "StrictModel",
+    "Unavailable",
+    "field_path",
+    "from_validation",
+    "index_lines",
+    "load",
+    "locate",
+    "parse_toml",
+    "problem",
+    "read_text",
+    "render",
+    "split_key",
+    "validate",
 ]

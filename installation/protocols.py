@@ -5,10 +5,12 @@ stages return) a frame batch is ``[N, 3, H, W]`` float in ``[0, 1]`` on the gene
 the renderer converts it for upload.  Keeping frames on the device until upload is what lets
 the CUDA path later become zero-copy without changing any plugin.
 """
+
 from __future__ import annotations
 
 import numbers
-from typing import Any, Mapping, Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
@@ -26,6 +28,20 @@ class Generator(Protocol):
 
     def generate(self, latents: torch.Tensor) -> torch.Tensor:
         """``[N, latent_dim]`` float → ``[N, 3, H, W]`` float in [0, 1] on ``self.device``."""
+        ...
+
+
+class WSpaceGenerator(Generator, Protocol):
+    """A generator a walk can drive in w (StyleGAN): what the engine calls on one.
+
+    The full set a w-space walk checks for is ``installation.walks.wspace.W_ATTRS``.
+    """
+
+    num_ws: int
+    w_dim: int
+
+    def synthesize(self, ws: torch.Tensor) -> torch.Tensor:
+        """``[N, num_ws, w_dim]`` → ``[N, 3, H, W]`` float in [0, 1] on ``self.device``."""
         ...
 
 
@@ -53,7 +69,7 @@ class Walk(Protocol):
 class Input(Protocol):
     """A control input source (OSC, MIDI, audio, serial): puts control events on its queue from its own thread."""
 
-    def start(self) -> "Input":
+    def start(self) -> Input:
         """Open the device or socket and start the thread; return ``self``."""
         ...
 
@@ -87,26 +103,31 @@ def protocol_members(protocol: type) -> tuple[list[str], list[str]]:
 
 
 def missing_members(obj: Any, protocol: type, methods_only: bool = False) -> list[str]:
-    """What ``obj`` (an instance, or a class when ``methods_only``) lacks of ``protocol``, e.g. ``["generate()", "latent_dim"]``."""
+    """What ``obj`` (an instance, or a class when ``methods_only``) lacks of ``protocol``.
+
+    E.g. ``["generate()", "latent_dim"]``.
+    """
     attrs, methods = protocol_members(protocol)
     missing = [f"{m}()" for m in methods if not callable(getattr(obj, m, None))]
     if not methods_only:
-        hints = {}
+        hints: dict[str, object] = {}
         for cls in protocol.__mro__:
             hints.update(getattr(cls, "__annotations__", {}))
         for name in attrs:
             if not hasattr(obj, name):
                 missing.append(name)
-            elif hints.get(name) in ("int", int) and (isinstance(getattr(obj, name), bool)
-                                                      or not isinstance(getattr(obj, name), numbers.Integral)):
+            elif hints.get(name) in ("int", int) and (
+                isinstance(getattr(obj, name), bool) or not isinstance(getattr(obj, name), numbers.Integral)
+            ):
                 missing.append(f"{name} (an int, got {type(getattr(obj, name)).__name__})")
     return missing
 
 
 def check_contribution(obj: Any, protocol: type, what: str, methods_only: bool = False) -> Any:
-    """Return ``obj`` if it implements ``protocol``, else raise :class:`ContractError` saying ``what`` lacks which members.
+    """Return ``obj`` if it implements ``protocol``, else raise :class:`ContractError`.
 
-    ``what`` names the contribution and its plugin, e.g. ``"generator 'flat' of plugin 'flatplug' (/x/flatplug.py)"``.
+    The error says which members ``what`` lacks; ``what`` names the contribution and its plugin,
+    e.g. ``"generator 'flat' of plugin 'flatplug' (/x/flatplug.py)"``.
     """
     missing = missing_members(obj, protocol, methods_only)
     if missing:

@@ -20,6 +20,7 @@ next start finds its ports free.
 
 A child that exits 0 ended on purpose (``--duration`` reached, Esc, SIGTERM): not restarted.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -29,9 +30,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .health.heartbeat import Beat, read_heartbeat
 
@@ -40,18 +41,18 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class SuperviseOptions:
-    child_args: list[str]            # `run` arguments, without --from/--duration/--record/--heartbeat
+    child_args: list[str]  # `run` arguments, without --from/--duration/--record/--heartbeat
     heartbeat: Path
     start: float = 0.0
     duration: float | None = None
-    record: Path | None = None       # recordings resume into numbered segments: out.mp4, out.1.mp4, ... (out.ffconcat)
-    watchdog: float = 30.0           # seconds without a beat before the child is killed
-    startup_grace: float = 180.0     # the first beat may take longer (imports, GL, first weights)
+    record: Path | None = None  # recordings resume into numbered segments: out.mp4, out.1.mp4, ... (out.ffconcat)
+    watchdog: float = 30.0  # seconds without a beat before the child is killed
+    startup_grace: float = 180.0  # the first beat may take longer (imports, GL, first weights)
     backoff: float = 1.0
     backoff_limit: float = 60.0
     stable_after: float = 600.0
     max_restarts: int | None = None
-    resume: bool = True              # pass --from; False for shows that place themselves by opening hours
+    resume: bool = True  # pass --from; False for shows that place themselves by opening hours
     poll: float = 0.5
     python: list[str] = field(default_factory=lambda: [sys.executable, "-m", "installation"])
 
@@ -60,7 +61,7 @@ class SuperviseOptions:
 class SuperviseResult:
     restarts: int
     exit_code: int
-    positions: list[float]           # show time each child started from
+    positions: list[float]  # show time each child started from
 
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -125,13 +126,15 @@ class Supervisor:
             if frames == 0:
                 return segment_start
             fps = recorded_fps(segment) if frames else None
-            if fps:
+            if frames and fps:  # frames None: nothing readable
                 return segment_start + frames / float(fps)
         return beat.t if beat is not None else self._position
 
     def _list_segments(self) -> None:
         """Keep ``out.ffconcat`` beside the recording: ``ffmpeg -i out.ffconcat -c copy whole.mp4`` joins them."""
         record = self.opts.record
+        if record is None:
+            return
         earlier = [segment_path(record, n) for n in range(self.restarts)]
         # a child that died before its first frame left nothing (or an empty file) to join
         names = [p.name for p in earlier if p.exists() and p.stat().st_size > 0]
@@ -142,9 +145,13 @@ class Supervisor:
         except OSError as exc:
             log.error("cannot write the segment list %s: %s", listing, exc)
             return
-        log.info("recording into %s (segments so far: %s; listed in %s)", segment_path(record, self.restarts),
-                 ", ".join(names), listing, extra={"event": "recording_segment", "segments": names,
-                                                    "list": str(listing)})
+        log.info(
+            "recording into %s (segments so far: %s; listed in %s)",
+            segment_path(record, self.restarts),
+            ", ".join(names),
+            listing,
+            extra={"event": "recording_segment", "segments": names, "list": str(listing)},
+        )
 
     def live_position(self, wall: float) -> float:
         """The show time a live show is at when the wall clock reads ``wall`` (fixes the anchor on first use)."""
@@ -200,8 +207,11 @@ class Supervisor:
                 return SuperviseResult(self.restarts, 0, self.positions)
             self.positions.append(self._position)
             self.opts.heartbeat.unlink(missing_ok=True)
-            log.info("starting runtime at show time %.2f s", self._position,
-                     extra={"event": "runtime_start", "from_s": self._position, "restarts": self.restarts})
+            log.info(
+                "starting runtime at show time %.2f s",
+                self._position,
+                extra={"event": "runtime_start", "from_s": self._position, "restarts": self.restarts},
+            )
             if self.opts.record is not None:
                 self._list_segments()
             segment_start = self._position
@@ -215,12 +225,27 @@ class Supervisor:
                 self._position = self._resume_position(beat, segment_start)
             ran = time.time() - started
             backoff = self.opts.backoff if ran > self.opts.stable_after else backoff
-            resume_at = self._position if self.opts.record is not None or not self.opts.resume else \
-                self.live_position(time.time() + backoff)
-            log.error("runtime %s (exit code %s) after %.1f s; restarting at show time %.2f s in %.1f s", reason, code,
-                      ran, resume_at, backoff,
-                      extra={"event": "runtime_restart", "reason": reason, "exit_code": code, "ran_s": ran,
-                             "from_s": resume_at, "backoff_s": backoff})
+            resume_at = (
+                self._position
+                if self.opts.record is not None or not self.opts.resume
+                else self.live_position(time.time() + backoff)
+            )
+            log.error(
+                "runtime %s (exit code %s) after %.1f s; restarting at show time %.2f s in %.1f s",
+                reason,
+                code,
+                ran,
+                resume_at,
+                backoff,
+                extra={
+                    "event": "runtime_restart",
+                    "reason": reason,
+                    "exit_code": code,
+                    "ran_s": ran,
+                    "from_s": resume_at,
+                    "backoff_s": backoff,
+                },
+            )
             self.restarts += 1
             if self.opts.max_restarts is not None and self.restarts > self.opts.max_restarts:
                 log.error("giving up after %d restarts", self.restarts - 1)
@@ -242,8 +267,12 @@ class Supervisor:
             since = time.time() - (last.wall if last else started)
             limit = self.opts.watchdog if last else self.opts.startup_grace
             if since > limit and not self.stopping:
-                log.error("runtime stalled: no frame for %.1f s; killing pid %d", since, child.pid,
-                          extra={"event": "runtime_stalled", "silent_s": since})
+                log.error(
+                    "runtime stalled: no frame for %.1f s; killing pid %d",
+                    since,
+                    child.pid,
+                    extra={"event": "runtime_stalled", "silent_s": since},
+                )
                 self._kill(child, grace=3.0)
                 return "stalled", last
             time.sleep(self.opts.poll)

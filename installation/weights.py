@@ -16,17 +16,19 @@ mismatched checkpoint is refused clearly.
 :func:`read_torch_checkpoint` is the one way a plugin reads a ``torch.save`` file: weights only,
 so nothing in it can run code.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from safetensors.torch import load_file, save_file
 
-META_VERSION = 1
+META_VERSION: Literal[1] = 1
 
 
 class CheckpointError(ValueError):
@@ -58,8 +60,9 @@ _TORCH_LEGACY_MAGIC = (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
 
 
 def detect_format(path: Path | str) -> str:
-    """What a file is, from its content: ``safetensors`` | ``torch-zip`` | ``torch-legacy`` | ``pickle`` | ``json`` | ``unknown``.
+    """What a file is, from its content.
 
+    One of ``safetensors`` | ``torch-zip`` | ``torch-legacy`` | ``pickle`` | ``json`` | ``unknown``.
     ``torch-zip`` is ``torch.save``'s default container (a zip archive), ``torch-legacy`` the
     pre-1.6 ``torch.save`` stream (a pickle of torch's magic number first), ``pickle`` any other
     pickle stream (e.g. an NVIDIA network pickle).  Raises :class:`CheckpointError` if the file
@@ -71,7 +74,9 @@ def detect_format(path: Path | str) -> str:
             head = f.read(64)
         size = path.stat().st_size
     except OSError as exc:
-        raise CheckpointError(path, "file not found" if isinstance(exc, FileNotFoundError) else f"cannot read ({exc})") from exc
+        raise CheckpointError(
+            path, "file not found" if isinstance(exc, FileNotFoundError) else f"cannot read ({exc})"
+        ) from exc
     if head[:4] == b"PK\x03\x04":
         return "torch-zip"
     if head[:1] == b"\x80" and len(head) > 1 and 2 <= head[1] <= 5:
@@ -102,7 +107,9 @@ def read_torch_checkpoint(path: Path | str, safe_globals: Iterable[type] = ()) -
             return torch.load(f, map_location="cpu", weights_only=True)
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise CheckpointError(path, f"cannot read as a weights-only torch checkpoint ({type(exc).__name__}: {first})") from exc
+        raise CheckpointError(
+            path, f"cannot read as a weights-only torch checkpoint ({type(exc).__name__}: {first})"
+        ) from exc
 
 
 # -- metadata -------------------------------------------------------------------------------------
@@ -125,11 +132,19 @@ def upgrade_legacy(data: dict[str, Any]) -> dict[str, Any] | None:
     tag = data.get("model")
     if isinstance(tag, str) and tag in _LEGACY_FLAT:
         keys = _LEGACY_FLAT[tag]
-        return {"version": 1, "model": tag, "config": {k: data[k] for k in keys if k in data},
-                "provenance": {k: v for k, v in data.items() if k != "model" and k not in keys}}
+        return {
+            "version": 1,
+            "model": tag,
+            "config": {k: data[k] for k in keys if k in data},
+            "provenance": {k: v for k, v in data.items() if k != "model" and k not in keys},
+        }
     if "latent_dim" in data and set(data) <= _LEGACY_LATENTS:
-        return {"version": 1, "model": "latents", "config": {"latent_dim": data["latent_dim"]},
-                "provenance": {k: v for k, v in data.items() if k != "latent_dim"}}
+        return {
+            "version": 1,
+            "model": "latents",
+            "config": {"latent_dim": data["latent_dim"]},
+            "provenance": {k: v for k, v in data.items() if k != "latent_dim"},
+        }
     return None
 
 
@@ -145,12 +160,18 @@ def parse_meta(data: Any, path: Path | str) -> WeightsMeta:
     if "version" not in data:
         upgraded = upgrade_legacy(data)
         if upgraded is None:
-            raise CheckpointError(path, "weights metadata has no 'version' and is not a known older layout "
-                                        f"(expected {{\"version\": {META_VERSION}, \"model\": ..., \"config\": {{...}}}})")
+            raise CheckpointError(
+                path,
+                "weights metadata has no 'version' and is not a known older layout "
+                f'(expected {{"version": {META_VERSION}, "model": ..., "config": {{...}}}})',
+            )
         data = upgraded
     elif data["version"] != META_VERSION:
-        raise CheckpointError(path, f"weights metadata version {data['version']!r} is not one this installation reads "
-                                    f"(it reads version {META_VERSION})")
+        raise CheckpointError(
+            path,
+            f"weights metadata version {data['version']!r} is not one this installation reads "
+            f"(it reads version {META_VERSION})",
+        )
     try:
         return WeightsMeta.model_validate(data)
     except ValidationError as exc:
@@ -176,7 +197,9 @@ def read_meta(path: Path | str, model: str | None = None) -> WeightsMeta | None:
         raise CheckpointError(mpath, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
     meta = parse_meta(data, mpath)
     if model is not None and meta.model != model:
-        raise CheckpointError(mpath, f"metadata says model {meta.model!r}, expected {model!r} (is this the right file?)")
+        raise CheckpointError(
+            mpath, f"metadata says model {meta.model!r}, expected {model!r} (is this the right file?)"
+        )
     return meta
 
 
@@ -258,8 +281,11 @@ def state_mismatch(module: torch.nn.Module, state: dict[str, torch.Tensor]) -> s
     want = module.state_dict()
     missing = [k for k in want if k not in state]
     unused = [k for k in state if k not in want]
-    shapes = [f"{k} is {tuple(state[k].shape)}, the model wants {tuple(want[k].shape)}"
-              for k in want if k in state and tuple(state[k].shape) != tuple(want[k].shape)]
+    shapes = [
+        f"{k} is {tuple(state[k].shape)}, the model wants {tuple(want[k].shape)}"
+        for k in want
+        if k in state and tuple(state[k].shape) != tuple(want[k].shape)
+    ]
     parts = []
     if missing:
         parts.append(f"missing {_keys(missing)}")

@@ -5,6 +5,7 @@ value grids, which are upsampled bicubically, summed and pushed through a cosine
 map from latent to image is smooth, so slerping latents gives flowing, continuous motion —
 exactly what the rest of the pipeline needs to be exercised before any trained model exists.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,13 +19,20 @@ from .. import hookimpl
 class NoiseField:
     """Implements :class:`installation.protocols.Generator` on any torch device."""
 
-    def __init__(self, device: torch.device | str = "cpu", latent_dim: int = 128, size: int = 256,
-                 octaves: int = 3, base_grid: int = 4, seed: int = 7):
+    def __init__(
+        self,
+        device: torch.device | str = "cpu",
+        latent_dim: int = 128,
+        size: int = 256,
+        octaves: int = 3,
+        base_grid: int = 4,
+        seed: int = 7,
+    ):
         self.latent_dim = int(latent_dim)
         self.resolution = (int(size), int(size))
         self.device = torch.device(device)
         self.octaves = int(octaves)
-        self.grids = [base_grid * 2 ** o for o in range(self.octaves)]
+        self.grids = [base_grid * 2**o for o in range(self.octaves)]
         g = torch.Generator().manual_seed(seed)
         # 4 channels per octave: three colour phases and a brightness field
         self.proj = [
@@ -43,12 +51,14 @@ class NoiseField:
         field = torch.zeros(n, 4, h, w, device=self.device)
         for octave, (grid, proj) in enumerate(zip(self.grids, self.proj)):
             coarse = (z @ proj).view(n, 4, grid, grid)
-            field += F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False) / (2 ** octave)
+            field += F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False) / (2**octave)
         # one scalar phase through a cosine palette keeps colours coherent; a second field
         # shifts the palette slowly and a third shades brightness, for depth
-        phase = 0.22 * field[:, 0:1] + 0.08 * field[:, 1:2] * self.palette_d.new_tensor([1.0, 0.5, -0.5]).view(1, 3, 1, 1)
+        phase = 0.22 * field[:, 0:1] + 0.08 * field[:, 1:2] * self.palette_d.new_tensor([1.0, 0.5, -0.5]).view(
+            1, 3, 1, 1
+        )
         rgb = self.palette_a + self.palette_b * torch.cos(2 * math.pi * (phase + self.palette_d))
-        shade = (0.85 + 0.15 * torch.tanh(field[:, 3:4]))
+        shade = 0.85 + 0.15 * torch.tanh(field[:, 3:4])
         return (rgb * shade).clamp(0.0, 1.0)
 
 

@@ -3,6 +3,7 @@
 Registered through :func:`register_outputs` like any plugin's, so a network output (NDI, a web
 stream, DMX) from an entry point or ``--plugins-dir`` is listed in ``[[outputs]]`` the same way.
 """
+
 from __future__ import annotations
 
 from .. import hookimpl

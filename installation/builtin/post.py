@@ -3,6 +3,7 @@
 ``levels`` is the cheap colour stage every scene may want (brightness, contrast, saturation);
 model-based stages (deblur, super-resolution) come from their plugins.
 """
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Built-in latent walks, registered through ``register_walks``."""
+
 from __future__ import annotations
 
 from .. import hookimpl

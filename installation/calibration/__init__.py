@@ -6,12 +6,22 @@ Public API used by the render spine::
     cal = CalibrationPass(ctx, profile)
     cal.render(canvas_texture, output_index, framebuffer)
 """
+
 from .io import ProfileError, load_profile, save_profile
-from .profile import BlendEdge, Blend, CalibrationProfile, Color, Mask, Mesh, Output
+from .profile import Blend, BlendEdge, CalibrationProfile, Color, Mask, Mesh, Output
 
 __all__ = [
-    "Blend", "BlendEdge", "CalibrationPass", "CalibrationProfile", "Color", "Mask", "Mesh", "Output",
-    "ProfileError", "load_profile", "save_profile",
+    "Blend",
+    "BlendEdge",
+    "CalibrationPass",
+    "CalibrationProfile",
+    "Color",
+    "Mask",
+    "Mesh",
+    "Output",
+    "ProfileError",
+    "load_profile",
+    "save_profile",
 ]
 
 

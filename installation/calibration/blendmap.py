@@ -5,6 +5,7 @@ projector's gamma as ``f^(1/γ)``, so the light of two facing ramps adds to one.
 separable (horizontal × vertical), so two small float textures replace a dozen ``pow`` calls
 per fragment; sampled at pixel centres they reproduce the formula exactly.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -6,11 +6,12 @@ a queue that the render loop ``drain``s once a frame, as every control input in 
 Each accepted edit produces a new, fully validated profile, so an edit can never leave a folded
 quad behind; a refused edit leaves the profile as it was and says why in ``message``.
 """
+
 from __future__ import annotations
 
 import queue
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 import numpy as np
 from pydantic import ValidationError
@@ -28,15 +29,21 @@ UNDO_LIMIT = 500
 class CalibrationEditor:
     """Holds the profile being calibrated and what the technician has selected."""
 
-    def __init__(self, profile: CalibrationProfile, path: Optional[Path] = None,
-                 fine_step: float = FINE_STEP, coarse_step: float = COARSE_STEP, only_output: Optional[int] = None):
+    def __init__(
+        self,
+        profile: CalibrationProfile,
+        path: Path | None = None,
+        fine_step: float = FINE_STEP,
+        coarse_step: float = COARSE_STEP,
+        only_output: int | None = None,
+    ):
         self.profile = profile
         self.only_output = only_output  # one process per display: save merges just this output
         self.path = Path(path) if path is not None else profile.source
         self.output = only_output or 0
         self.target = "corners"
         self.point = 0
-        self.pattern: Optional[str] = "grid"
+        self.pattern: str | None = "grid"
         self.fine_step, self.coarse_step = fine_step, coarse_step
         self.version = 0  # bumps on every profile change: the render loop re-uploads then
         self.saved_version = 0
@@ -44,7 +51,7 @@ class CalibrationEditor:
         self._quit_armed = False  # Esc pressed once with unsaved changes (see keys.handle_key)
         self._undo: list[tuple[CalibrationProfile, str, int, int]] = []
         self._redo: list[tuple[CalibrationProfile, str, int, int]] = []
-        self._commands: "queue.SimpleQueue[tuple[str, tuple]]" = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[tuple[str, tuple]] = queue.SimpleQueue()
 
     # ------------------------------------------------------------------ queries
     @property
@@ -55,7 +62,7 @@ class CalibrationEditor:
     def current(self):
         return self.profile.outputs[self.output]
 
-    def handles(self, output: Optional[int] = None, target: Optional[str] = None) -> np.ndarray:
+    def handles(self, output: int | None = None, target: str | None = None) -> np.ndarray:
         """Positions of the selectable points in normalised output coordinates, ``[N, 2]``."""
         out = self.profile.outputs[self.output if output is None else output]
         target = target or self.target
@@ -74,16 +81,18 @@ class CalibrationEditor:
         x, y = self.selected_position()
         w, h = out.resolution
         label = f"corner {self.point + 1}" if self.target == "corners" else self._mesh_label()
-        return (f"output {self.output + 1}/{len(self.profile.outputs)} {out.name!r} · {label} at "
-                f"({x * w:.1f}, {y * h:.1f}) px · pattern {self.pattern or 'content'}"
-                f"{' · unsaved' if self.dirty else ''} · {self.message}")
+        return (
+            f"output {self.output + 1}/{len(self.profile.outputs)} {out.name!r} · {label} at "
+            f"({x * w:.1f}, {y * h:.1f}) px · pattern {self.pattern or 'content'}"
+            f"{' · unsaved' if self.dirty else ''} · {self.message}"
+        )
 
     def _mesh_label(self) -> str:
         mesh = self.current.mesh
         return f"mesh point row {self.point // mesh.cols}, column {self.point % mesh.cols}"
 
     # ------------------------------------------------------------------ selection
-    def select(self, output: Optional[int] = None, target: Optional[str] = None, point: Optional[int] = None) -> bool:
+    def select(self, output: int | None = None, target: str | None = None, point: int | None = None) -> bool:
         output = self.output if output is None else int(output)
         target = self.target if target is None else _target(target)
         if not 0 <= output < len(self.profile.outputs):
@@ -105,10 +114,14 @@ class CalibrationEditor:
 
     def select_output(self, step: int = 1) -> bool:
         n = len(self.profile.outputs)
-        target = self.target if (self.target == "corners" or self.profile.outputs[(self.output + step) % n].mesh) else "corners"
+        target = (
+            self.target
+            if (self.target == "corners" or self.profile.outputs[(self.output + step) % n].mesh)
+            else "corners"
+        )
         return self.select(output=(self.output + step) % n, target=target, point=0)
 
-    def pick(self, x: float, y: float, output: Optional[int] = None) -> bool:
+    def pick(self, x: float, y: float, output: int | None = None) -> bool:
         """Select the handle nearest to normalised output position ``(x, y)`` (a mouse click)."""
         output = self.output if output is None else output
         best = None
@@ -119,10 +132,12 @@ class CalibrationEditor:
                 i = int(np.argmin(d))
                 if best is None or d[i] < best[0]:
                     best = (d[i], target, i)
+        if best is None:  # no handles at all (an output always has corners, so not in practice)
+            return False
         return self.select(output=output, target=best[1], point=best[2])
 
     # ------------------------------------------------------------------ edits
-    def nudge(self, dx: float, dy: float, coarse: bool = False, step: Optional[float] = None) -> bool:
+    def nudge(self, dx: float, dy: float, coarse: bool = False, step: float | None = None) -> bool:
         """Move the selected point by ``(dx, dy)`` steps of output pixels (y down)."""
         step = step if step is not None else (self.coarse_step if coarse else self.fine_step)
         w, h = self.current.resolution
@@ -178,8 +193,9 @@ class CalibrationEditor:
             self.target, self.point = "mesh", 0
         return ok
 
-    def set_blend(self, side: str, width: Optional[float] = None, curve: Optional[float] = None,
-                  gamma: Optional[float] = None) -> bool:
+    def set_blend(
+        self, side: str, width: float | None = None, curve: float | None = None, gamma: float | None = None
+    ) -> bool:
         """Change one soft edge of the selected output (``side``: left, right, top, bottom)."""
         if side not in ("left", "right", "top", "bottom"):
             return self._refuse(f"blend side must be left, right, top or bottom, got {side!r}")
@@ -188,7 +204,9 @@ class CalibrationEditor:
         for key, value in (("width", width), ("curve", curve), ("gamma", gamma)):
             if value is not None:
                 edge[key] = float(value)
-        return self._apply(data, f"blend {side}: width {edge['width']:g}, curve {edge['curve']:g}, gamma {edge['gamma']:g}")
+        return self._apply(
+            data, f"blend {side}: width {edge['width']:g}, curve {edge['curve']:g}, gamma {edge['gamma']:g}"
+        )
 
     def adjust_blend_gamma(self, delta: float) -> bool:
         """Nudge the gamma of every active soft edge of the selected output (overlap too bright: raise)."""
@@ -266,7 +284,7 @@ class CalibrationEditor:
         self.version += 1
         return self._ok("redone")
 
-    def save(self, path: Optional[str | Path] = None) -> bool:
+    def save(self, path: str | Path | None = None) -> bool:
         target = Path(path) if path else self.path
         if target is None:
             return self._refuse("no file to save to: give a path")
@@ -283,7 +301,7 @@ class CalibrationEditor:
         self.saved_version = self.version
         return self._ok(f"saved {target}")
 
-    def set_pattern(self, name: Optional[str]) -> bool:
+    def set_pattern(self, name: str | None) -> bool:
         """Show test pattern ``name``, or the running content for ``None``/``"content"``."""
         if name in (None, "", "content", "none"):
             self.pattern = None
@@ -314,7 +332,7 @@ class CalibrationEditor:
 
     def drain(self) -> list[tuple[str, tuple, bool]]:
         """Apply queued commands in order (call from the render loop); returns what was done."""
-        done = []
+        done: list[tuple[str, tuple, bool]] = []
         while True:
             try:
                 command, args = self._commands.get_nowait()
@@ -323,7 +341,7 @@ class CalibrationEditor:
             done.append((command, args, self.execute(command, *args)))
 
     def execute(self, command: str, *args) -> bool:
-        handler: Optional[Callable] = _COMMANDS.get(command)
+        handler: Callable | None = _COMMANDS.get(command)
         if handler is None:
             return self._refuse(f"unknown command {command!r}")
         try:
@@ -340,7 +358,7 @@ class CalibrationEditor:
         return False
 
 
-def _target(name) -> Optional[str]:
+def _target(name) -> str | None:
     name = str(name).lower()
     return {"corner": "corners", "corners": "corners", "mesh": "mesh", "pin": "corners"}.get(name)
 
@@ -359,7 +377,9 @@ _COMMANDS: dict[str, Callable] = {
     "output": lambda ed, i: ed.select(output=int(i), target="corners", point=0),
     "mode": lambda ed, target: ed.select(target=str(target), point=0),
     "next": lambda ed, step=1: ed.select_next(int(step)),
-    "nudge": lambda ed, dx, dy, coarse=0: ed.nudge(float(dx), float(dy), coarse=bool(coarse) and str(coarse) not in ("0", "fine")),
+    "nudge": lambda ed, dx, dy, coarse=0: ed.nudge(
+        float(dx), float(dy), coarse=bool(coarse) and str(coarse) not in ("0", "fine")
+    ),
     "move": lambda ed, x, y: ed.move_to(float(x), float(y)),
     "pick": lambda ed, x, y: ed.pick(float(x), float(y)),
     "reset": lambda ed: ed.reset_point(),

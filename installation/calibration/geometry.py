@@ -4,6 +4,7 @@ Pure numpy so that validation, the editor and the GL pass agree on one set of fo
 the tests can check them without a GL context.  Coordinates are normalised, origin top-left,
 y down: (0, 0) is the top-left edge of the first pixel, (1, 1) the bottom-right edge of the last.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -110,15 +111,18 @@ def _catmull_rom_axis0(g: np.ndarray, sub: int) -> np.ndarray:
     ext = np.concatenate([2 * g[:1] - g[1:2], g, 2 * g[-1:] - g[-2:-1]], axis=0)
     t = np.arange(sub) / sub
     t2, t3 = t * t, t * t * t
-    w = np.stack([
-        -0.5 * t3 + t2 - 0.5 * t,
-        1.5 * t3 - 2.5 * t2 + 1.0,
-        -1.5 * t3 + 2.0 * t2 + 0.5 * t,
-        0.5 * t3 - 0.5 * t2,
-    ], axis=1)  # [sub, 4]
+    w = np.stack(
+        [
+            -0.5 * t3 + t2 - 0.5 * t,
+            1.5 * t3 - 2.5 * t2 + 1.0,
+            -1.5 * t3 + 2.0 * t2 + 0.5 * t,
+            0.5 * t3 - 0.5 * t2,
+        ],
+        axis=1,
+    )  # [sub, 4]
     spans = []
     for i in range(n - 1):
-        window = ext[i:i + 4]  # [4, ...]
+        window = ext[i : i + 4]  # [4, ...]
         spans.append(np.tensordot(w, window, axes=(1, 0)))
     spans.append(g[-1:])
     return np.concatenate(spans, axis=0)

@@ -5,6 +5,7 @@ placed through the corner-pin homography with ``w`` kept, so interpolation is pr
 fragment stage does blend, colour and mask (see ``shaders/calibration.glsl``).  Rebuilding after
 an edit (``update``) rewrites a few kilobytes of vertices; masks are re-baked only when they change.
 """
+
 from __future__ import annotations
 
 import moderngl
@@ -14,7 +15,7 @@ from ..render.context import GL_VERSION, load_shader
 from . import geometry
 from .blendmap import blend_tables
 from .masks import rasterize_masks
-from .profile import CalibrationProfile, Output
+from .profile import Blend, CalibrationProfile, Output
 
 
 def output_vertices(output: Output) -> tuple[np.ndarray, np.ndarray]:
@@ -57,8 +58,8 @@ SUPERSAMPLE_ABOVE = 1.5
 def minification(output: Output) -> float:
     """How many canvas pixels one output pixel spans, at most, along either axis (roughly)."""
     c = np.asarray(output.corners, dtype=np.float64) * output.resolution
-    width = min(np.linalg.norm(c[1] - c[0]), np.linalg.norm(c[2] - c[3]))
-    height = min(np.linalg.norm(c[3] - c[0]), np.linalg.norm(c[2] - c[1]))
+    width = float(min(np.linalg.norm(c[1] - c[0]), np.linalg.norm(c[2] - c[3])))
+    height = float(min(np.linalg.norm(c[3] - c[0]), np.linalg.norm(c[2] - c[1])))
     return max(output.region[2] / max(width, 1e-6), output.region[3] / max(height, 1e-6))
 
 
@@ -80,17 +81,18 @@ class _OutputResources:
         self.masks = list(output.masks)
         self.mask = self._mask_texture(output, profile)
         self._res = output.resolution
-        self._blend_key = None
-        self.blend_x = self.blend_y = None
+        self._blend_key: tuple[Blend, tuple[int, ...]] | None = None  # None: no blend textures yet
+        self.blend_x: moderngl.Texture
+        self.blend_y: moderngl.Texture
         self._blend_textures(output)
 
     def _blend_textures(self, output: Output) -> None:
         key = (output.blend, tuple(output.region))
         if key == self._blend_key:
             return
-        for tex in (self.blend_x, self.blend_y):
-            if tex is not None:
-                tex.release()
+        if self._blend_key is not None:
+            self.blend_x.release()
+            self.blend_y.release()
         self.blend_x, self.blend_y = (self._table(t) for t in blend_tables(output))
         self._blend_key = key
 
@@ -117,8 +119,9 @@ class _OutputResources:
             self.release(geometry_only=True)
             self.vbo = self.ctx.buffer(data.tobytes())
             self.ibo = self.ctx.buffer(indices.tobytes())
-            self.vao = self.ctx.vertex_array(program, [(self.vbo, "3f 2f", "in_pos", "in_uv")], self.ibo,
-                                             index_element_size=4)
+            self.vao = self.ctx.vertex_array(
+                program, [(self.vbo, "3f 2f", "in_pos", "in_uv")], self.ibo, index_element_size=4
+            )
             self.program = program
         if list(output.masks) != self.masks or output.resolution != self._res:
             self.mask.release()
@@ -160,8 +163,10 @@ class CalibrationPass:
         if key not in self._programs:
             src = load_shader("calibration.glsl")
             header = f"#version {GL_VERSION}\n" + "".join(f"#define {name}\n" for name in key)
-            prog = self.ctx.program(vertex_shader=header + "#define VERTEX_SHADER\n" + src,
-                                    fragment_shader=header + "#define FRAGMENT_SHADER\n" + src)
+            prog = self.ctx.program(
+                vertex_shader=header + "#define VERTEX_SHADER\n" + src,
+                fragment_shader=header + "#define FRAGMENT_SHADER\n" + src,
+            )
             _set(prog, "u_canvas", 0)
             _set(prog, "u_mask", 1)
             _set(prog, "u_blend_x", 2)

@@ -5,17 +5,18 @@ is needed.  Every refusal names the file, the field (``outputs[1].corners``) and
 field is written on its own line, the line number: the reading, locating and printing are
 :mod:`installation.problems`, the same as for show files.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 from ..problems import ProblemError, Sources, index_lines, parse_toml, read_text, validate
 from .profile import BlendEdge, CalibrationProfile, cross_check, format_loc
-
 
 #: a calibration profile that cannot be used (the one problems error type, under its own name)
 ProfileError = ProblemError
@@ -38,14 +39,18 @@ def load_profile(path) -> CalibrationProfile:
     for i, out in enumerate(profile.outputs):
         for j, mask in enumerate(out.masks):
             if mask.image is not None and not profile.resolve(mask.image).is_file():
-                problems.append(sources.problem(("outputs", i, "masks", j, "image"),
-                                                f"mask image {profile.resolve(mask.image)} does not exist"))
+                problems.append(
+                    sources.problem(
+                        ("outputs", i, "masks", j, "image"), f"mask image {profile.resolve(mask.image)} does not exist"
+                    )
+                )
     if problems:
         raise ProfileError(path, problems)
     return profile
 
 
 # ---------------------------------------------------------------------------------------- writing
+
 
 def _value(v) -> str:
     if isinstance(v, bool):
@@ -74,7 +79,7 @@ def _is_table_array(v) -> bool:
 
 
 def _long_array(key: str, v, per_line: int) -> str:
-    rows = [", ".join(_value(x) for x in v[i:i + per_line]) for i in range(0, len(v), per_line)]
+    rows = [", ".join(_value(x) for x in v[i : i + per_line]) for i in range(0, len(v), per_line)]
     return f"{_key(key)} = [\n" + "".join(f"  {r},\n" for r in rows) + "]"
 
 
@@ -110,11 +115,17 @@ def profile_dict(profile: CalibrationProfile) -> dict:
     dumped = profile.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
     data = {"version": profile.version, **dumped}
     for i, (out, model) in enumerate(zip(data["outputs"], profile.outputs)):
-        data["outputs"][i] = out = {"name": model.name, "display": model.display, "resolution": list(model.resolution),
-                                    "position": list(model.position), **out}
+        data["outputs"][i] = out = {
+            "name": model.name,
+            "display": model.display,
+            "resolution": list(model.resolution),
+            "position": list(model.position),
+            **out,
+        }
         out["corners"] = [list(p) for p in model.corners]
-        blend = {side: edge.model_dump(mode="json") for side, edge in model.blend.sides().items()
-                 if edge != BlendEdge()}
+        blend = {
+            side: edge.model_dump(mode="json") for side, edge in model.blend.sides().items() if edge != BlendEdge()
+        }
         out.pop("blend", None)
         if blend:
             out["blend"] = blend
@@ -126,7 +137,9 @@ def profile_dict(profile: CalibrationProfile) -> dict:
 def save_profile(profile: CalibrationProfile, path) -> Path:
     """Write ``profile`` to ``path`` as TOML (atomically); ``load_profile`` gives an equal profile back."""
     path = Path(path)
-    text = "# Calibration profile (see docs/calibration.md); written by `installation calibrate`.\n" + dumps(profile_dict(profile))
+    text = "# Calibration profile (see docs/calibration.md); written by `installation calibrate`.\n" + dumps(
+        profile_dict(profile)
+    )
     CalibrationProfile.model_validate(tomllib.loads(text))  # never write what we could not read back
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

@@ -4,6 +4,7 @@ Names are pygame's ``pygame.key.name`` strings ("left", "tab", "z", "1"); modifi
 of "shift", "ctrl", "alt".  Arrows nudge by the fine step, with Shift by the coarse step and
 with Alt by a tenth of a pixel.
 """
+
 from __future__ import annotations
 
 from .editor import SUBPIXEL_STEP, CalibrationEditor

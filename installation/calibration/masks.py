@@ -3,6 +3,7 @@
 Masks are baked once per profile change rather than tested per fragment, so any number of
 polygons and images costs the pass one texture fetch.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,6 +26,7 @@ def rasterize_masks(output: Output, profile: CalibrationProfile | None = None) -
     w, h = output.resolution
     total = np.ones((h, w), dtype=np.float32)
     for mask in output.masks:
+        shown: np.ndarray
         if mask.polygon is not None:
             layer = np.zeros((h, w), dtype=np.uint8)
             pts = np.asarray(mask.polygon, dtype=np.float64) * (w, h) - 0.5  # edge coords → pixel centres
@@ -33,6 +35,7 @@ def rasterize_masks(output: Output, profile: CalibrationProfile | None = None) -
             if mask.mode == "hide":
                 shown = 1.0 - shown
         else:
+            assert mask.image is not None  # Mask's validator requires exactly one of polygon, image
             path = profile.resolve(mask.image) if profile is not None else mask.image
             img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
             if img is None:

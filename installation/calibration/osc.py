@@ -17,10 +17,10 @@ The server runs python-osc's blocking UDP server in one thread (the threading se
 thread per message and drops bursts); handlers only queue commands on the editor, which the
 render loop applies.  With ``feedback`` the window sends ``/calibrate/status text`` back.
 """
+
 from __future__ import annotations
 
 import threading
-from typing import Optional
 
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import BlockingOSCUDPServer
@@ -36,7 +36,7 @@ def make_dispatcher(editor: CalibrationEditor) -> Dispatcher:
     dispatcher = Dispatcher()
 
     def handler(address: str, *args) -> None:
-        editor.post(address[len(PREFIX):], *args)
+        editor.post(address[len(PREFIX) :], *args)
 
     for command in _COMMANDS:
         dispatcher.map(PREFIX + command, handler)
@@ -47,19 +47,26 @@ def make_dispatcher(editor: CalibrationEditor) -> Dispatcher:
 class CalibrationOSC:
     """Serve the editor's OSC addresses on ``host:port`` from a background thread."""
 
-    def __init__(self, editor: CalibrationEditor, host: str = "0.0.0.0", port: int = 9010,
-                 feedback: Optional[tuple[str, int]] = None):
+    def __init__(
+        self,
+        editor: CalibrationEditor,
+        host: str = "0.0.0.0",
+        port: int = 9010,
+        feedback: tuple[str, int] | None = None,
+    ):
         self.editor = editor
         self.server = BlockingOSCUDPServer((host, port), make_dispatcher(editor))
         self.feedback = SimpleUDPClient(*feedback) if feedback else None
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="calibration-osc", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="calibration-osc", daemon=True
+        )
 
     @property
     def address(self) -> tuple[str, int]:
-        return self.server.server_address[:2]
+        host, port = self.server.server_address[:2]
+        return (host if isinstance(host, str) else host.decode(), port)  # AF_INET: host is a str
 
-    def start(self) -> "CalibrationOSC":
+    def start(self) -> CalibrationOSC:
         self._thread.start()
         return self
 
@@ -67,8 +74,10 @@ class CalibrationOSC:
         """Tell the tablet what is selected (call from the render loop after ``drain``)."""
         if self.feedback is not None:
             x, y = self.editor.selected_position()
-            self.feedback.send_message("/calibrate/status", [self.editor.status(), self.editor.output,
-                                                             self.editor.target, self.editor.point, x, y])
+            self.feedback.send_message(
+                "/calibrate/status",
+                [self.editor.status(), self.editor.output, self.editor.target, self.editor.point, x, y],
+            )
 
     def close(self) -> None:
         if self._thread.is_alive():
@@ -76,7 +85,7 @@ class CalibrationOSC:
             self._thread.join(timeout=2)
         self.server.server_close()
 
-    def __enter__(self) -> "CalibrationOSC":
+    def __enter__(self) -> CalibrationOSC:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -3,6 +3,7 @@ every handle, the selected one highlighted, and an optional help card.
 
 Only drawn in ``installation calibrate``; a running show pays for the calibration pass alone.
 """
+
 from __future__ import annotations
 
 import moderngl
@@ -69,8 +70,14 @@ class CalibrationOverlay:
         if selected:
             p = np.asarray([editor.selected_position()])
             big = _squares(p, 2 * HANDLE_PX / w, 2 * HANDLE_PX / h)
-            cross = np.array([[p[0, 0] - 4 * HANDLE_PX / w, p[0, 1]], [p[0, 0] + 4 * HANDLE_PX / w, p[0, 1]],
-                              [p[0, 0], p[0, 1] - 4 * HANDLE_PX / h], [p[0, 0], p[0, 1] + 4 * HANDLE_PX / h]])
+            cross = np.array(
+                [
+                    [p[0, 0] - 4 * HANDLE_PX / w, p[0, 1]],
+                    [p[0, 0] + 4 * HANDLE_PX / w, p[0, 1]],
+                    [p[0, 0], p[0, 1] - 4 * HANDLE_PX / h],
+                    [p[0, 0], p[0, 1] + 4 * HANDLE_PX / h],
+                ]
+            )
             self._lines(np.concatenate([big, cross]), COLOURS["selected"])
         self.ctx.disable(moderngl.BLEND)
 

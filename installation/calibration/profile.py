@@ -7,23 +7,20 @@ are normalised to the output (0..1, origin top-left, y down) so a profile surviv
 projector resolution; region and blend widths are canvas pixels because overlaps are measured
 in content.  Validation refuses what would fold or tear the picture, naming the field.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Optional
-
 from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from ..problems import StrictModel
+from ..problems import StrictModel  # subclassed by name: the pydantic mypy plugin sees no fields through an alias
 from . import geometry
 
 #: how far outside the output a corner or mesh point may go (normalised units)
 COORD_MIN, COORD_MAX = -0.5, 1.5
-
-#: the one strict base of every file schema (unknown keys are errors); see installation.problems
-_Model = StrictModel
 
 
 def _check_point(p: Point, lo: float = COORD_MIN, hi: float = COORD_MAX) -> Point:
@@ -31,8 +28,9 @@ def _check_point(p: Point, lo: float = COORD_MIN, hi: float = COORD_MAX) -> Poin
     if not (math.isfinite(x) and math.isfinite(y)):
         raise ValueError(f"point {list(p)} is not finite")
     if not (lo <= x <= hi and lo <= y <= hi):
-        raise ValueError(f"point {[x, y]} is out of range: each coordinate must lie in [{lo}, {hi}] "
-                         "(normalised, 0..1 is the output)")
+        raise ValueError(
+            f"point {[x, y]} is out of range: each coordinate must lie in [{lo}, {hi}] (normalised, 0..1 is the output)"
+        )
     return (float(x), float(y))
 
 
@@ -40,7 +38,7 @@ def _check_point(p: Point, lo: float = COORD_MIN, hi: float = COORD_MAX) -> Poin
 Point = Annotated[tuple[float, float], AfterValidator(_check_point)]
 
 
-class BlendEdge(_Model):
+class BlendEdge(StrictModel):
     """A soft edge: Bourke's blend ``f(t)`` over ``width`` canvas pixels, encoded for a display gamma.
 
     ``curve`` is Bourke's exponent p (1 linear, 2 default, higher is steeper in the middle);
@@ -52,7 +50,7 @@ class BlendEdge(_Model):
     gamma: float = Field(2.2, gt=0.0, le=5.0)
 
 
-class Blend(_Model):
+class Blend(StrictModel):
     left: BlendEdge = BlendEdge()
     right: BlendEdge = BlendEdge()
     top: BlendEdge = BlendEdge()
@@ -65,7 +63,7 @@ class Blend(_Model):
 RGB = tuple[float, float, float]
 
 
-class Color(_Model):
+class Color(StrictModel):
     """Per-channel correction: ``out = lift + (1 - lift) * brightness * in ** (1 / gamma)``.
 
     The lift (black level) is applied outside the blend zones by default: there a single
@@ -99,7 +97,7 @@ class Color(_Model):
         return v
 
 
-class Mesh(_Model):
+class Mesh(StrictModel):
     """A ``rows × cols`` grid of control points in the corner-pinned quad (0..1), row-major.
 
     The picture follows a bicubic Catmull-Rom surface through the points; a flat grid is the
@@ -112,7 +110,7 @@ class Mesh(_Model):
     subdivisions: int = Field(8, ge=1, le=64)
 
     @model_validator(mode="after")
-    def _shape(self) -> "Mesh":
+    def _shape(self) -> Mesh:
         if len(self.points) != self.cols * self.rows:
             raise ValueError(f"points: expected cols*rows = {self.cols * self.rows} points, got {len(self.points)}")
         grid = self.grid()
@@ -130,22 +128,22 @@ class Mesh(_Model):
         return np.asarray(self.points, dtype=np.float64).reshape(self.rows, self.cols, 2)
 
     @classmethod
-    def flat(cls, cols: int, rows: int, subdivisions: int = 8) -> "Mesh":
+    def flat(cls, cols: int, rows: int, subdivisions: int = 8) -> Mesh:
         pts = geometry.flat_grid(cols, rows).reshape(-1, 2)
         return cls(cols=cols, rows=rows, points=[(float(x), float(y)) for x, y in pts], subdivisions=subdivisions)
 
 
-class Mask(_Model):
+class Mask(StrictModel):
     """A polygon (normalised output coordinates) or a greyscale image marking an area of the output.
 
     The marked area is the polygon's inside or the image's white.  ``mode = "hide"`` blacks it
     out; ``"show"`` keeps only it.
-    ``feather`` softens the edge over about that many output pixels (a hard edge is aliased).  Image paths are relative to
-    the profile file.
+    ``feather`` softens the edge over about that many output pixels (a hard edge is aliased).
+    Image paths are relative to the profile file.
     """
 
-    polygon: Optional[list[Point]] = None
-    image: Optional[str] = None
+    polygon: list[Point] | None = None
+    image: str | None = None
     mode: Literal["hide", "show"] = "hide"
     feather: float = Field(0.0, ge=0.0, le=500.0)
 
@@ -161,13 +159,13 @@ class Mask(_Model):
         return v
 
     @model_validator(mode="after")
-    def _one_source(self) -> "Mask":
+    def _one_source(self) -> Mask:
         if (self.polygon is None) == (self.image is None):
             raise ValueError("a mask needs exactly one of `polygon` or `image`")
         return self
 
 
-class Output(_Model):
+class Output(StrictModel):
     """One projector: where its window goes, which canvas region it shows and how it is warped."""
 
     name: str = ""
@@ -176,7 +174,7 @@ class Output(_Model):
     position: tuple[int, int] = Field((0, 0), description="top-left of this output in the spanning window")
     region: tuple[int, int, int, int] = Field(description="x, y, width, height in canvas pixels")
     corners: tuple[Point, Point, Point, Point] = geometry.UNIT_SQUARE
-    mesh: Optional[Mesh] = None
+    mesh: Mesh | None = None
     blend: Blend = Blend()
     color: Color = Color()
     masks: list[Mask] = []
@@ -201,7 +199,7 @@ class Output(_Model):
         return geometry.homography(geometry.UNIT_SQUARE, self.corners)
 
 
-class CalibrationProfile(_Model):
+class CalibrationProfile(StrictModel):
     """The whole setup: the canvas, how windows are laid out and every output."""
 
     version: int = 1
@@ -209,10 +207,10 @@ class CalibrationProfile(_Model):
     canvas: tuple[int, int]
     window: Literal["spanning", "per-display"] = "spanning"
     outputs: list[Output] = Field(min_length=1)
-    _source: Optional[Path] = PrivateAttr(default=None)
+    _source: Path | None = PrivateAttr(default=None)
 
     @property
-    def source(self) -> Optional[Path]:
+    def source(self) -> Path | None:
         """The file this profile was loaded from or last saved to (relative mask images resolve from it)."""
         return self._source
 
@@ -224,7 +222,7 @@ class CalibrationProfile(_Model):
         return self._source.parent / p
 
     @model_validator(mode="after")
-    def _cross(self, info: ValidationInfo) -> "CalibrationProfile":
+    def _cross(self, info: ValidationInfo) -> CalibrationProfile:
         if info.context and info.context.get("defer_cross_checks"):
             return self
         problems = cross_check(self)
@@ -233,24 +231,33 @@ class CalibrationProfile(_Model):
         return self
 
     @classmethod
-    def identity(cls, width: int, height: int, name: str = "identity") -> "CalibrationProfile":
+    def identity(cls, width: int, height: int, name: str = "identity") -> CalibrationProfile:
         """One output showing the whole canvas unchanged (the pass is then a pixel-exact copy)."""
-        return cls(name=name, canvas=(width, height),
-                   outputs=[Output(name="main", resolution=(width, height), region=(0, 0, width, height))])
+        return cls(
+            name=name,
+            canvas=(width, height),
+            outputs=[Output(name="main", resolution=(width, height), region=(0, 0, width, height))],
+        )
 
     @classmethod
-    def span(cls, outputs: int, width: int, height: int, overlap: int, curve: float = 2.0,
-             gamma: float = 2.2, name: str = "") -> "CalibrationProfile":
+    def span(
+        cls, outputs: int, width: int, height: int, overlap: int, curve: float = 2.0, gamma: float = 2.2, name: str = ""
+    ) -> CalibrationProfile:
         """N projectors side by side, each ``width × height``, overlapping by ``overlap`` canvas pixels."""
         canvas_w = outputs * width - (outputs - 1) * overlap
         outs = []
         for i in range(outputs):
             edge = BlendEdge(width=overlap, curve=curve, gamma=gamma)
-            outs.append(Output(
-                name=f"projector-{i + 1}", display=i, resolution=(width, height), position=(i * width, 0),
-                region=(i * (width - overlap), 0, width, height),
-                blend=Blend(left=edge if i > 0 else BlendEdge(), right=edge if i < outputs - 1 else BlendEdge()),
-            ))
+            outs.append(
+                Output(
+                    name=f"projector-{i + 1}",
+                    display=i,
+                    resolution=(width, height),
+                    position=(i * width, 0),
+                    region=(i * (width - overlap), 0, width, height),
+                    blend=Blend(left=edge if i > 0 else BlendEdge(), right=edge if i < outputs - 1 else BlendEdge()),
+                )
+            )
         return cls(name=name or f"{outputs}x{width}x{height}", canvas=(canvas_w, height), outputs=outs)
 
 
@@ -266,8 +273,12 @@ def cross_check(profile: CalibrationProfile) -> list[tuple[tuple, str]]:
     for i, out in enumerate(profile.outputs):
         x, y, w, h = out.region
         if w < 1 or h < 1 or x < 0 or y < 0 or x + w > cw or y + h > ch:
-            problems.append((("outputs", i, "region"),
-                             f"region {[x, y, w, h]} must lie inside the canvas {cw}x{ch} with positive size"))
+            problems.append(
+                (
+                    ("outputs", i, "region"),
+                    f"region {[x, y, w, h]} must lie inside the canvas {cw}x{ch} with positive size",
+                )
+            )
         b = out.blend
         if b.left.width + b.right.width > w:
             problems.append((("outputs", i, "blend"), f"left + right blend widths exceed the region width {w}"))
@@ -275,13 +286,19 @@ def cross_check(profile: CalibrationProfile) -> list[tuple[tuple, str]]:
             problems.append((("outputs", i, "blend"), f"top + bottom blend widths exceed the region height {h}"))
         if out.name:
             if out.name in seen:
-                problems.append((("outputs", i, "name"), f"name {out.name!r} is already used by outputs[{seen[out.name]}]"))
+                problems.append(
+                    (("outputs", i, "name"), f"name {out.name!r} is already used by outputs[{seen[out.name]}]")
+                )
             seen[out.name] = i
         if out.mesh is not None:
             w_coord = geometry.homogeneous(out.homography(), out.mesh.grid())[..., 2]
             if np.any(w_coord <= 1e-6):
-                problems.append((("outputs", i, "mesh", "points"),
-                                 "a mesh point falls beyond the corner pin's horizon; bring it closer to the quad"))
+                problems.append(
+                    (
+                        ("outputs", i, "mesh", "points"),
+                        "a mesh point falls beyond the corner pin's horizon; bring it closer to the quad",
+                    )
+                )
     return problems
 
 

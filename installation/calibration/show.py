@@ -7,17 +7,17 @@ cuts that canvas into outputs.  Loading a show does not open the profile (a show
 before the venue is calibrated); ``installation show validate`` and ``installation run`` (with a
 window) do, through :func:`calibration_problems` and :func:`show_calibration`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 from ..problems import Problem, ProblemError
 from .io import ProfileError, load_profile
 from .profile import CalibrationProfile
 
 
-def profile_path(show, override: Optional[Path] = None) -> Optional[Path]:
+def profile_path(show, override: Path | None = None) -> Path | None:
     """The profile file for ``show``: ``override`` if given, else the show's own (or ``None``)."""
     return Path(override) if override is not None else show.calibration_path
 
@@ -25,16 +25,25 @@ def profile_path(show, override: Optional[Path] = None) -> Optional[Path]:
 def load_checked(path: Path, canvas: tuple[int, int]) -> CalibrationProfile:
     """Load ``path`` and check its canvas against the show's output size ``canvas`` (width, height)."""
     if not Path(path).is_file():
-        raise ProfileError(path, Problem(None, "<file>", "calibration profile not found (paths are relative to the "
-                                                        "file that names them)"))
+        raise ProfileError(
+            path,
+            Problem(None, "<file>", "calibration profile not found (paths are relative to the file that names them)"),
+        )
     profile = load_profile(path)
     if tuple(profile.canvas) != tuple(canvas):
-        raise ProfileError(path, Problem(None, "canvas", f"the profile's canvas {profile.canvas[0]}x{profile.canvas[1]} "
-                                                         f"differs from the show's output {canvas[0]}x{canvas[1]}; make them equal"))
+        raise ProfileError(
+            path,
+            Problem(
+                None,
+                "canvas",
+                f"the profile's canvas {profile.canvas[0]}x{profile.canvas[1]} "
+                f"differs from the show's output {canvas[0]}x{canvas[1]}; make them equal",
+            ),
+        )
     return profile
 
 
-def calibration_problems(show, override: Optional[Path] = None, canvas: Optional[tuple[int, int]] = None):
+def calibration_problems(show, override: Path | None = None, canvas: tuple[int, int] | None = None):
     """``[Problem]`` for a show whose profile is missing, invalid or of another canvas size."""
     path = profile_path(show, override)
     if path is None:
@@ -47,14 +56,22 @@ def calibration_problems(show, override: Optional[Path] = None, canvas: Optional
         sources = getattr(show, "_sources", None)
         if override is None and sources is not None:
             file, line = sources.locate(("calibration",))
-        return [Problem(line, "calibration", p.format(exc.path), "",
-                        Path(file) if file and str(file) != str(show.source) else None)
-                for p in exc.problems]
+        return [
+            Problem(
+                line,
+                "calibration",
+                p.format(exc.path),
+                "",
+                Path(file) if file and str(file) != str(show.source) else None,
+            )
+            for p in exc.problems
+        ]
     return []
 
 
-def show_calibration(show, override: Optional[Path] = None,
-                     canvas: Optional[tuple[int, int]] = None) -> Optional[CalibrationProfile]:
+def show_calibration(
+    show, override: Path | None = None, canvas: tuple[int, int] | None = None
+) -> CalibrationProfile | None:
     """The checked profile for ``show`` (``None`` without one); raises :class:`ProblemError` otherwise."""
     problems = calibration_problems(show, override, canvas)
     if problems:

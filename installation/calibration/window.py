@@ -10,12 +10,13 @@ Two layouts (``profile.window``):
   opens one GL window per process, so each output runs its own process (``--output N``); saving
   then merges that output into the file so the processes do not overwrite each other.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
 
 from .profile import CalibrationProfile
 
@@ -39,7 +40,7 @@ class WindowSpec:
         y = out.position[1] - self.position[1]
         return (x, self.size[1] - y - h, w, h)
 
-    def output_at(self, profile: CalibrationProfile, mx: int, my: int) -> Optional[tuple[int, float, float]]:
+    def output_at(self, profile: CalibrationProfile, mx: int, my: int) -> tuple[int, float, float] | None:
         """Which output a mouse position (window pixels, y down) falls on, and where (normalised)."""
         for i in self.outputs:
             vx, vy, w, h = self.viewport(profile, i)
@@ -49,12 +50,19 @@ class WindowSpec:
         return None
 
 
-def window_plan(profile: CalibrationProfile, only_output: Optional[int] = None) -> list[WindowSpec]:
+def window_plan(profile: CalibrationProfile, only_output: int | None = None) -> list[WindowSpec]:
     """The windows a profile needs: one spanning window, or one per output."""
     if only_output is not None or profile.window == "per-display":
         chosen = [only_output] if only_output is not None else range(len(profile.outputs))
-        return [WindowSpec(tuple(profile.outputs[i].position), tuple(profile.outputs[i].resolution),
-                           profile.outputs[i].display, (i,)) for i in chosen]
+        return [
+            WindowSpec(
+                profile.outputs[i].position,
+                profile.outputs[i].resolution,  # validated tuples
+                profile.outputs[i].display,
+                (i,),
+            )
+            for i in chosen
+        ]
     x0 = min(o.position[0] for o in profile.outputs)
     y0 = min(o.position[1] for o in profile.outputs)
     x1 = max(o.position[0] + o.resolution[0] for o in profile.outputs)
@@ -67,8 +75,10 @@ def open_window(spec: WindowSpec, fullscreen: bool = True, title: str = "install
     from ..render.context import NoDisplayError, has_display
 
     if not has_display():
-        raise NoDisplayError("no display: live calibration needs a screen (or Xvfb); "
-                             "use --snapshot DIR to render the outputs to images headless")
+        raise NoDisplayError(
+            "no display: live calibration needs a screen (or Xvfb); "
+            "use --snapshot DIR to render the outputs to images headless"
+        )
     os.environ["SDL_VIDEO_WINDOW_POS"] = f"{spec.position[0]},{spec.position[1]}"
     import moderngl
     import pygame
@@ -86,8 +96,15 @@ def open_window(spec: WindowSpec, fullscreen: bool = True, title: str = "install
     return moderngl.create_context(), pygame
 
 
-def run_live(profile_path: Path, editor, content: Optional[Callable] = None, osc=None,
-             only_output: Optional[int] = None, fullscreen: bool = True, max_frames: Optional[int] = None) -> None:
+def run_live(
+    profile_path: Path,
+    editor,
+    content: Callable | None = None,
+    osc=None,
+    only_output: int | None = None,
+    fullscreen: bool = True,
+    max_frames: int | None = None,
+) -> None:
     """The live calibration loop: keys, mouse and OSC edit the profile while outputs redraw.
 
     ``content`` is a callable ``(ctx) -> moderngl.Texture`` giving the running show's canvas for
@@ -103,10 +120,12 @@ def run_live(profile_path: Path, editor, content: Optional[Callable] = None, osc
     cal = CalibrationPass(ctx, editor.profile)
     overlay = CalibrationOverlay(ctx)
     pattern_tex, pattern_name, seen_version = None, None, editor.version
-    show_help, dragging, frames = True, False, 0
+    show_help, frames = True, 0
+    dragging: bool | str = False  # "start" on the press, True once moved (the first move records undo)
     cw, ch = editor.profile.canvas
-    mods_of = lambda m: {n for n, bit in (("shift", pygame.KMOD_SHIFT), ("ctrl", pygame.KMOD_CTRL),
-                                            ("alt", pygame.KMOD_ALT)) if m & bit}
+    mods_of = lambda m: {
+        n for n, bit in (("shift", pygame.KMOD_SHIFT), ("ctrl", pygame.KMOD_CTRL), ("alt", pygame.KMOD_ALT)) if m & bit
+    }
     running = True
     while running:
         for event in pygame.event.get():

@@ -3,6 +3,7 @@
 The lock is held only for list operations, never while a model runs, so :meth:`put` and the
 readers never wait on inference: the render loop can always draw what is there.
 """
+
 from __future__ import annotations
 
 import threading
@@ -14,10 +15,10 @@ import torch
 
 @dataclass
 class Keyframe:
-    index: int           # keyframe number k: the walk was sampled at k / keyframe_rate
-    t: float             # scene-local time the latent was taken at
+    index: int  # keyframe number k: the walk was sampled at k / keyframe_rate
+    t: float  # scene-local time the latent was taken at
     frame: torch.Tensor  # [3, H, W] float in [0, 1], on the generator's device until upload
-    arrival: float       # wall-clock time it became available
+    arrival: float  # wall-clock time it became available
     texture: Any = field(default=None, repr=False)  # GL texture, filled by the render thread on first use
 
 

@@ -15,6 +15,7 @@ Messages in (a pipe): ``("make", k)``, ``("control", walk, post)``, ``("restart"
 ``("build_failed", permanent, kind, message)``, ``("frame", k, slot, shape, payload, seconds, notes)``,
 ``("fault", k, kind, message, notes)``.
 """
+
 from __future__ import annotations
 
 import ctypes

@@ -1,4 +1,5 @@
 """What can go wrong in plugin code, named once for both worker transports, logs and ``/status``."""
+
 from __future__ import annotations
 
 import signal
@@ -18,6 +19,7 @@ class PluginFault(Exception):
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.notes: list[str] = []  # degrade steps a worker process took before it failed
 
 
 def is_out_of_memory(exc: BaseException) -> bool:

@@ -6,6 +6,7 @@ worker process attaches by name and writes keyframe ``n`` into slot ``n % slots`
 copies a slot out as soon as its index arrives on the pipe, so a slot is free again before the
 next request is sent and no keyframe the compositor holds ever aliases shared memory.
 """
+
 from __future__ import annotations
 
 import itertools

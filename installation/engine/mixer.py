@@ -20,6 +20,7 @@ Two steps, as model / update / view asks: :meth:`KeyframeMixer.plan` runs in the
 (it asks the worker for keyframes and picks the two shown), :meth:`KeyframeMixer.blend` runs in
 view and only reads: it never asks for work.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,7 +44,7 @@ class KeyframeMixer:
         self.rate = worker.rate
         self.shown_a: Keyframe | None = None
         self.shown_b: Keyframe | None = None
-        self._held = False   # deterministic: a fault froze the last good keyframe
+        self._held = False  # deterministic: a fault froze the last good keyframe
         self._empty = False  # real time: the worker's buffer had nothing at the last plan
         self._fade_start = 0.0
         self._interval = 1.0 / self.rate

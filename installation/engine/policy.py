@@ -1,4 +1,5 @@
 """How a plugin is run: deadlines, back-off, isolation and memory; and the runtime-wide stop signal."""
+
 from __future__ import annotations
 
 import threading
@@ -20,12 +21,12 @@ def reset_interrupt() -> None:
 class RestartPolicy:
     """Deadlines, back-off and isolation for one plugin (seconds, MiB)."""
 
-    deadline: float = 10.0        # one keyframe; longer counts as hung
+    deadline: float = 10.0  # one keyframe; longer counts as hung
     build_deadline: float = 120.0  # building the generator (loading weights)
-    backoff: float = 0.5          # first wait after a fault
-    factor: float = 2.0           # growth per consecutive fault
+    backoff: float = 0.5  # first wait after a fault
+    factor: float = 2.0  # growth per consecutive fault
     backoff_limit: float = 30.0
-    isolated: bool = True         # each source in a worker process of its own
+    isolated: bool = True  # each source in a worker process of its own
     memory_mb: float | None = None  # isolated: memory the plugin may allocate once built (``--plugin-memory``)
     torch_threads: int | None = None  # isolated: torch threads per worker process (default: half the cores, <= 4)
 

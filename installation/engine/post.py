@@ -1,7 +1,9 @@
 """The post chain: stages applied to generator output on its device, before upload."""
+
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import torch
 
@@ -19,15 +21,19 @@ class PostChain:
     worker thread reads it.
     """
 
-    def __init__(self, stages: Iterable[PostProcessor] = (), names: Iterable[str] | None = None,
-                 mixes: Iterable[float] | None = None):
+    def __init__(
+        self,
+        stages: Iterable[PostProcessor] = (),
+        names: Iterable[str] | None = None,
+        mixes: Iterable[float] | None = None,
+    ):
         self.stages = list(stages)
         self.names = list(names) if names is not None else [type(s).__name__ for s in self.stages]
         self.mixes = [float(m) for m in mixes] if mixes is not None else [1.0] * len(self.stages)
         self.control: Mapping[str, tuple[bool, float]] = {}
 
     @classmethod
-    def build(cls, specs: Iterable[Mapping[str, Any]], registry: Mapping[str, Any], device: torch.device) -> "PostChain":
+    def build(cls, specs: Iterable[Mapping[str, Any]], registry: Mapping[str, Any], device: torch.device) -> PostChain:
         """``specs`` like ``[{"stage": "deblur", "mix": 0.7}, {"stage": "superres", "scale": 2}]``."""
         stages, names, mixes = [], [], []
         for spec in specs:
@@ -45,7 +51,7 @@ class PostChain:
         if not self.stages:
             return None
         self.stages.pop()
-        self.mixes = self.mixes[:len(self.stages)]
+        self.mixes = self.mixes[: len(self.stages)]
         return self.names.pop() if len(self.names) > len(self.stages) else "stage"
 
     @torch.no_grad()

@@ -1,9 +1,12 @@
 """A keyframe source: walk → generator → post chain for one scene."""
+
 from __future__ import annotations
+
+from typing import cast
 
 import torch
 
-from ..protocols import Generator, Walk, check_frames
+from ..protocols import Generator, Walk, WSpaceGenerator, check_frames
 from .post import PostChain
 
 
@@ -33,8 +36,9 @@ class KeyframeSource:
         """``[3, H, W]`` float in [0, 1] on the generator's device; raises ``ValueError`` on bad output."""
         latent = self.walk.latent(self.time_of(index), self.control)
         if getattr(self.walk, "space", "z") == "w":  # a w-space walk: [num_ws, w_dim] straight to synthesis
-            w = latent.reshape(1, self.generator.num_ws, self.generator.w_dim).to(self.generator.device)
-            frames = check_frames(self.generator.synthesize(w), expected_n=1)
+            gen = cast(WSpaceGenerator, self.generator)  # the w walk checked W_ATTRS when it was built
+            w = latent.reshape(1, gen.num_ws, gen.w_dim).to(gen.device)
+            frames = check_frames(gen.synthesize(w), expected_n=1)
         else:
             frames = check_frames(self.generator.generate(latent.reshape(1, -1)), expected_n=1)
         frames = check_frames(self.post(frames[:, :3]), expected_n=1)

@@ -11,6 +11,7 @@ Both transports offer ``build(recipe)`` and ``make(index, control, restart)`` an
   Deadlines are enforced here: past one the child is terminated, then killed, by pid.  A child
   that dies by a signal is a ``crash`` fault named after the signal.  ``close()`` is bounded.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,12 +20,16 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import NoReturn
 
 import torch
 
 from .build import SceneLoadError, SourceRecipe, degrade_source
 from .faults import PluginFault, classify, describe_exit
 from .frames import FrameRing
+from .source import KeyframeSource
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,7 @@ def warm_up(wait: bool = False) -> None:
 
     In a background thread unless ``wait``; the runner calls this before it opens the display.
     """
+
     def start():
         ctx = _context()
         if START_METHOD == "forkserver":
@@ -79,8 +85,12 @@ def default_torch_threads() -> int:
 class ThreadTransport:
     enforces_deadline = False
 
-    def __init__(self, build: Callable[[], object] | None = None, source=None,
-                 from_recipe: Callable[[SourceRecipe], tuple] | None = None):
+    def __init__(
+        self,
+        build: Callable[[], KeyframeSource] | None = None,
+        source=None,
+        from_recipe: Callable[[SourceRecipe], tuple] | None = None,
+    ):
         self._build = build
         self._from_recipe = from_recipe
         self.source = source
@@ -90,6 +100,8 @@ class ThreadTransport:
         if recipe is not None and self._from_recipe is not None:
             source, notes = self._from_recipe(recipe)
         else:
+            if self._build is None:  # the worker builds only when it was given something to build from
+                raise RuntimeError("nothing to build the source from (no build callable or recipe)")
             source, notes = self._build(), []
             if recipe is not None:
                 source.control, source.post.control = recipe.control
@@ -127,14 +139,19 @@ class ThreadTransport:
 class ProcessTransport:
     enforces_deadline = True
 
-    def __init__(self, name: str, memory_mb: float | None = None, torch_threads: int | None = None,
-                 stopping: Callable[[], bool] = lambda: False):
+    def __init__(
+        self,
+        name: str,
+        memory_mb: float | None = None,
+        torch_threads: int | None = None,
+        stopping: Callable[[], bool] = lambda: False,
+    ):
         self.name = name
         self.memory_mb = memory_mb
         self.torch_threads = torch_threads or default_torch_threads()
         self._stopping = stopping
-        self.proc = None
-        self.conn = None
+        self.proc: BaseProcess | None = None
+        self.conn: Connection | None = None
         self.ring: FrameRing | None = None
         self.source = None  # the source lives in the child
         self.pid: int | None = None
@@ -145,7 +162,9 @@ class ProcessTransport:
         self._ring_failed = False  # no shared memory to be had: keyframes through the pipe
 
     # -- lifecycle -------------------------------------------------------------------------
-    def build(self, recipe: SourceRecipe, timeout: float) -> list[str]:
+    def build(self, recipe: SourceRecipe | None, timeout: float) -> list[str]:
+        if recipe is None:  # the worker isolates only sources it has a recipe for
+            raise ValueError("a worker process builds its source from a recipe")
         self.close()
         ctx = _context()
         parent, child = ctx.Pipe()
@@ -227,7 +246,10 @@ class ProcessTransport:
             if not self._ring_failed:
                 self._resize_ring(frame.numel() * 4)
         else:
-            frame = self.ring.read(slot, shape)
+            ring = self.ring
+            if ring is None:  # closed under us (stop) while the keyframe was on its way
+                raise PluginFault("crash", "worker process is not running")
+            frame = ring.read(slot, shape)
         return frame, list(notes), seconds
 
     def _resize_ring(self, nbytes: int) -> None:
@@ -238,8 +260,12 @@ class ProcessTransport:
             log.warning("no shared memory for %s keyframes (%s); using the pipe", self.name, exc)
             self._ring_failed = True
             return
+        conn = self.conn
+        if conn is None:  # closed meanwhile (stop)
+            ring.close()
+            return
         try:
-            self.conn.send(("ring", ring.name, ring.slot_bytes, ring.slots))
+            conn.send(("ring", ring.name, ring.slot_bytes, ring.slots))
         except OSError:
             ring.close()
             return
@@ -250,6 +276,8 @@ class ProcessTransport:
     def _recv(self, timeout: float, phase: str):
         end = time.perf_counter() + timeout
         proc, conn = self.proc, self.conn
+        if proc is None or conn is None:  # closed under us (stop) before the wait began
+            raise PluginFault("crash", "worker process is not running")
         while True:
             remaining = end - time.perf_counter()
             try:
@@ -265,13 +293,18 @@ class ProcessTransport:
                 self._crashed("pipe closed")
             if self._rss_limit is not None and self._over_memory(proc.pid):
                 self.close(0.0)
-                raise PluginFault("oom", f"worker process over its memory cap ({self._rss_limit:.0f} MiB resident); killed")
+                raise PluginFault(
+                    "oom", f"worker process over its memory cap ({self._rss_limit:.0f} MiB resident); killed"
+                )
             if remaining <= 0:
                 self.close()
                 raise PluginFault("hang", f"no result after {timeout:g} s ({phase}); worker process killed")
 
-    def _over_memory(self, pid: int) -> bool:
+    def _over_memory(self, pid: int | None) -> bool:
         """The RSS watchdog (CUDA workers), read from /proc a few times a second."""
+        limit = self._rss_limit
+        if limit is None or pid is None:
+            return False
         now = time.perf_counter()
         if now - self._rss_checked < 0.2:
             return False
@@ -281,9 +314,9 @@ class ProcessTransport:
                 rss = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
         except (OSError, ValueError, IndexError):
             return False
-        return rss > self._rss_limit
+        return rss > limit
 
-    def _crashed(self, why: str):
+    def _crashed(self, why: str) -> NoReturn:
         proc = self.proc
         code = None
         if proc is not None:

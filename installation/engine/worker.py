@@ -29,6 +29,7 @@ the build deadline while the plugin is being built plus the deadline for the key
 ``hang`` fault and ``ensure`` returns ``None``.  :func:`interrupt_waits` (SIGTERM, Ctrl-C) ends
 every such wait at once.
 """
+
 from __future__ import annotations
 
 import logging
@@ -45,6 +46,7 @@ from .transport import ProcessTransport, ThreadTransport
 
 log = logging.getLogger(__name__)
 
+
 class GeneratorWorker:
     """Makes keyframes for one scene off the render thread.
 
@@ -55,30 +57,48 @@ class GeneratorWorker:
     options).  ``now`` measures back-off: wall time for live shows, show time for deterministic renders.
     """
 
-    def __init__(self, source: KeyframeSource | None = None, buffer: KeyframeBuffer | None = None,
-                 name: str = "worker", *, build: Callable[[], KeyframeSource] | None = None,
-                 rate: float | None = None, policy: RestartPolicy | None = None,
-                 now: Callable[[], float] = time.monotonic, permanent: tuple[type, ...] = (),
-                 recipe: SourceRecipe | None = None, plugin: str | None = None, registry=None):
+    def __init__(
+        self,
+        source: KeyframeSource | None = None,
+        buffer: KeyframeBuffer | None = None,
+        name: str = "worker",
+        *,
+        build: Callable[[], KeyframeSource] | None = None,
+        rate: float | None = None,
+        policy: RestartPolicy | None = None,
+        now: Callable[[], float] = time.monotonic,
+        permanent: tuple[type, ...] = (),
+        recipe: SourceRecipe | None = None,
+        plugin: str | None = None,
+        registry=None,
+    ):
         if source is None and build is None and recipe is None:
             raise ValueError("a worker needs a source, a build callable or a recipe")
         self.buffer = buffer or KeyframeBuffer()
         self.name = name
-        self.rate = float(rate if rate is not None else (source.rate if source is not None else recipe.scene.keyframe_rate))
+        if rate is None:
+            if source is not None:
+                rate = source.rate
+            elif recipe is not None:
+                rate = recipe.scene.keyframe_rate
+            else:
+                raise ValueError("a worker with only a build callable needs its keyframe rate")
+        self.rate = float(rate)
         self.policy = policy or RestartPolicy()
         self.recipe = recipe
         self.plugin = plugin or (recipe.scene.generator.plugin if recipe is not None else None)
         self.isolated = bool(self.policy.isolated and recipe is not None and source is None)
+        self._transport: ProcessTransport | ThreadTransport
+        from_recipe: Callable[[SourceRecipe], tuple] | None = None
         if self.isolated:
-            self._transport = ProcessTransport(name, self.policy.memory_mb, self.policy.torch_threads,
-                                               stopping=lambda: self._stop)
+            self._transport = ProcessTransport(
+                name, self.policy.memory_mb, self.policy.torch_threads, stopping=lambda: self._stop
+            )
         else:  # in this process: a recipe is built from the registry we already have
-            from_recipe = None
             if recipe is not None and build is None:
                 from_recipe = (lambda r: r.build(registry)) if registry is not None else (lambda r: r.build())
             self._transport = ThreadTransport(build, source, from_recipe)
-            build = build or from_recipe
-        self._can_rebuild = build is not None or self.isolated
+        self._can_rebuild = build is not None or from_recipe is not None or self.isolated
         self._now = now
         self._permanent = permanent
         self._pending: int | None = None
@@ -86,10 +106,10 @@ class GeneratorWorker:
         self._result: tuple[int, Keyframe | None] | None = None
         self._cond = threading.Condition()
         self._stop = False
-        self._gen = 0                  # bumped to abandon a hung thread (in-process transport)
+        self._gen = 0  # bumped to abandon a hung thread (in-process transport)
         self._thread: threading.Thread | None = None
         self._thread_gen = -1
-        self._threaded = False         # start() was called: live mode
+        self._threaded = False  # start() was called: live mode
         self._needs_build = source is None
         self._built_once = source is not None
         self._backoff = self.policy.backoff
@@ -99,7 +119,7 @@ class GeneratorWorker:
         self._restart_pending = False
         self.state = "starting" if source is None else "ok"
         self.produced = 0
-        self.replaced = 0   # requests superseded before they ran (latest wins)
+        self.replaced = 0  # requests superseded before they ran (latest wins)
         self.errors = 0
         self.faults = {k: 0 for k in FAULT_KINDS}
         self.restarts = 0
@@ -255,7 +275,9 @@ class GeneratorWorker:
         with self._cond:
             gen = self._gen
             self._thread_gen = gen
-            self._thread = threading.Thread(target=self._run, args=(gen,), name=f"generator-{self.name}-{gen}", daemon=True)
+            self._thread = threading.Thread(
+                target=self._run, args=(gen,), name=f"generator-{self.name}-{gen}", daemon=True
+            )
         self._thread.start()
 
     def _abandon(self, index: int, reason: str) -> None:
@@ -270,8 +292,11 @@ class GeneratorWorker:
         if not self._can_rebuild:  # the hung thread still owns the only generator instance
             with self._cond:
                 self.state = "failed"
-            log.error("generator %s hung and cannot be rebuilt; scene disabled", self.name,
-                      extra={"event": "plugin_failed", "scene": self.name, "plugin": self.plugin})
+            log.error(
+                "generator %s hung and cannot be rebuilt; scene disabled",
+                self.name,
+                extra={"event": "plugin_failed", "scene": self.name, "plugin": self.plugin},
+            )
             return
         if self._threaded and not self._stop:
             self._spawn()
@@ -288,16 +313,35 @@ class GeneratorWorker:
             self._backoff = min(self._backoff * self.policy.factor, self.policy.backoff_limit)
             if self.faulted_since is None:
                 self.faulted_since = self._now()
-            self.last_fault = {"kind": kind, "error": error, "keyframe": index, "at": round(self._now(), 3),
-                               "time": round(time.time(), 3)}  # at: back-off clock (show time in renders); time: epoch
+            self.last_fault = {
+                "kind": kind,
+                "error": error,
+                "keyframe": index,
+                "at": round(self._now(), 3),
+                "time": round(time.time(), 3),
+            }  # at: back-off clock (show time in renders); time: epoch
             self.state = "backoff"
             if self._can_rebuild:
                 self._needs_build = True
             self._cond.notify_all()
-        log.warning("plugin %s (scene %s) fault %s on keyframe %s: %s; restart in %.2g s", self.plugin, self.name, kind,
-                    index, error, wait,
-                    extra={"event": "plugin_fault", "scene": self.name, "plugin": self.plugin, "kind": kind,
-                           "keyframe": index, "backoff_s": wait, "error": error})
+        log.warning(
+            "plugin %s (scene %s) fault %s on keyframe %s: %s; restart in %.2g s",
+            self.plugin,
+            self.name,
+            kind,
+            index,
+            error,
+            wait,
+            extra={
+                "event": "plugin_fault",
+                "scene": self.name,
+                "plugin": self.plugin,
+                "kind": kind,
+                "keyframe": index,
+                "backoff_s": wait,
+                "error": error,
+            },
+        )
 
     def _note_degraded(self, notes: list[str], counted: bool = False) -> None:
         for note in notes:
@@ -305,8 +349,13 @@ class GeneratorWorker:
                 self.faults["oom"] += 1
             self.degraded += 1
             self.degrade_notes.append(note)
-            log.warning("plugin %s (scene %s) out of memory; %s", self.plugin, self.name, note,
-                        extra={"event": "plugin_degraded", "scene": self.name, "plugin": self.plugin, "note": note})
+            log.warning(
+                "plugin %s (scene %s) out of memory; %s",
+                self.plugin,
+                self.name,
+                note,
+                extra={"event": "plugin_degraded", "scene": self.name, "plugin": self.plugin, "note": note},
+            )
 
     # -- worker-thread side ----------------------------------------------------------------
     def _stopped(self, gen: int) -> bool:
@@ -326,7 +375,10 @@ class GeneratorWorker:
                             self._cond.wait(0.5)
                     if self._stopped(gen):
                         return
-                    index, self._pending = self._pending, None
+                    index = self._pending
+                    if index is None:  # the wait above ends with a request pending (or returns)
+                        continue
+                    self._pending = None
                     self._busy = (index, time.perf_counter(), "build" if self._needs_build else "make")
                 kf = self._attempt(gen, index)
                 with self._cond:
@@ -362,8 +414,12 @@ class GeneratorWorker:
                     with self._cond:
                         if gen == self._gen:
                             self.state, self.last_error = "failed", f"{type(exc).__name__}: {exc}"
-                    log.error("scene %s cannot start: %s", self.name, exc,
-                              extra={"event": "plugin_failed", "scene": self.name, "plugin": self.plugin})
+                    log.error(
+                        "scene %s cannot start: %s",
+                        self.name,
+                        exc,
+                        extra={"event": "plugin_failed", "scene": self.name, "plugin": self.plugin},
+                    )
                     return None
                 self._fault(gen, "build", f"{type(exc).__name__}: {exc}", index)
                 return None
@@ -371,15 +427,19 @@ class GeneratorWorker:
                 if gen != self._gen:
                     return None
                 self._needs_build = False
-                self._note_degraded(notes[self.degraded:], counted=True)  # a step taken for an oom fault
+                self._note_degraded(notes[self.degraded :], counted=True)  # a step taken for an oom fault
                 self._control_sent = recipe.control if recipe is not None else None
                 self._restart_pending = False  # a fresh source starts at the beginning
                 self._busy = (index, time.perf_counter(), "make")
                 if self._built_once or self.faults["build"]:  # a rebuild after a fault
                     self.restarts += 1
-                    log.info("plugin %s (scene %s) restarted%s", self.plugin, self.name,
-                             f" (worker process {self.pid})" if self.isolated else "",
-                             extra={"event": "plugin_restart", "scene": self.name, "plugin": self.plugin, "pid": self.pid})
+                    log.info(
+                        "plugin %s (scene %s) restarted%s",
+                        self.plugin,
+                        self.name,
+                        f" (worker process {self.pid})" if self.isolated else "",
+                        extra={"event": "plugin_restart", "scene": self.name, "plugin": self.plugin, "pid": self.pid},
+                    )
                 self._built_once = True
         with self._cond:
             control = self._control if self._control is not self._control_sent else None
@@ -410,9 +470,18 @@ class GeneratorWorker:
             self.produced += 1
             if self.faulted_since is not None:
                 self.last_recovery = self._now() - self.faulted_since
-                log.info("plugin %s (scene %s) recovered after %.3g s", self.plugin, self.name, self.last_recovery,
-                         extra={"event": "plugin_recovered", "scene": self.name, "plugin": self.plugin,
-                                "recovery_s": self.last_recovery})
+                log.info(
+                    "plugin %s (scene %s) recovered after %.3g s",
+                    self.plugin,
+                    self.name,
+                    self.last_recovery,
+                    extra={
+                        "event": "plugin_recovered",
+                        "scene": self.name,
+                        "plugin": self.plugin,
+                        "recovery_s": self.last_recovery,
+                    },
+                )
             self.faulted_since = None
             self.state = "ok"
             self._backoff = self.policy.backoff

@@ -5,6 +5,7 @@ beat replaces the file atomically with ``{"pid", "wall", "t", "frames"}``: the w
 of the beat and the show time of the frame, from which the supervisor computes where to
 resume after a restart.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,8 @@ from pathlib import Path
 @dataclass
 class Beat:
     pid: int
-    wall: float    # time.time() of the beat
-    t: float       # show time of the last frame
+    wall: float  # time.time() of the beat
+    t: float  # show time of the last frame
     frames: int
 
 

@@ -4,6 +4,7 @@ Events worth counting carry an ``event`` field (``plugin_fault``, ``plugin_resta
 ``plugin_degraded``, ``runtime_restart`` ...) passed through ``extra=``; the JSON formatter
 writes every such extra field, so logs can be filtered with ``jq 'select(.event == ...)'``.
 """
+
 from __future__ import annotations
 
 import json
@@ -93,12 +94,17 @@ class _Stderr(logging.StreamHandler):
         pass
 
 
-def setup_logging(verbose: bool = False, log_file: Path | str | None = None, max_bytes: int = 10 * 2**20,
-                  backups: int = 5) -> None:
+#: the attribute marking the handlers :func:`setup_logging` added (the ones its next call replaces)
+_MARK = "_installation"
+
+
+def setup_logging(
+    verbose: bool = False, log_file: Path | str | None = None, max_bytes: int = 10 * 2**20, backups: int = 5
+) -> None:
     """Configure the root logger; calling it again replaces the handlers it added (and only those)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, "_installation", False):
+        if getattr(handler, _MARK, False):
             root.removeHandler(handler)
             handler.close()
     console = _Stderr()
@@ -115,6 +121,6 @@ def setup_logging(verbose: bool = False, log_file: Path | str | None = None, max
     limit = RateLimit()
     for handler in handlers:
         handler.addFilter(limit)
-        handler._installation = True
+        setattr(handler, _MARK, True)
         root.addHandler(handler)
     root.setLevel(logging.INFO)

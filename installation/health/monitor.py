@@ -7,6 +7,7 @@ one pass over the active scenes).  :meth:`HealthMonitor.snapshot` may be called 
 No module state: whoever needs the figures is handed ``monitor.snapshot`` (the status server,
 ``App.health`` for OSC replies), so two shows in one process (tests) never see each other's.
 """
+
 from __future__ import annotations
 
 import collections
@@ -141,7 +142,9 @@ class HealthMonitor:
             key = "fallback" if rt.index < 0 else rt.worker.name
             plugins[key] = {"scene_index": rt.index, **rt.worker.status()}
         restarts = sum(p["restarts"] for p in plugins.values()) + sum(t["restarts"] for t in self._retired.values())
-        faults = sum(sum(p["faults"].values()) for p in plugins.values()) + sum(t["faults"] for t in self._retired.values())
+        faults = sum(sum(p["faults"].values()) for p in plugins.values()) + sum(
+            t["faults"] for t in self._retired.values()
+        )
         scene: dict[str, Any] | None = None
         cue: dict[str, Any] | None = None
         try:
@@ -208,7 +211,7 @@ class HealthMonitor:
         return {"show_file": watcher.status()}
 
     # -- wiring ----------------------------------------------------------------------------------
-    def activate(self) -> "HealthMonitor":
+    def activate(self) -> HealthMonitor:
         """Hand this monitor's snapshot to its app (``app.health``, sent to OSC controllers)."""
         self.app.health = self.snapshot
         return self

@@ -7,6 +7,7 @@ has not arrived within ``request_timeout`` seconds (however slowly it trickles i
 connection or vanishes is counted and forgotten, without a traceback.  The server only calls the
 snapshot function, which reads plain attributes, so no client ever touches the render loop.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,8 @@ import socket
 import threading
 import time
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +37,33 @@ class _Conn:
 
 
 def _response(code: int, doc: dict[str, Any]) -> bytes:
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error",
-              503: "Service Unavailable"}[code]
+    reason = {
+        200: "OK",
+        400: "Bad Request",
+        404: "Not Found",
+        405: "Method Not Allowed",
+        500: "Internal Server Error",
+        503: "Service Unavailable",
+    }[code]
     body = json.dumps(doc, default=str).encode()
-    head = (f"HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            "Cache-Control: no-store\r\nConnection: close\r\n\r\n")
+    head = (
+        f"HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Cache-Control: no-store\r\nConnection: close\r\n\r\n"
+    )
     return head.encode() + body
 
 
 class StatusServer:
     """Serve ``snapshot()`` at ``http://host:port/status`` (port 0 picks a free one: see :attr:`port`)."""
 
-    def __init__(self, snapshot: Callable[[], dict[str, Any]], port: int = 8787, host: str = "127.0.0.1",
-                 request_timeout: float = 5.0, max_connections: int = 512):
+    def __init__(
+        self,
+        snapshot: Callable[[], dict[str, Any]],
+        port: int = 8787,
+        host: str = "127.0.0.1",
+        request_timeout: float = 5.0,
+        max_connections: int = 512,
+    ):
         self.snapshot = snapshot
         self.request_timeout = float(request_timeout)
         self.max_connections = int(max_connections)
@@ -77,7 +93,7 @@ class StatusServer:
     def connections(self) -> int:
         return len(self._conns)
 
-    def start(self) -> "StatusServer":
+    def start(self) -> StatusServer:
         self._thread.start()
         log.info("status endpoint at %s", self.url, extra={"event": "status_endpoint", "url": self.url})
         return self

@@ -7,6 +7,7 @@ network stream asks for :meth:`Frame.rgb`, whose readback from GL happens at mos
 frame however many outputs ask.  The protocol outputs implement is
 :class:`installation.protocols.Output`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,6 +4,7 @@ It is what remains when a run has no window (``--headless``, or a show whose ``[
 lists none): the compositor draws through its context, and the other outputs (recordings,
 network streams) take the frames.
 """
+
 from __future__ import annotations
 
 from .base import Canvas, Frame

@@ -5,6 +5,7 @@ so the file is the show as it should look, identical on every run.  A ``type = "
 in a show's ``[[outputs]]`` records a live run frame by frame beside its window (its ``path``
 is relative to the show file).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,6 +34,8 @@ class RecordOutput:
             raise OutputError(f"cannot write {self.path}: {exc}") from None
 
     def write(self, frame: Frame) -> None:
+        if self.recorder is None:
+            raise RuntimeError("the recording output is not open (call open() first)")
         self.recorder.write(frame.rgb())
 
     def close(self) -> None:

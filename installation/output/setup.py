@@ -6,6 +6,7 @@ plugin's type); without the list a run has one window.  ``--headless`` drops the
 window, or — when no window remains — a headless (EGL) output added for it.  Every error while
 building or opening an output names the output.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,17 +28,25 @@ class OutputSlot:
     type: str
     options: dict[str, Any] = field(default_factory=dict)
     output: Any = None
-    loc: tuple | None = None   # where the entry is in the show file, for OptionError
-    sources: Any = None        # the show's problems.Sources (None: not from a file)
+    loc: tuple | None = None  # where the entry is in the show file, for OptionError
+    sources: Any = None  # the show's problems.Sources (None: not from a file)
 
 
-def select_outputs(show, headless: bool = False, record: Path | None = None, crf: int = 18,
-                   fullscreen: bool = False, display: int = 0) -> list[OutputSlot]:
+def select_outputs(
+    show, headless: bool = False, record: Path | None = None, crf: int = 18, fullscreen: bool = False, display: int = 0
+) -> list[OutputSlot]:
     """The run's outputs, in the order frames are handed to them (not yet built)."""
     sources = getattr(show, "_sources", None)
-    slots = [OutputSlot(f"[[outputs]] #{i + 1} ({entry.type})", entry.type, entry.typed_options(),
-                        loc=("outputs", i), sources=sources)
-             for i, entry in enumerate(show.outputs)]
+    slots = [
+        OutputSlot(
+            f"[[outputs]] #{i + 1} ({entry.type})",
+            entry.type,
+            entry.typed_options(),
+            loc=("outputs", i),
+            sources=sources,
+        )
+        for i, entry in enumerate(show.outputs)
+    ]
     if headless:
         slots = [s for s in slots if s.type != "window"]
     elif not show.outputs:
@@ -57,7 +66,9 @@ def build_outputs(slots: list[OutputSlot], factories: dict) -> list[OutputSlot]:
     for slot in slots:
         factory = factories.get(slot.type)
         if factory is None:
-            raise OutputError(f"{slot.label}: unknown output type {slot.type!r}; available: {', '.join(sorted(factories))}")
+            raise OutputError(
+                f"{slot.label}: unknown output type {slot.type!r}; available: {', '.join(sorted(factories))}"
+            )
         try:
             slot.output = factory(**slot.options)
         except OptionError as exc:  # a field of the entry: file:line: outputs[N].field: message
@@ -65,13 +76,17 @@ def build_outputs(slots: list[OutputSlot], factories: dict) -> list[OutputSlot]:
                 raise OutputError(f"{slot.label}: {exc}") from None
             from ..problems import ProblemError
 
-            raise ProblemError(slot.sources.main, slot.sources.problem(slot.loc + exc.field, exc.message, exc.hint)) from None
+            raise ProblemError(
+                slot.sources.main, slot.sources.problem(slot.loc + exc.field, exc.message, exc.hint)
+            ) from None
         except (TypeError, ValueError) as exc:
             raise OutputError(f"{slot.label}: {exc}") from None
         missing = [m for m in ("open", "write", "close") if not callable(getattr(slot.output, m, None))]
         if missing:
-            raise OutputError(f"{slot.label}: the {slot.type!r} plugin's output has no {', '.join(missing)} method "
-                              f"(see installation.protocols.Output)")
+            raise OutputError(
+                f"{slot.label}: the {slot.type!r} plugin's output has no {', '.join(missing)} method "
+                f"(see installation.protocols.Output)"
+            )
     providers = [s for s in slots if getattr(s.output, "provides_context", False)]
     if not providers:
         slot = OutputSlot("headless", "headless")
@@ -79,12 +94,16 @@ def build_outputs(slots: list[OutputSlot], factories: dict) -> list[OutputSlot]:
         slots.insert(0, slot)
     elif len(providers) > 1:
         windows = [s for s in providers if s.type == "window"]
-        what = f"{len(windows)} window outputs" if len(windows) == len(providers) else \
-            f"{len(providers)} outputs that each open a GL context ({', '.join(s.label for s in providers)})"
+        what = (
+            f"{len(windows)} window outputs"
+            if len(windows) == len(providers)
+            else f"{len(providers)} outputs that each open a GL context ({', '.join(s.label for s in providers)})"
+        )
         raise NoDisplayError(
             f"the show lists {what}, but one process draws with one GL context (pygame opens one window per "
             f"process): start one `installation run` per window — a show file per projector, or one calibration "
-            f"profile with `installation run SHOW --output N` per display")
+            f"profile with `installation run SHOW --output N` per display"
+        )
     return slots
 
 

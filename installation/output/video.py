@@ -19,6 +19,7 @@ Fixed-step renders stay frame-for-frame identical: one encoder thread, explicit 
 fixed keyframe interval, frames converted to yuv420p here, and x264's macroblock tree off (both
 of the last two made identical input encode differently now and then).
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,6 +27,7 @@ import os
 import tempfile
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
@@ -84,7 +86,7 @@ class _Sink:
             try:
                 view = memoryview(data)
                 while view:
-                    view = view[self.file.write(view):]
+                    view = view[self.file.write(view) :]
             except OSError as exc:
                 self.error = exc
                 self._cut()
@@ -132,7 +134,7 @@ class VideoRecorder:
         self.path = open_check(path)
         self.failed: OSError | None = None
         rate = Fraction(fps).limit_denominator(1001)
-        options = {}
+        options: dict[str, str] = {}
         if self.path.suffix.lower() in FRAGMENTED:
             # a fragment per keyframe, flushed as it completes: everything before the last one decodes
             options = {"movflags": MOVFLAGS, "flush_packets": "1"}
@@ -145,21 +147,24 @@ class VideoRecorder:
         except (av.error.FFmpegError, ValueError) as exc:
             self._sink.close()
             self.path.unlink(missing_ok=True)
-            raise RecordingError(f"cannot record to {self.path}: no video format for {self.path.suffix!r} "
-                                 f"(use .mp4, .mov or .mkv): {exc}") from None
-        self.stream = self.container.add_stream(codec, rate=rate)
+            raise RecordingError(
+                f"cannot record to {self.path}: no video format for {self.path.suffix!r} "
+                f"(use .mp4, .mov or .mkv): {exc}"
+            ) from None
+        # a video codec (the caller's choice, libx264 by default): typed as any stream kind for a str name
+        self.stream = cast(av.VideoStream, self.container.add_stream(codec, rate=rate))
         self.time_base = 1 / rate
         self.stream.codec_context.time_base = self.time_base
         self.stream.width, self.stream.height = w, h
         self.stream.pix_fmt = "yuv420p"
         # one encoder thread: bit-exact output across runs and machines, and CPU left for models
         self.stream.thread_count = 1
-        options = {"crf": str(crf), "preset": "veryfast", "g": str(max(1, round(float(rate))))}
+        codec_options: dict[str, object] = {"crf": str(crf), "preset": "veryfast", "g": str(max(1, round(float(rate))))}
         if codec == "libx264":
             # macroblock-tree rate control made about one encode in a hundred differ (measured with
             # torch loaded, threads=1, identical input); off, 1000 of 1000 encodes were identical
-            options["x264-params"] = "mbtree=0"
-        self.stream.options = options
+            codec_options["x264-params"] = "mbtree=0"
+        self.stream.options = codec_options
         self.frames = 0
         self.closed = False
 
@@ -183,10 +188,19 @@ class VideoRecorder:
             self._sink.mark()
             return
         self.failed = self._sink.error
-        log.error("recording %s stopped after %d frames: %s; the show goes on, the %.1f MB written decode",
-                  self.path, self.frames, self.failed.strerror or self.failed, self._sink.good / 1e6,
-                  extra={"event": "recording_failed", "path": str(self.path), "frames": self.frames,
-                         "error": str(self.failed)})
+        log.error(
+            "recording %s stopped after %d frames: %s; the show goes on, the %.1f MB written decode",
+            self.path,
+            self.frames,
+            self.failed.strerror or self.failed,
+            self._sink.good / 1e6,
+            extra={
+                "event": "recording_failed",
+                "path": str(self.path),
+                "frames": self.frames,
+                "error": str(self.failed),
+            },
+        )
 
     def close(self) -> None:
         if self.closed:
@@ -208,12 +222,12 @@ def _boxes(data: bytes, start: int, end: int):
     """(type, payload start, box end) of the MP4 boxes in ``data[start:end]``; a box running past ``end`` ends it."""
     pos = start
     while pos + 8 <= end:
-        size, kind = int.from_bytes(data[pos:pos + 4], "big"), data[pos + 4:pos + 8]
+        size, kind = int.from_bytes(data[pos : pos + 4], "big"), data[pos + 4 : pos + 8]
         head = 8
         if size == 1:
             if pos + 16 > end:
                 return
-            size, head = int.from_bytes(data[pos + 8:pos + 16], "big"), 16
+            size, head = int.from_bytes(data[pos + 8 : pos + 16], "big"), 16
         elif size == 0:
             size = end - pos
         if size < head or pos + size > end:
@@ -258,9 +272,13 @@ def salvage(path: Path | str) -> int | None:
                 return None
             if good < size:
                 f.truncate(good)
-                log.warning("recording %s: cut a partial fragment (%d bytes) left by a stopped writer; %d frames "
-                            "decode", path, size - good, frames, extra={"event": "recording_salvaged",
-                                                                          "path": str(path), "frames": frames})
+                log.warning(
+                    "recording %s: cut a partial fragment (%d bytes) left by a stopped writer; %d frames decode",
+                    path,
+                    size - good,
+                    frames,
+                    extra={"event": "recording_salvaged", "path": str(path), "frames": frames},
+                )
             return frames
     except OSError:
         return None
@@ -284,7 +302,7 @@ def _samples(moof: bytes) -> int:
         if kind == b"traf":
             for k2, a2, b2 in _boxes(moof, a, b):
                 if k2 == b"trun" and b2 - a2 >= 8:
-                    count += int.from_bytes(moof[a2 + 4:a2 + 8], "big")
+                    count += int.from_bytes(moof[a2 + 4 : a2 + 8], "big")
     return count
 
 

@@ -3,21 +3,36 @@
 Creates the GL context the whole show renders with; keys become control events, so the same
 show reacts identically to a keyboard GO and an OSC GO.
 """
+
 from __future__ import annotations
 
 import os
 import warnings
+from typing import TYPE_CHECKING
 
 import moderngl
 
 from ..render.context import NoDisplayError, has_display
 
+if TYPE_CHECKING:
+    from ..calibration.glpass import CalibrationPass
+    from ..calibration.profile import CalibrationProfile
+    from ..calibration.window import WindowSpec
+
 KEY_ACTIONS = {"space": "/cue/go", "right": "/scene/next", "left": "/scene/prev"}
 
 
 class Window:
-    def __init__(self, size: tuple[int, int], fullscreen: bool = False, display: int = 0, title: str = "installation",
-                 vsync: bool = True, position: tuple[int, int] | None = None, borderless: bool = False):
+    def __init__(
+        self,
+        size: tuple[int, int],
+        fullscreen: bool = False,
+        display: int = 0,
+        title: str = "installation",
+        vsync: bool = True,
+        position: tuple[int, int] | None = None,
+        borderless: bool = False,
+    ):
         """``position`` (desktop pixels) and ``borderless`` place a calibrated window exactly over
         the projectors; ``fullscreen`` instead fills one display."""
         if not has_display():
@@ -84,21 +99,27 @@ class WindowOutput:
 
     provides_context = True
 
-    def __init__(self, display: int = 0, fullscreen: bool = False, position: list[int] | tuple[int, int] | None = None,
-                 vsync: bool = True):
+    def __init__(
+        self,
+        display: int = 0,
+        fullscreen: bool = False,
+        position: list[int] | tuple[int, int] | None = None,
+        vsync: bool = True,
+    ):
         if isinstance(display, bool) or not isinstance(display, int) or display < 0:
             raise ValueError(f"display must be a monitor index (0, 1, ...), got {display!r}")
         if not isinstance(fullscreen, bool):
             raise ValueError(f"fullscreen must be true or false, got {fullscreen!r}")
-        if position is not None and (len(position) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
-                                                                    for v in position)):
+        if position is not None and (
+            len(position) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in position)
+        ):
             raise ValueError(f"position must be [x, y] in desktop pixels, got {position!r}")
         self.display, self.fullscreen, self.vsync = display, fullscreen, vsync
-        self.position = tuple(position) if position is not None else None
+        self.position: tuple[int, int] | None = (position[0], position[1]) if position is not None else None
         self.window: Window | None = None
-        self.context = None
-        self._calibration = None  # (profile, WindowSpec), then (CalibrationPass, WindowSpec)
-        self._pass = None
+        self.context: moderngl.Context | None = None
+        self._calibration: tuple[CalibrationProfile, WindowSpec] | None = None
+        self._pass: CalibrationPass | None = None  # made from the profile on the first frame
 
     def open(self, canvas) -> None:
         profile = canvas.calibration
@@ -109,14 +130,27 @@ class WindowOutput:
             if len(plan) > 1:  # pygame opens one GL window per process
                 raise NoDisplayError(
                     f"the calibration profile opens one window per display ({len(plan)} outputs): start one "
-                    f"`installation run {canvas.show_path} --output N` per display, N = 0..{len(plan) - 1}")
+                    f"`installation run {canvas.show_path} --output N` per display, N = 0..{len(plan) - 1}"
+                )
             spec = plan[0]
-            self.window = Window(spec.size, display=spec.display, title=canvas.title, position=spec.position,
-                                 borderless=self.fullscreen, vsync=self.vsync)
+            self.window = Window(
+                spec.size,
+                display=spec.display,
+                title=canvas.title,
+                position=spec.position,
+                borderless=self.fullscreen,
+                vsync=self.vsync,
+            )
             self._calibration = (profile, spec)
         else:
-            self.window = Window(canvas.size, fullscreen=self.fullscreen, display=self.display, title=canvas.title,
-                                 vsync=self.vsync, position=self.position)
+            self.window = Window(
+                canvas.size,
+                fullscreen=self.fullscreen,
+                display=self.display,
+                title=canvas.title,
+                vsync=self.vsync,
+                position=self.position,
+            )
         self.context = self.window.ctx
 
     @property
@@ -128,20 +162,26 @@ class WindowOutput:
     def closed(self) -> bool:
         return self.window is not None and self.window.closed
 
+    def _opened(self) -> tuple[Window, moderngl.Context]:
+        if self.window is None or self.context is None:
+            raise RuntimeError("the window output is not open (call open() first)")
+        return self.window, self.context
+
     def poll(self) -> list[str]:
-        return self.window.poll()
+        return self._opened()[0].poll()
 
     def write(self, frame) -> None:
-        screen = self.context.screen
+        window, context = self._opened()
+        screen = context.screen
         if self._calibration is not None:
             if self._pass is None:
                 from ..calibration.glpass import CalibrationPass
 
-                self._pass = CalibrationPass(self.context, self._calibration[0])
-            frame.present(screen, self.window.size, calibration=(self._pass, self._calibration[1]))
+                self._pass = CalibrationPass(context, self._calibration[0])
+            frame.present(screen, window.size, calibration=(self._pass, self._calibration[1]))
         else:
-            frame.present(screen, self.window.size)
-        self.window.flip()
+            frame.present(screen, window.size)
+        window.flip()
 
     def close(self) -> None:
         if self.window is not None:

@@ -6,6 +6,7 @@ scene or cue can be asked for again.  Everything else stays in the parameter reg
 update reads it: the output gain, the walks' control state and the post chain's switches.
 Runs on the render thread only, inside the app's update.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,7 +33,11 @@ class ControlRouting:
     def live_transition(self) -> Transition | None:
         """``/transition/time`` when set: the transition of scene changes fired live."""
         live = self.registry.get("/transition/time")
-        return None if live is None else Transition(duration=float(live), curve="smooth" if live > 0 else "cut")
+        # ignore: schema.py derives Transition from its ``Strict = StrictModel`` alias, and the pydantic
+        # mypy plugin sees no fields through an alias (fix there: subclass StrictModel by name)
+        if live is None:
+            return None
+        return Transition(duration=float(live), curve="smooth" if live > 0 else "cut")  # type: ignore[call-arg]
 
     def handle(self, show: Show, t: float, address: str, *args) -> None:
         """Apply a control action (keyboard and OSC alike): GO, standby, next/prev, goto a cue or scene."""
@@ -50,9 +55,9 @@ class ControlRouting:
         elif address == "/scene/index" and args:
             self.goto_scene(show, int(args[0]), tr)
         elif address in ("/cue/goto", "/scene") and args:
-            k = ph.cue_index(args[0])
-            if k is not None:
-                ph.goto(k, tr)
+            cue = ph.cue_index(args[0])
+            if cue is not None:
+                ph.goto(cue, tr)
 
     def goto_scene(self, show: Show, index: int, transition: Transition | None = None) -> None:
         """Fire the first cue that plays scene ``index`` (with that cue's transition unless overridden)."""
@@ -85,14 +90,20 @@ class ControlRouting:
         Only values that are set: ``/walk/truncation`` stays out until it is sent, so a scene's own
         truncation holds until the performer takes it over.
         """
-        return {a: v for a, v in self.registry.values().items()
-                if v is not None and (a.startswith("/walk/") or a.startswith("/direction/"))}
+        return {
+            a: v
+            for a, v in self.registry.values().items()
+            if v is not None and (a.startswith("/walk/") or a.startswith("/direction/"))
+        }
 
     def post_control(self, show: Show) -> dict:
         """``{stage: (enabled, mix)}`` for the show's post stages (see :class:`PostChain`)."""
         reg = self.registry
-        return {p.stage: (bool(reg.get(f"/post/{p.stage}/enabled", True)), float(reg.get(f"/post/{p.stage}/mix", 1.0)))
-                for scene in show.scenes for p in scene.post}
+        return {
+            p.stage: (bool(reg.get(f"/post/{p.stage}/enabled", True)), float(reg.get(f"/post/{p.stage}/mix", 1.0)))
+            for scene in show.scenes
+            for p in scene.post
+        }
 
     def source_control(self, show: Show) -> tuple[dict, dict] | None:
         """``(walk, post)`` control when the registry changed since the last call, else ``None``."""

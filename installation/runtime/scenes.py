@@ -9,16 +9,18 @@ time it comes round.  A faulted scene holds its last good keyframe; the show's f
 this frame needs (through each scene's :class:`KeyframeMixer`) and returns the layers that
 ``view`` blends.  Nothing here draws.
 """
+
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..engine.buffer import Keyframe
 from ..engine.mixer import KeyframeMixer
 from ..engine.worker import GeneratorWorker
+from ..render.fit import Fit
 from ..show.schema import Scene, Show
 from ..show.timeline import LayerState
 from .snapshot import LayerPlan
@@ -46,8 +48,14 @@ class SceneSet:
     fallback fails too; ``release(kf)`` frees a keyframe's GL texture.
     """
 
-    def __init__(self, new_worker: Callable[[Scene, int], GeneratorWorker], builtin_fallback: Callable[[], Scene],
-                 release: Callable[[Keyframe], None], deterministic: bool, hold_limit: float = 10.0):
+    def __init__(
+        self,
+        new_worker: Callable[[Scene, int], GeneratorWorker],
+        builtin_fallback: Callable[[], Scene],
+        release: Callable[[Keyframe], None],
+        deterministic: bool,
+        hold_limit: float = 10.0,
+    ):
         self.new_worker = new_worker
         self.builtin_fallback = builtin_fallback
         self.release = release
@@ -88,12 +96,13 @@ class SceneSet:
             else:
                 rt.index = new
                 self.runtimes[new] = rt
-        self.failed = {remap[i]: msg for i, msg in self.failed.items() if remap.get(i) is not None}
+        self.failed = {new: msg for i, msg in self.failed.items() if (new := remap.get(i)) is not None}
 
     def keep_fallback(self, show: Show, t: float) -> None:
         """Make sure a fallback is running: the show's named one, or the built-in one when that failed."""
-        if self.fallback is not None and not (self.fallback.worker.state == "failed"
-                                              and self.fallback.index == NAMED_FALLBACK):
+        if self.fallback is not None and not (
+            self.fallback.worker.state == "failed" and self.fallback.index == NAMED_FALLBACK
+        ):
             return
         named = show.show.fallback
         if self.fallback is not None:  # the named fallback failed too: use the built-in one
@@ -121,9 +130,15 @@ class SceneSet:
             self.fallback = None
 
     # -- keyframes for this frame -----------------------------------------------------------
-    def plan(self, layers: list[LayerState], t: float, wall: float, crossfade: float | None,
-             opacity: Callable[[int, LayerState], float],
-             fit: Callable[[LayerState], object] | None = None) -> list[LayerPlan]:
+    def plan(
+        self,
+        layers: list[LayerState],
+        t: float,
+        wall: float,
+        crossfade: float | None,
+        opacity: Callable[[int, LayerState], float],
+        fit: Callable[[LayerState], Fit] | None = None,
+    ) -> list[LayerPlan]:
         """Ask for this frame's keyframes and pick, per visible layer, the mixer ``view`` blends.
 
         A layer whose scene has nothing to show, or has been faulted longer than ``hold_limit``,
@@ -144,7 +159,7 @@ class SceneSet:
                 rt.mixer.crossfade = crossfade
                 rt.mixer.plan(layer.local_t, wall)
                 mixer = rt.mixer
-            if mixer is None or not mixer.ready or rt.worker.faulted_for() > self.hold_limit:
+            if mixer is None or not mixer.ready or (rt is not None and rt.worker.faulted_for() > self.hold_limit):
                 fb = self.fallback
                 if fb is not None and fb.worker.state != "failed":
                     if not fallback_planned:

@@ -4,6 +4,7 @@ Update fills a :class:`FrameSnapshot` (the layers with the mixer each shows, the
 and opacities, the output gain); view turns it into compositor draws through the mixers' pure
 :meth:`~installation.engine.mixer.KeyframeMixer.blend` reads, so drawing never asks for work.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -5,6 +5,7 @@ playing into the registry at ``/status/scene`` and ``/status/scene/index``, wher
 finds it; the command addresses ``/scene`` and ``/scene/index`` only ever hold requests).
 :meth:`StatusBoard.state` and :meth:`StatusBoard.publish` only read.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -54,8 +55,14 @@ class StatusBoard:
         scene = show.scenes[cur.scene].name if cur is not None else ""
         index = cur.scene if cur is not None else -1
         problems = [f"scene {show.scenes[k].name} failed" for k in sorted(failed) if k < len(show.scenes)]
-        state = {"scene": scene, "scene/index": index, "cue": self.standby_name(), "fps": round(self.fps, 1),
-                 "health": self.control.health(problems), "rejected": self.control.rejected()}
+        state = {
+            "scene": scene,
+            "scene/index": index,
+            "cue": self.standby_name(),
+            "fps": round(self.fps, 1),
+            "health": self.control.health(problems),
+            "rejected": self.control.rejected(),
+        }
         if self.control.osc_out.targets and health is not None:  # the health endpoint's figures, for controllers too
             state.update(health_fields(health()))
         return state

@@ -1,4 +1,5 @@
 """Show files: schema, loading with file:line errors, timeline, schedules, playhead (hot reload)."""
+
 from .loader import ShowError, load_show, parse_show
 from .playhead import Playhead
 from .schedule import OpeningHours

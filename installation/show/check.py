@@ -11,10 +11,12 @@ file, line and field.
 Plugin checks are kept apart from the schema so a show can be validated on a machine without the
 models (``installation show validate --schema-only``), e.g. before a plugin is installed.
 """
+
 from __future__ import annotations
 
 import difflib
 import inspect
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +49,19 @@ def plugin_problems(show: Show, registry) -> tuple[list[Problem], list[Problem]]
         file = None if sources is None or file == sources.files[0][0] else file
         typo = difflib.get_close_matches(name, list(known), n=1)
         if name in failed:
-            warnings.append(Problem(line, field_path(loc), f"{kind} {name!r}: plugin failed to load: {failed[name]}", "", file))
+            warnings.append(
+                Problem(line, field_path(loc), f"{kind} {name!r}: plugin failed to load: {failed[name]}", "", file)
+            )
         elif failed and not typo:
-            warnings.append(Problem(line, field_path(loc), f"unknown {kind} {name!r}",
-                                    f"perhaps from a plugin that failed to load: {', '.join(sorted(failed))}", file))
+            warnings.append(
+                Problem(
+                    line,
+                    field_path(loc),
+                    f"unknown {kind} {name!r}",
+                    f"perhaps from a plugin that failed to load: {', '.join(sorted(failed))}",
+                    file,
+                )
+            )
         else:
             errors.append(Problem(line, field_path(loc), f"unknown {kind} {name!r}", _closest(name, known), file))
 
@@ -67,18 +78,27 @@ def plugin_problems(show: Show, registry) -> tuple[list[Problem], list[Problem]]
             if key not in params:
                 file, line = sources.locate(loc + (key,)) if sources is not None else (None, None)
                 file = None if sources is None or file == sources.files[0][0] else file
-                errors.append(Problem(line, field_path(loc + (key,)), f"unknown {kind} option", _closest(key, allowed), file))
+                errors.append(
+                    Problem(line, field_path(loc + (key,)), f"unknown {kind} option", _closest(key, allowed), file)
+                )
 
     for i, scene in enumerate(show.scenes):
         report(("scenes", i, "generator", "plugin"), "generator", scene.generator.plugin, gens)
         report(("scenes", i, "walk", "type"), "walk", scene.walk.type, walks)
         if scene.walk.type in walks:
-            options(("scenes", i, "walk"), f"{scene.walk.type!r} walk", walks[scene.walk.type], scene.walk.options(),
-                    ("latent_dim", "seed", "generator", "truncation"))
+            options(
+                ("scenes", i, "walk"),
+                f"{scene.walk.type!r} walk",
+                walks[scene.walk.type],
+                scene.walk.options(),
+                ("latent_dim", "seed", "generator", "truncation"),
+            )
         for j, stage in enumerate(scene.post):
             report(("scenes", i, "post", j, "stage"), "post stage", stage.stage, posts)
             if stage.stage in posts:
-                options(("scenes", i, "post", j), f"{stage.stage!r} stage", posts[stage.stage], stage.options(), ("device",))
+                options(
+                    ("scenes", i, "post", j), f"{stage.stage!r} stage", posts[stage.stage], stage.options(), ("device",)
+                )
     return errors, warnings
 
 
@@ -106,6 +126,7 @@ def walk_problems(show: Show, registry) -> list[Problem]:
         factory = walks.get(scene.walk.type)
         if factory is None:
             continue  # reported as an unknown name
+        params: Mapping[str, inspect.Parameter]
         try:
             params = inspect.signature(factory).parameters
         except (TypeError, ValueError):
@@ -118,8 +139,8 @@ def walk_problems(show: Show, registry) -> list[Problem]:
         if unknown:  # reported by plugin_problems with a "did you mean"; without a registry, here
             if registry is None:
                 allowed = [n for n in params if n not in ("latent_dim", "seed", "generator", "truncation")]
-                out += [problem(("scenes", i, "walk", k), f"unknown {scene.walk.type!r} walk option", _closest(k, allowed))
-                        for k in unknown]
+                what = f"unknown {scene.walk.type!r} walk option"
+                out += [problem(("scenes", i, "walk", k), what, _closest(k, allowed)) for k in unknown]
             continue
         options = scene.walk.options()
         if isinstance(options.get("seeds"), list):  # bank names are checked against their bank (bank.check)
@@ -191,8 +212,12 @@ def scene_load_error(show: Show, failures: dict[str, str], path: Path | str | No
         return None
     problem = _placer(show)
     names = [s.name for s in show.scenes]
-    problems = [problem(("scenes", names.index(name), "generator") if name in names else ("scenes",),
-                        f"scene {name!r} could not load its model: {error}",
-                        'the render shows the fallback there; set [show] on_error = "fallback" to accept that')
-                for name, error in failures.items()]
+    problems = [
+        problem(
+            ("scenes", names.index(name), "generator") if name in names else ("scenes",),
+            f"scene {name!r} could not load its model: {error}",
+            'the render shows the fallback there; set [show] on_error = "fallback" to accept that',
+        )
+        for name, error in failures.items()
+    ]
     return ShowError(path or show.source or "<show>", problems)

@@ -6,6 +6,7 @@ control (:mod:`installation.control`) uses them from here through
 :mod:`installation.control.config`.  Unknown keys are errors: a misspelt ``rate_limt`` must not
 silently leave a venue network open.  Syntax: docs/control.md.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -116,7 +117,9 @@ class ControlConfig(StrictModel):
     replay: ReplayConfig | None = None
     queue_size: int = Field(65536, ge=16)
     directions: int = Field(8, ge=0, le=512, description="latent directions exposed as /direction/K")
-    combine: dict[str, Combine] = Field(default_factory=dict, description="how several bindings on one parameter combine")
+    combine: dict[str, Combine] = Field(
+        default_factory=dict, description="how several bindings on one parameter combine"
+    )
     params: dict[str, ParamOverride] = Field(default_factory=dict)
 
 
@@ -188,6 +191,19 @@ ControlTable = ControlConfig
 BindingList = list[BindingSpec]
 
 __all__ = [
-    "AudioConfig", "BindingList", "BindingSpec", "Combine", "ControlConfig", "ControlTable", "Curve", "MidiConfig",
-    "OscConfig", "OscOutConfig", "ParamOverride", "ReplayConfig", "SerialConfig", "Smoothing", "parse_target",
+    "AudioConfig",
+    "BindingList",
+    "BindingSpec",
+    "Combine",
+    "ControlConfig",
+    "ControlTable",
+    "Curve",
+    "MidiConfig",
+    "OscConfig",
+    "OscOutConfig",
+    "ParamOverride",
+    "ReplayConfig",
+    "SerialConfig",
+    "Smoothing",
+    "parse_target",
 ]

@@ -1,4 +1,5 @@
 """Easing curves for transitions: ``x`` in [0, 1] of the crossfade → opacity in [0, 1]."""
+
 from __future__ import annotations
 
 import math

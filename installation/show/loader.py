@@ -5,12 +5,21 @@ profiles; this module adds what only show files have: ``include = [...]`` (venue
 under the show, each error reported in the file that set the key) and the cross-references
 between scenes, playlists and cues.  ``ShowError`` and ``Problem`` stay importable from here.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..problems import (
-    Problem, ProblemError, Sources, field_path, locate, parse_toml, read_text, validate,
+    Problem,
+    ProblemError,
+    Sources,
+    field_path,
+    locate,
+    parse_toml,
+    read_text,
+    validate,
 )
 from .schema import Show, check_references
 
@@ -40,8 +49,9 @@ def _resolve_includes(data: dict, path: Path | str, text: str, sources: Sources,
         inc = (base_dir / name).resolve()
         if inc in stack:
             raise ShowError(path, Problem(line, f"include[{k}]", f"{name} includes itself (cycle)"))
-        inc_text = read_text(inc, where=path, line=line, field=f"include[{k}]",
-                             hint="paths are relative to the file that includes them")
+        inc_text = read_text(
+            inc, where=path, line=line, field=f"include[{k}]", hint="paths are relative to the file that includes them"
+        )
         sources.add(inc, inc_text)
         inc_data = _resolve_includes(parse_toml(inc_text, inc), inc, inc_text, sources, stack + (inc,))
         inc_data.pop("include", None)
@@ -54,6 +64,7 @@ def _resolve_includes(data: dict, path: Path | str, text: str, sources: Sources,
 def resolve_paths(show: Show, sources: Sources) -> None:
     """Make relative ``checkpoint`` paths (of generators and post stages) relative to the file that
     names them, not to the working directory: a show plays the same from wherever it is started."""
+
     def resolve(loc: tuple, value: Any) -> Any:
         if not isinstance(value, str) or not value or Path(value).expanduser().is_absolute():
             return str(Path(value).expanduser()) if isinstance(value, str) and value else value
@@ -65,7 +76,9 @@ def resolve_paths(show: Show, sources: Sources) -> None:
         scene.generator.checkpoint = resolve(("scenes", i, "generator", "checkpoint"), scene.generator.checkpoint)
         for j, stage in enumerate(scene.post):
             if stage.model_extra and "checkpoint" in stage.model_extra:
-                stage.model_extra["checkpoint"] = resolve(("scenes", i, "post", j, "checkpoint"), stage.model_extra["checkpoint"])
+                stage.model_extra["checkpoint"] = resolve(
+                    ("scenes", i, "post", j, "checkpoint"), stage.model_extra["checkpoint"]
+                )
 
 
 def parse_show(text: str, path: Path | str = "<show>") -> Show:

@@ -6,13 +6,14 @@ operator's GO/goto actions and hot reload.  A valid edit of the show file is sta
 at the next cue boundary (a cue firing automatically, or a GO); an invalid edit is reported and
 the running show continues.  ``App`` asks it once per frame.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 from .reload import ShowWatcher
 from .schedule import OpeningHours, Position
@@ -28,8 +29,13 @@ def _source_key(scene) -> str:
 
 
 class Playhead:
-    def __init__(self, show: Show, now: Callable[[], "float | dt.datetime"] | None = None,
-                 watch: Path | str | None = None, watch_interval: float = 1.0):
+    def __init__(
+        self,
+        show: Show,
+        now: Callable[[], float | dt.datetime] | None = None,
+        watch: Path | str | None = None,
+        watch_interval: float = 1.0,
+    ):
         self.show = show
         self.timeline = Timeline(show)
         self.now = now
@@ -98,8 +104,8 @@ class Playhead:
             if fresh is not None:
                 self.pending = fresh
                 self.boundary = None
-        if self.hours is not None:
-            return self._scheduled()
+        if self.hours is not None and self.now is not None:  # hours are only made with a clock
+            return self._scheduled(self.hours, self.now())
         return self._at(clock_t)
 
     def _at(self, t: float) -> list[LayerState]:
@@ -111,22 +117,22 @@ class Playhead:
                 self._swap(self.boundary, self._boundary_cue)
         return self.timeline.layers_at(t)
 
-    def _scheduled(self) -> list[LayerState]:
-        when = self.hours.localize(self.now())
-        pos = self.hours.position(when)
+    def _scheduled(self, hours: OpeningHours, now: float | dt.datetime) -> list[LayerState]:
+        when = hours.localize(now)
+        pos = hours.position(when)
         self.position, self.venue_time = pos, when
         self._seen = (pos, when)  # one store: /status reads it from the server thread
         if not pos.open:
             if self.pending is not None:
                 self._swap(0.0, 0, fresh=True)
             self._period = None
-            sched = self.show.schedule
-            if sched.outside == "hold":
+            sched = hours.spec  # the show's schedule, which ``hours`` was made from
+            if sched.outside == "hold" and sched.holding_scene is not None:
                 i = self.show.scene_index(sched.holding_scene)
                 return [LayerState(i, self.show.scenes[i], pos.since_close, 1.0)]
             return []
         if pos.period_start != self._period:
-            if self._period is not None or self.show.schedule.resume == "opening":
+            if self._period is not None or hours.spec.resume == "opening":
                 self.timeline = Timeline(self.show)  # a new opening: a fresh cue list and GO log
             self._period = pos.period_start
         layers = self._at(pos.show_t)
@@ -141,7 +147,7 @@ class Playhead:
             return None
         pos, when = seen
         return {
-            "timezone": self.show.schedule.timezone or str(when.tzinfo),
+            "timezone": self.hours.spec.timezone or str(when.tzinfo),
             "venue_time": when.isoformat(timespec="milliseconds"),
             "open": pos.open,
             "show_time_s": round(pos.show_t, 3) if pos.open else None,
@@ -164,6 +170,8 @@ class Playhead:
 
     def _swap(self, at: float, old_cue: int, fresh: bool = False) -> None:
         new, old = self.pending, self.show
+        if new is None:  # every caller checks for a staged show first
+            return
         self.pending, self.boundary = None, None
         names = {s.name: i for i, s in enumerate(new.scenes)}
         self.remap = {}

@@ -15,6 +15,7 @@ problem until the file is fixed.
 already resolved, so includes need not be copied): a runtime restarted with a broken file plays
 that copy instead of going dark, and says so in the log and in ``/status``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,9 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 from .loader import ShowError, load_show
 from .schema import Show
@@ -37,8 +39,13 @@ def _included(show: Show) -> list[Path]:
 
 
 class ShowWatcher:
-    def __init__(self, path: Path | str, interval: float = 1.0, monotonic: Callable[[], float] = time.monotonic,
-                 show: Show | None = None):
+    def __init__(
+        self,
+        path: Path | str,
+        interval: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        show: Show | None = None,
+    ):
         self.path = Path(path)
         self.interval = float(interval)
         self.monotonic = monotonic
@@ -51,24 +58,35 @@ class ShowWatcher:
         self.rejected_at: float | None = None  # time.time() of the rejection
         self.playing: str = "file"  # or "last good copy" when started from one
         self.check: Callable[[Show], object] | None = None  # raises ShowError on a show that cannot play
-        self.store: "LastGood | None" = None  # where a show that loads is kept for restarts
+        self.store: LastGood | None = None  # where a show that loads is kept for restarts
 
     def reject(self, exc: ShowError) -> None:
         """Record ``exc`` as the show file's current problem (reported until the file is fixed)."""
         self.error = str(exc)
         self.rejected_at = time.time()
-        self.problems = [{"file": str(p.file or exc.path), "line": p.line, "field": p.field,
-                          "problem": p.message + (f" ({p.hint})" if p.hint else "")} for p in exc.problems]
+        self.problems = [
+            {
+                "file": str(p.file or exc.path),
+                "line": p.line,
+                "field": p.field,
+                "problem": p.message + (f" ({p.hint})" if p.hint else ""),
+            }
+            for p in exc.problems
+        ]
 
     def status(self) -> dict:
         """``{"path", "state": "ok" | "rejected", "playing", "problems", "rejected_at"}`` for /status."""
-        doc = {"path": str(self.path), "state": "rejected" if self.error else "ok", "playing": self.playing}
+        doc: dict[str, Any] = {
+            "path": str(self.path),
+            "state": "rejected" if self.error else "ok",
+            "playing": self.playing,
+        }
         if self.error:
             doc.update(problems=self.problems, rejected_at=self.rejected_at)
         return doc
 
     def _stats(self) -> tuple:
-        out = []
+        out: list[tuple[int, int] | None] = []
         for f in self.files:
             try:
                 st = f.stat()
@@ -106,13 +124,16 @@ class ShowWatcher:
                 self.check(show)
         except ShowError as exc:
             self.reject(exc)
-            log.error("show file edit rejected, the running show continues:\n%s", exc,
-                      extra={"event": "show_rejected", "path": str(self.path)})
+            log.error(
+                "show file edit rejected, the running show continues:\n%s",
+                exc,
+                extra={"event": "show_rejected", "path": str(self.path)},
+            )
             return None
         self.error, self.problems, self.rejected_at, self.playing = None, [], None, "file"
         if self.store is not None:
             self.store.save(show)
-        self.files = [self.path] + _included(show)   # includes may have changed
+        self.files = [self.path] + _included(show)  # includes may have changed
         self._stat, self._digest = self._stats(), self._read_digest()
         log.info("show file %s changed; the edit applies at the next cue", self.path)
         return show
@@ -136,8 +157,11 @@ class LastGood:
         self.path = Path(directory or state_dir()) / f"last-good-{self.show_path.stem}-{key}.json"
 
     def save(self, show: Show) -> None:
-        doc = {"source": str(self.show_path), "saved": time.time(),
-               "show": show.model_dump(mode="json", by_alias=True, exclude_unset=True)}
+        doc = {
+            "source": str(self.show_path),
+            "saved": time.time(),
+            "show": show.model_dump(mode="json", by_alias=True, exclude_unset=True),
+        }
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
@@ -157,8 +181,9 @@ class LastGood:
         return show, float(doc.get("saved", 0.0))
 
 
-def load_or_last_good(path: Path | str, check: Callable[[Show], object] | None = None,
-                      store: LastGood | None = None, keep: bool = True) -> tuple[Show, ShowError | None]:
+def load_or_last_good(
+    path: Path | str, check: Callable[[Show], object] | None = None, store: LastGood | None = None, keep: bool = True
+) -> tuple[Show, ShowError | None]:
     """The show at ``path`` (checked, and kept in ``store`` unless ``keep`` is false: a caller that
     does not run the full check must not keep what it loaded); when it cannot play and ``store``
     holds an earlier good copy, that copy and the error, logged; otherwise the ShowError raises."""
@@ -168,12 +193,18 @@ def load_or_last_good(path: Path | str, check: Callable[[Show], object] | None =
             check(show)
     except ShowError as exc:
         kept = store.load() if store is not None else None
-        if kept is None:
+        if kept is None or store is None:
             raise
         show, saved = kept
-        log.error("show file %s cannot play:\n%s\nplaying the last good copy instead (%s, saved %s); fix the file "
-                  "and it reloads", path, exc, store.path, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(saved)),
-                  extra={"event": "show_last_good", "path": str(path), "copy": str(store.path)})
+        log.error(
+            "show file %s cannot play:\n%s\nplaying the last good copy instead (%s, saved %s); fix the file "
+            "and it reloads",
+            path,
+            exc,
+            store.path,
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(saved)),
+            extra={"event": "show_last_good", "path": str(path), "copy": str(store.path)},
+        )
         return show, exc
     if store is not None and keep:
         store.save(show)

@@ -17,6 +17,7 @@ converts it to the venue's zone with :mod:`zoneinfo`, so the host's own ``TZ`` n
 show file writes its hours; on the night the clocks go back an ambiguous wall time is its first
 occurrence, and a wall time the clocks skip is moved on by the gap (``fold = 0``).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,10 +33,10 @@ UTC = dt.timezone.utc
 @dataclass(frozen=True)
 class Position:
     open: bool
-    show_t: float               # show time the schedule implies (meaningful when open)
+    show_t: float  # show time the schedule implies (meaningful when open)
     period_start: dt.datetime | None  # when the current opening (or closure) began, aware
-    fade: float                 # output gain for the open/close fades, 0..1
-    since_close: float = 0.0    # seconds since the venue closed (when closed)
+    fade: float  # output gain for the open/close fades, 0..1
+    since_close: float = 0.0  # seconds since the venue closed (when closed)
 
 
 class OpeningHours:
@@ -63,7 +64,7 @@ class OpeningHours:
             out.append((self._aware(date, open_), self._aware(end_date, close)))
         return out
 
-    def localize(self, when: "dt.datetime | float | int") -> dt.datetime:
+    def localize(self, when: dt.datetime | float | int) -> dt.datetime:
         """``when`` on the venue's wall clock (aware): epoch seconds and aware datetimes are instants,
         a naive datetime is already venue wall time.  Without a ``timezone`` the venue is the host's zone."""
         if isinstance(when, (int, float)):
@@ -90,7 +91,7 @@ class OpeningHours:
         return total
 
     # -- queries --------------------------------------------------------------------------
-    def current(self, when: "dt.datetime | float") -> tuple[dt.datetime, dt.datetime] | None:
+    def current(self, when: dt.datetime | float) -> tuple[dt.datetime, dt.datetime] | None:
         when = self.localize(when)
         today = when.date()
         for d in (today - dt.timedelta(days=1), today):
@@ -99,18 +100,18 @@ class OpeningHours:
                     return a, b
         return None
 
-    def last_close(self, when: "dt.datetime | float", days: int = 14) -> dt.datetime | None:
+    def last_close(self, when: dt.datetime | float, days: int = 14) -> dt.datetime | None:
         when = self.localize(when)
         best = None
         for k in range(days + 1):
-            for a, b in self.intervals(when.date() - dt.timedelta(days=k)):
+            for _, b in self.intervals(when.date() - dt.timedelta(days=k)):
                 if self._seconds(b, when) >= 0 and (best is None or self._seconds(best, b) > 0):
                     best = b
             if best is not None and k >= 1:
                 break
         return best
 
-    def position(self, when: "dt.datetime | float") -> Position:
+    def position(self, when: dt.datetime | float) -> Position:
         """Open or closed at the instant ``when``, the show time and fade the schedule implies there."""
         when = self.localize(when)
         interval = self.current(when)

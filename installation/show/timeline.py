@@ -17,6 +17,7 @@ Long automatic stretches repeat exactly, so the timeline skips whole cycles (of 
 or of an endless playlist) by arithmetic: evaluating week 3 of a gallery show costs the same as
 minute 1.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -31,9 +32,9 @@ INF = math.inf
 
 @dataclass(frozen=True)
 class LayerState:
-    index: int        # scene index in the show
+    index: int  # scene index in the show
     scene: Scene
-    local_t: float    # seconds since this scene started (keeps running through the fade out)
+    local_t: float  # seconds since this scene started (keeps running through the fade out)
     opacity: float
 
 
@@ -79,14 +80,16 @@ class Action:
 @dataclass(frozen=True)
 class Event:
     t: float
-    kind: str            # "go" fires the next cue, "goto" fires cue ``cue``
+    kind: str  # "go" fires the next cue, "goto" fires cue ``cue``
     cue: int = -1
     transition: Transition | None = None  # live override (``/transition/time``) of the fired cue's transition
 
 
 def implicit_cues(show: Show) -> list[Cue]:
     """A show without ``[[cues]]`` plays its scenes in order, each following the last."""
-    return [Cue(scene=s.name) for s in show.scenes]
+    # ignore: schema.py derives Cue from its ``Strict = StrictModel`` alias, and the pydantic mypy
+    # plugin sees no fields through an alias (fix there: subclass StrictModel by name)
+    return [Cue(scene=s.name) for s in show.scenes]  # type: ignore[call-arg]
 
 
 def compile_actions(show: Show) -> list[Action]:
@@ -94,15 +97,23 @@ def compile_actions(show: Show) -> list[Action]:
     playlists = {p.name: p for p in show.playlists}
     actions = []
     for cue in show.cues or implicit_cues(show):
+        steps: tuple[Step, ...]
         if cue.scene is not None:
             i = index[cue.scene]
             scene = show.scenes[i]
             steps = (Step(i, cue.duration or scene.duration, cue.transition or scene.transition),)
             repeat = 1
         else:
+            assert cue.playlist is not None  # Cue's validator: a scene or a playlist
             items = playlists[cue.playlist].items
-            steps = tuple(Step(index[it.scene], it.duration or show.scenes[index[it.scene]].duration,
-                               it.transition or show.scenes[index[it.scene]].transition) for it in items)
+            steps = tuple(
+                Step(
+                    index[it.scene],
+                    it.duration or show.scenes[index[it.scene]].duration,
+                    it.transition or show.scenes[index[it.scene]].transition,
+                )
+                for it in items
+            )
             if cue.transition is not None:
                 steps = (replace(steps[0], transition=cue.transition),) + steps[1:]
             repeat = cue.repeat
@@ -152,13 +163,16 @@ class Timeline:
             return c + 1
         return 0 if self.show.loop else None
 
-    def _next_fire(self, T: float, c: int, events: list[Event], ev: int
-                   ) -> tuple[float, int | None, int, Transition | None]:
+    def _next_fire(
+        self, T: float, c: int, events: list[Event], ev: int
+    ) -> tuple[float, int | None, int, Transition | None]:
         """When and which cue fires after cue ``c`` fired at ``T``, and any live transition; consumes events."""
         a = self.actions[c]
         start = T + a.cue.pre_wait
         mode = a.cue.continue_
-        auto = start + a.cue.post_wait if mode == "auto-continue" else (start + a.length if mode == "auto-follow" else INF)
+        auto = (
+            start + a.cue.post_wait if mode == "auto-continue" else (start + a.length if mode == "auto-follow" else INF)
+        )
         nxt = self._following(c)
         if nxt is None:
             auto = INF
@@ -173,7 +187,7 @@ class Timeline:
     def walk(self, t: float) -> tuple[Segment | None, Segment | None, float, int | None]:
         """(previous segment, current segment, when the next cue fires, which) at show time ``t``."""
         events = [e for e in self.events if self.origin <= e.t <= t]
-        state = {"prev": None, "cur": None}
+        state: dict[str, Segment | None] = {"prev": None, "cur": None}
         log: list[int] = []
 
         def emit(seg: Segment, fresh: bool = False) -> None:
@@ -199,8 +213,9 @@ class Timeline:
                         for key in ("prev", "cur"):
                             s = state[key]
                             if s is not None:
-                                state[key] = replace(s, start=s.start + shift,
-                                                     run_start=s.run_start + (0.0 if uniform else shift))
+                                state[key] = replace(
+                                    s, start=s.start + shift, run_start=s.run_start + (0.0 if uniform else shift)
+                                )
                         T += shift
                     seen.clear()
                 seen[c] = (T, len(log))
@@ -211,8 +226,9 @@ class Timeline:
                 return state["prev"], state["cur"], nT, nc
             T, c, override = nT, nc, n_override
 
-    def _emit_action(self, c: int, start: float, until: float, t: float, emit,
-                     override: Transition | None = None) -> None:
+    def _emit_action(
+        self, c: int, start: float, until: float, t: float, emit, override: Transition | None = None
+    ) -> None:
         """Emit the segments of cue ``c`` whose action starts at ``start``, up to ``min(until, t)``.
 
         ``override`` replaces the transition into the cue's first step (a live ``/transition/time``).
@@ -245,11 +261,13 @@ class Timeline:
     def _first_transition(emit, start: float, transition: Transition):
         def wrapped(seg: Segment, fresh: bool = False) -> None:
             emit(replace(seg, transition=transition) if seg.start == start else seg, fresh)
+
         return wrapped
 
     @staticmethod
-    def _emit_pass(a: Action, c: int, start: float, p: int, j0: int, until: float, t: float, emit,
-                   fresh: bool = False) -> bool:
+    def _emit_pass(
+        a: Action, c: int, start: float, p: int, j0: int, until: float, t: float, emit, fresh: bool = False
+    ) -> bool:
         offset = start + p * a.pass_length + sum(s.duration for s in a.steps[:j0])
         for step in a.steps[j0:]:
             if offset >= until or offset > t:
