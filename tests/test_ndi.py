@@ -117,7 +117,9 @@ def test_ndi_receiver_gets_the_shows_frames(small_show, tmp_path):
     # the recording is H.264 at crf 18 and NDI is lossy too: both within a few levels of the canvas
     assert max(diffs) <= 8.0, f"mean |d| per frame: {[round(d, 1) for d in diffs]}"
     # a frame that belongs to another index is far off: the comparison can fail
-    assert float(np.abs(frames[0].astype(np.int16) - recording[(indices[0] + fps * 2) % len(recording)]).mean()) > 8
+    # (the show moves slowly, so compare with the whole recording: the right frame beats most others)
+    against_all = [float(np.abs(frames[0].astype(np.int16) - r.astype(np.int16)).mean()) for r in recording]
+    assert max(against_all) > 8 and diffs[0] <= float(np.median(against_all)), (diffs[0], sorted(against_all)[::20])
     # every show frame from the first received on reached the receiver (>= 0.8 x fps of show time)
     span = indices[-1] - indices[0] + 1
     assert len(received) >= 0.8 * span, f"{len(received)} of {span} frames between {indices[0]} and {indices[-1]}"

@@ -25,7 +25,7 @@ def test_ease_names_shape_the_slerp(ease, mid):
 
 @pytest.mark.parametrize("make, field, message", [
     (lambda: SeedSlerp(8, seeds=[]), "seeds", "at least one seed"),
-    (lambda: SeedSlerp(8, seeds=[1, "x"]), "seeds[1]", "whole number"),
+    (lambda: SeedSlerp(8, seeds=[1, 2.5]), "seeds[1]", "whole number"),  # a string is a seed-bank name
     (lambda: SeedSlerp(8, seeds=[1, 2, 3], hold=[1, 2]), "hold", "2 entries for 3 seeds"),
     (lambda: SeedSlerp(8, seeds=[1, 2], transition=[1, -1]), "transition[1]", "at least 0"),
     (lambda: SeedSlerp(8, hold=0, transition=0), "transition", "never move"),
