@@ -21,6 +21,9 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 # shows the tests run send no mDNS announcements (OSCQuery) from the host's namespace; the
 # OSCQuery test turns it back on inside a network namespace it makes
 os.environ["INSTALLATION_MDNS"] = "0"
+# typer draws usage errors in a rich panel as wide as the terminal; where the clone lives (a long
+# CI path) would otherwise decide where a message wraps and split the words a test looks for
+os.environ.setdefault("TERMINAL_WIDTH", "1000")
 
 SLOW_SECONDS = 5.0
 GL_TRACE_DIR = Path(__file__).parent / "gltrace"  # sitecustomize.py for child processes
