@@ -102,6 +102,11 @@ def _canvas(show, opts: RunOptions, size: tuple[int, int], fps: float, windows: 
 
 
 def run_show(opts: RunOptions) -> RunStats:
+    with _StopOnSignal() as stop:
+        return _run_show(opts, stop)
+
+
+def _run_show(opts: RunOptions, stop: _StopOnSignal) -> RunStats:
     registry = make_plugin_manager(opts.plugins_dir)
     for failure in registry.failures:
         log.warning("plugin %s (%s) failed to load: %s", failure.name, failure.source, failure.error)
@@ -150,7 +155,7 @@ def run_show(opts: RunOptions) -> RunStats:
         pace = not clock.deterministic and not any(getattr(o, "paced", False) for o in outputs)
         with Progress(f"record {Path(opts.record).name}" if opts.record else "run", n_frames or 0, "frames",
                       enabled=bool(opts.record and opts.progress)) as bar:
-            frames, t0 = _loop(opts, clock, app, outputs, monitor, heartbeat, n_frames, fps, pace, bar)
+            frames, t0 = _loop(opts, clock, app, outputs, monitor, heartbeat, n_frames, fps, pace, stop, bar)
     finally:
         if monitor is not None:
             monitor.deactivate()
@@ -188,22 +193,39 @@ def _start_servers(opts: RunOptions, show, app: App, monitor, canvas: Canvas, ou
     return servers
 
 
-def _loop(opts, clock, app: App, outputs: list, monitor, heartbeat, n_frames, fps, pace,
-          progress: Progress | None = None) -> tuple[int, float]:
-    """Until done or stopped: poll the outputs for input, draw one frame, hand it to every output."""
-    stop = {"flag": False}
+class _StopOnSignal:
+    """SIGINT/SIGTERM set a flag the loop reads: the current frame finishes, then outputs finalise.
 
-    def _on_signal(signum, frame):  # finish the current frame, then finalise outputs
-        stop["flag"] = True
+    Installed before anything starts (inputs, status, workers), so a signal that arrives while the
+    show is still starting ends it cleanly (exit 0) instead of killing the process mid-setup."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.flag = False
+        self._old: dict = {}
+
+    def _on_signal(self, signum, frame) -> None:
+        self.flag = True
         interrupt_waits()  # a --record frame waiting on a plugin stops waiting (workers end in app.close)
 
-    reset_interrupt()
+    def __enter__(self) -> _StopOnSignal:
+        reset_interrupt()
+        self._old = {s: signal.signal(s, self._on_signal) for s in self.SIGNALS}
+        return self
 
-    old_handlers = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    def __exit__(self, *exc) -> None:
+        for s, h in self._old.items():
+            signal.signal(s, h)
+
+
+def _loop(opts, clock, app: App, outputs: list, monitor, heartbeat, n_frames, fps, pace,
+          stop: _StopOnSignal, progress: Progress | None = None) -> tuple[int, float]:
+    """Until done or stopped: poll the outputs for input, draw one frame, hand it to every output."""
     pollers = [o for o in outputs if callable(getattr(o, "poll", None))]
     frames, t0 = 0, time.perf_counter()
     try:
-        while not stop["flag"] and not _finished(opts, clock, frames, n_frames):
+        while not stop.flag and not _finished(opts, clock, frames, n_frames):
             for o in pollers:
                 for action in o.poll():
                     app.handle(action)
@@ -230,7 +252,4 @@ def _loop(opts, clock, app: App, outputs: list, monitor, heartbeat, n_frames, fp
     except Exception:
         log.exception("render loop failed", extra={"event": "runtime_error"})
         raise
-    finally:
-        for s, h in old_handlers.items():
-            signal.signal(s, h)
     return frames, t0

@@ -96,3 +96,38 @@ def test_ctrl_c_while_a_plugin_sleeps_in_c_holding_the_gil_ends_within_5_s(tmp_p
     written = int(re.search(r"(\d+) frames", output).group(1))
     frames, _ = read_video(out)
     assert len(frames) == written >= 5
+
+
+@pytest.mark.slow
+def test_sigterm_the_moment_status_answers_still_exits_0(tmp_path):
+    """systemd may stop a unit while it is still starting: a SIGTERM that lands as soon as the status
+    endpoint answers (inputs up, the frame loop maybe not yet entered) ends the run cleanly, exit 0."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    show = tmp_path / "s.toml"
+    show.write_text(SHOW)
+    proc = subprocess.Popen([sys.executable, "-m", "installation", "run", str(show), "--headless", "--duration", "60",
+                             "--health-port", str(port)], cwd=ROOT,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT), INSTALLATION_STATE_DIR=str(tmp_path / "state")),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        end = time.time() + 90
+        while time.time() < end:
+            assert proc.poll() is None, proc.communicate()[0]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.01)
+        else:
+            raise AssertionError("status never answered")
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, output
