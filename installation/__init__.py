@@ -3,6 +3,7 @@
 The public API that plugins import is :mod:`installation.api` (``hookimpl`` is also here, for
 the built-ins); everything else is internal and may change between releases.
 """
+
 import pluggy
 
 __version__ = "0.1.0"

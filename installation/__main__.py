@@ -1,4 +1,5 @@
 """``python -m installation`` is the ``installation`` command."""
+
 from .cli import main
 
 main()

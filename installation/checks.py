@@ -5,6 +5,7 @@ It spans layers: the show's own checks (cues, walk options, weights files, plugi
 :mod:`installation.show.check`), the control bindings (:mod:`installation.control.check`) and the
 calibration profile, so it lives above all of them, beside the app.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

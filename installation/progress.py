@@ -5,12 +5,13 @@ sees a bar, so where standard error is not a terminal a background thread writes
 (``label: frames 12/64 (19%), 10s elapsed, ~42s left``) at least every ``every`` seconds, also while a
 single slow step is still running.  Nothing here imports torch.
 """
+
 from __future__ import annotations
 
 import sys
 import threading
 import time
-from typing import Any, Optional, TextIO
+from typing import Any, TextIO
 
 
 def _clock(seconds: float) -> str:
@@ -27,9 +28,17 @@ class Progress:
     stream is not a terminal (a line is also written at the start and at the end).
     """
 
-    def __init__(self, label: str, total: int, unit: str = "", every: float = 10.0,
-                 stream: Optional[TextIO] = None, tty: Optional[bool] = None, enabled: bool = True,
-                 initial: int = 0):
+    def __init__(
+        self,
+        label: str,
+        total: int,
+        unit: str = "",
+        every: float = 10.0,
+        stream: TextIO | None = None,
+        tty: bool | None = None,
+        enabled: bool = True,
+        initial: int = 0,
+    ):
         self.label, self.total, self.unit, self.every = label, max(0, int(total)), unit, float(every)
         self.stream = stream if stream is not None else sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)()) if tty is None else tty
@@ -39,7 +48,7 @@ class Progress:
         self._t0 = time.monotonic()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
+        self._thread: threading.Thread | None = None
         self._rich: Any = None
         self._bar: Any = None
 
@@ -66,7 +75,7 @@ class Progress:
         while not self._stop.wait(self.every):
             self._write()
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         self._t0 = time.monotonic()
         if not self.enabled:
             return self
@@ -75,10 +84,17 @@ class Progress:
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
             from rich.progress import Progress as RichProgress
 
-            self._rich = RichProgress(TextColumn(f"[bold]{self.label}[/]"), BarColumn(), MofNCompleteColumn(),
-                                      TextColumn(self.unit), TimeElapsedColumn(), TimeRemainingColumn(),
-                                      TextColumn("{task.fields[note]}"),
-                                      console=Console(file=self.stream), transient=False)
+            self._rich = RichProgress(
+                TextColumn(f"[bold]{self.label}[/]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn(self.unit),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[note]}"),
+                console=Console(file=self.stream),
+                transient=False,
+            )
             self._rich.__enter__()
             self._bar = self._rich.add_task(self.label, total=self.total or None, completed=self.done, note="")
         else:
@@ -87,7 +103,7 @@ class Progress:
             self._thread.start()
         return self
 
-    def advance(self, n: int = 1, note: Optional[str] = None) -> None:
+    def advance(self, n: int = 1, note: str | None = None) -> None:
         with self._lock:
             self.done += n
             if note is not None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -250,6 +250,10 @@ def save_weights(path: Path | str, state: dict[str, torch.Tensor], meta: Weights
     return path
 
 
+@overload
+def load_weights(path: Path | str, model: str) -> tuple[dict[str, torch.Tensor], WeightsMeta]: ...
+@overload
+def load_weights(path: Path | str, model: None = None) -> tuple[dict[str, torch.Tensor], WeightsMeta | None]: ...
 def load_weights(path: Path | str, model: str | None = None) -> tuple[dict[str, torch.Tensor], WeightsMeta | None]:
     """Read weights and metadata; raise :class:`CheckpointError` naming the file on any problem.
 

@@ -43,6 +43,19 @@ LINT_PATHS=(
     installation/show/reload.py
     installation/show/schedule.py
     installation/show/timeline.py
+    installation/walks
+    installation/web
+    installation/bank
+    installation/progress.py
+    installation/checks.py
+    installation/__init__.py
+    installation/__main__.py
+    plugins/__init__.py
+    plugins/dmx
+    plugins/ndi
+    plugins/video_in
+    plugins/wgan
+    plugins/superres
 )
 
 VENV=${VENV:-.venv}

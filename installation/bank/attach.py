@@ -1,8 +1,10 @@
 """Fix which bank file each walk of a show reads, and find the named seeds a show uses."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .store import DEFAULT_NAME, is_name
 
@@ -20,7 +22,9 @@ def named_seeds(show: Any) -> Iterator[tuple[int, int, str]]:
 def bank_of(show: Any, scene_index: int) -> Path:
     """The bank file of a scene's walk: its ``bank`` option (relative to the show), else beside the show."""
     extra = show.scenes[scene_index].walk.model_extra or {}
-    base = Path(getattr(show, "_source", None) or ".").resolve().parent if getattr(show, "_source", None) else Path.cwd()
+    base = (
+        Path(getattr(show, "_source", None) or ".").resolve().parent if getattr(show, "_source", None) else Path.cwd()
+    )
     given = extra.get("bank")
     return (base / given).resolve() if isinstance(given, str) and given else (base / DEFAULT_NAME)
 

@@ -1,4 +1,5 @@
 """``show validate``'s check of bank names: every named seed exists in the walk's bank file."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,7 +25,9 @@ def bank_problems(show: Any) -> list[Problem]:
     for i, j, name in named_seeds(show):
         loc = ("scenes", i, "walk", "seeds", j)
         if not is_name(name):
-            out.append(at(loc, f"{name!r} is not a bank name", "names start with a letter; seed numbers are plain integers"))
+            out.append(
+                at(loc, f"{name!r} is not a bank name", "names start with a letter; seed numbers are plain integers")
+            )
             continue
         path = str(bank_of(show, i))
         if path not in banks:

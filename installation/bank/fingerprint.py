@@ -4,6 +4,7 @@ The hash covers the tensors of every ``torch.nn.Module`` the generator holds (na
 shapes and values), not the file they came from: re-exporting the same weights, or converting
 them to another format, keeps the hash; training them further changes it.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,11 +1,12 @@
 """Read and write bank files (safetensors + JSON, never pickle)."""
+
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -26,8 +27,10 @@ def is_name(value: Any) -> bool:
 
 def check_name(value: str) -> str:
     if not is_name(value):
-        raise ValueError(f"bank name {value!r} must start with a letter and use only letters, digits, '-', '_' "
-                         f"or '.' (at most 64 characters); plain numbers stay seed numbers")
+        raise ValueError(
+            f"bank name {value!r} must start with a letter and use only letters, digits, '-', '_' "
+            f"or '.' (at most 64 characters); plain numbers stay seed numbers"
+        )
     return value
 
 
@@ -47,11 +50,11 @@ class Entry:
     """A kept latent: z (from a seed, or a VAE's encoder), w (StyleGAN2; the only one of a projection)."""
 
     name: str
-    z: Optional[torch.Tensor]
-    w: Optional[torch.Tensor] = None
-    seed: Optional[int] = None
-    source: Optional[str] = None  # the picture a projection started from
-    psnr: Optional[float] = None
+    z: torch.Tensor | None
+    w: torch.Tensor | None = None
+    seed: int | None = None
+    source: str | None = None  # the picture a projection started from
+    psnr: float | None = None
 
 
 def _paths(path: Path | str) -> tuple[Path, Path]:
@@ -66,20 +69,27 @@ def _paths(path: Path | str) -> tuple[Path, Path]:
 class Bank:
     """Named latents of one model (``model`` names the plugin, ``model_hash`` its weights)."""
 
-    def __init__(self, path: Path | str, model: str = "", model_hash: str = "", checkpoint: str | None = None,
-                 entries: dict[str, Entry] | None = None):
+    def __init__(
+        self,
+        path: Path | str,
+        model: str = "",
+        model_hash: str = "",
+        checkpoint: str | None = None,
+        entries: dict[str, Entry] | None = None,
+    ):
         self.path, self.meta_path = _paths(path)
         self.model, self.model_hash, self.checkpoint = model, model_hash, checkpoint
         self.entries: dict[str, Entry] = dict(entries or {})
 
     # -- files --------------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: Path | str) -> "Bank":
+    def load(cls, path: Path | str) -> Bank:
         tensors_path, meta_path = _paths(path)
         if not meta_path.exists() or not tensors_path.exists():
             missing = meta_path if not meta_path.exists() else tensors_path
-            raise BankError(missing, "seed bank file not found",
-                            "make one with `installation seeds keep MODEL SEED --name NAME`")
+            raise BankError(
+                missing, "seed bank file not found", "make one with `installation seeds keep MODEL SEED --name NAME`"
+            )
         try:
             meta = json.loads(meta_path.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -95,10 +105,18 @@ class Bank:
             if f"{name}.z" not in tensors and f"{name}.w" not in tensors:
                 raise BankError(tensors_path, f"entry {name!r} has neither tensor {name}.z nor {name}.w")
             info = info if isinstance(info, dict) else {}
-            entries[name] = Entry(name, tensors.get(f"{name}.z"), tensors.get(f"{name}.w"), info.get("seed"),
-                                  info.get("source"), info.get("psnr"))
+            entries[name] = Entry(
+                name,
+                tensors.get(f"{name}.z"),
+                tensors.get(f"{name}.w"),
+                info.get("seed"),
+                info.get("source"),
+                info.get("psnr"),
+            )
         model = meta.get("model") or {}
-        return cls(tensors_path, str(model.get("plugin", "")), str(model.get("hash", "")), model.get("checkpoint"), entries)
+        return cls(
+            tensors_path, str(model.get("plugin", "")), str(model.get("hash", "")), model.get("checkpoint"), entries
+        )
 
     def save(self) -> Path:
         """Write both files (the tensors first, then the JSON that names them); mode follows the umask."""
@@ -113,11 +131,25 @@ class Bank:
         save_file(tensors, str(tmp), metadata={"kind": KIND})
         as_user_file(tmp)
         tmp.replace(self.path)
-        meta = {"kind": KIND, "version": VERSION,
-                "model": {"plugin": self.model, "hash": self.model_hash, "checkpoint": self.checkpoint},
-                "entries": {e.name: {k: v for k, v in (("seed", e.seed), ("z", e.z is not None), ("w", e.w is not None),
-                                                       ("source", e.source), ("psnr", e.psnr)) if v is not None}
-                            for e in self.entries.values()}}
+        meta = {
+            "kind": KIND,
+            "version": VERSION,
+            "model": {"plugin": self.model, "hash": self.model_hash, "checkpoint": self.checkpoint},
+            "entries": {
+                e.name: {
+                    k: v
+                    for k, v in (
+                        ("seed", e.seed),
+                        ("z", e.z is not None),
+                        ("w", e.w is not None),
+                        ("source", e.source),
+                        ("psnr", e.psnr),
+                    )
+                    if v is not None
+                }
+                for e in self.entries.values()
+            },
+        }
         self.meta_path.write_text(json.dumps(meta, indent=2) + "\n")
         return self.path
 
@@ -125,18 +157,22 @@ class Bank:
     def check_model(self, model_hash: str, describe: str = "this model") -> None:
         """Refuse a model whose weights are not the ones the bank's latents were chosen on."""
         if self.model_hash and model_hash != self.model_hash:
-            raise BankError(self.meta_path,
-                            f"this bank belongs to another model: {self.model or '?'} {self.checkpoint or '(shipped weights)'} "
-                            f"with weights {self.model_hash[:19]}, not {describe} ({model_hash[:19]})",
-                            "keep latents for this model in another bank (--bank FILE); a latent means "
-                            "nothing to other weights")
+            raise BankError(
+                self.meta_path,
+                f"this bank belongs to another model: {self.model or '?'} {self.checkpoint or '(shipped weights)'} "
+                f"with weights {self.model_hash[:19]}, not {describe} ({model_hash[:19]})",
+                "keep latents for this model in another bank (--bank FILE); a latent means nothing to other weights",
+            )
 
     def get(self, name: str) -> Entry:
         if name not in self.entries:
             import difflib
 
             close = difflib.get_close_matches(name, list(self.entries), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else (
-                f"it has {', '.join(sorted(self.entries)) or 'no entries'}")
+            hint = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else (f"it has {', '.join(sorted(self.entries)) or 'no entries'}")
+            )
             raise BankError(self.meta_path, f"no latent named {name!r} in this bank", hint)
         return self.entries[name]

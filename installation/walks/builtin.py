@@ -1,5 +1,6 @@
 """The runtime's own latent walks by name: registered by :mod:`installation.builtin.walks`, and
 what a show check uses when it has no plugin registry (the walks layer never imports plugins)."""
+
 from __future__ import annotations
 
 from .loops import make_loop, make_noise

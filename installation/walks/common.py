@@ -1,8 +1,10 @@
 """Helpers every walk shares: reading control state, seeded Gaussian draws."""
+
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 

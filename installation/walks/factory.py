@@ -4,10 +4,12 @@ Walk factories take ``(latent_dim, seed, **options)``; those that also accept ``
 the scene's generator (the directions walk needs its w space).  ``space = "w"`` (or ``"auto"``
 with a generator that has a mapping network) carries a z walk into w, where truncation applies.
 """
+
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .wspace import WSpaceWalk, has_w_space
 
@@ -19,8 +21,9 @@ def _takes(factory: Callable, name: str) -> bool:
         return False
 
 
-def make_walk(factory: Callable, generator: Any, seed: int, options: dict, space: str = "auto",
-              truncation: float | None = None) -> Any:
+def make_walk(
+    factory: Callable, generator: Any, seed: int, options: dict, space: str = "auto", truncation: float | None = None
+) -> Any:
     kwargs = dict(options)
     if _takes(factory, "generator"):
         kwargs["generator"] = generator
@@ -31,8 +34,11 @@ def make_walk(factory: Callable, generator: Any, seed: int, options: dict, space
         return walk
     if space == "w" or (space == "auto" and has_w_space(generator)):
         return WSpaceWalk(walk, generator, truncation)
-    w_only = [s for s, z, w in zip(getattr(walk, "seeds", []), getattr(walk, "_keys", []), getattr(walk, "w_keys", None) or [])
-              if w is not None and not z.any()]
+    w_only = [
+        s
+        for s, z, w in zip(getattr(walk, "seeds", []), getattr(walk, "_keys", []), getattr(walk, "w_keys", None) or [])
+        if w is not None and not z.any()
+    ]
     if w_only:  # bank latents found by projection exist only in w
-        raise ValueError(f"seed(s) {', '.join(map(repr, w_only))} exist only in w: walk in w (space = \"auto\" or \"w\")")
+        raise ValueError(f'seed(s) {", ".join(map(repr, w_only))} exist only in w: walk in w (space = "auto" or "w")')
     return walk

@@ -11,10 +11,12 @@ toward the origin.  ``loop`` uses one harmonic (an ellipse through latent space)
 harmonics with a 1/k^roughness falloff, which is what sampling a smooth noise field along a
 circle amounts to (the classic "noise loop").
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 
@@ -22,8 +24,16 @@ from .common import gaussian, number, whole
 
 
 class HarmonicLoop:
-    def __init__(self, latent_dim: int, seed: int = 0, period: float = 30.0, harmonics: int = 1,
-                 roughness: float = 1.0, phase: float = 0.0, harmonics_name: str = "harmonics"):
+    def __init__(
+        self,
+        latent_dim: int,
+        seed: int = 0,
+        period: float = 30.0,
+        harmonics: int = 1,
+        roughness: float = 1.0,
+        phase: float = 0.0,
+        harmonics_name: str = "harmonics",
+    ):
         period = number("period", period, positive=True)
         harmonics = whole(harmonics_name, harmonics, 1)
         roughness = number("roughness", roughness)
@@ -44,14 +54,17 @@ class HarmonicLoop:
         return (w_cos @ self.a + w_sin @ self.b).float()
 
 
-def make_loop(latent_dim: int, seed: int = 0, period: float = 30.0, harmonics: int = 1,
-              roughness: float = 1.0, phase: float = 0.0) -> HarmonicLoop:
+def make_loop(
+    latent_dim: int, seed: int = 0, period: float = 30.0, harmonics: int = 1, roughness: float = 1.0, phase: float = 0.0
+) -> HarmonicLoop:
     """``loop``: a smooth closed curve with period ``period`` seconds."""
     return HarmonicLoop(latent_dim, seed, period=period, harmonics=harmonics, roughness=roughness, phase=phase)
 
 
-def make_noise(latent_dim: int, seed: int = 0, period: float = 60.0, octaves: int = 6,
-               roughness: float = 1.0, phase: float = 0.0) -> HarmonicLoop:
+def make_noise(
+    latent_dim: int, seed: int = 0, period: float = 60.0, octaves: int = 6, roughness: float = 1.0, phase: float = 0.0
+) -> HarmonicLoop:
     """``noise``: a noise loop, livelier than ``loop`` (more harmonics), still closing exactly."""
-    return HarmonicLoop(latent_dim, seed, period=period, harmonics=octaves, roughness=roughness, phase=phase,
-                        harmonics_name="octaves")
+    return HarmonicLoop(
+        latent_dim, seed, period=period, harmonics=octaves, roughness=roughness, phase=phase, harmonics_name="octaves"
+    )

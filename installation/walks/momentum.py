@@ -11,10 +11,12 @@ Every coordinate is exactly a unit Gaussian at every t (so the walk stays on the
 distribution); it turns smoothly (no kinks: momentum) over about ``lengthscale`` seconds, and
 the incommensurate frequencies keep it from ever looping.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 

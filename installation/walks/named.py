@@ -5,9 +5,11 @@ sheet shows as cell 12), a name is read from the walk's bank file, after checkin
 was made with this generator's weights.  Kept apart from the walks so that seed resolution is
 one small function.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -19,8 +21,9 @@ def seed_latent(seed: int, dim: int) -> torch.Tensor:
     return torch.randn(dim, generator=torch.Generator().manual_seed(int(seed)), dtype=torch.float32)
 
 
-def resolve_keys(seeds: Sequence[Any], dim: int, bank: str | None = None,
-                 generator: Any = None) -> tuple[list[torch.Tensor], list[torch.Tensor | None]]:
+def resolve_keys(
+    seeds: Sequence[Any], dim: int, bank: str | None = None, generator: Any = None
+) -> tuple[list[torch.Tensor], list[torch.Tensor | None]]:
     """``(z keys, w keys or None)`` for ``seeds``; ``ValueError`` (a :class:`BankError`) on a bad name."""
     zs: list[torch.Tensor] = []
     ws: list[torch.Tensor | None] = []
@@ -29,13 +32,18 @@ def resolve_keys(seeds: Sequence[Any], dim: int, bank: str | None = None,
         if isinstance(s, str):
             if loaded is None:
                 if not bank:
-                    raise BankError(None, f"seed {s!r} is a bank name but the walk has no bank file",
-                                    "load the show from its file (the bank defaults to seeds.safetensors beside it) or set bank = FILE")
+                    raise BankError(
+                        None,
+                        f"seed {s!r} is a bank name but the walk has no bank file",
+                        "load the show from its file (the bank defaults to seeds.safetensors beside it)"
+                        " or set bank = FILE",
+                    )
                 loaded = Bank.load(bank)
                 if generator is not None:
                     loaded.check_model(model_hash(generator), f"the scene's {type(generator).__name__}")
             entry = loaded.get(s)
             if entry.z is None:  # a projection: only w exists; the walk must run in w (checked by make_walk)
+                assert entry.w is not None  # Bank.load refuses an entry with neither
                 zs.append(torch.zeros(dim))
                 ws.append(entry.w.float().clone())
                 continue

@@ -3,12 +3,14 @@
 Gaussian latents concentrate near a sphere of radius sqrt(dim); linear interpolation cuts
 through the low-density interior (washed-out frames mid-way), slerp stays on the shell.
 """
+
 from __future__ import annotations
 
 import bisect
 import difflib
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -50,8 +52,11 @@ def _ease(value: Any) -> str:
     if isinstance(value, str) and value in EASES:
         return value
     close = difflib.get_close_matches(str(value), list(EASES), n=1)
-    raise OptionError("ease", f"unknown ease {value!r}" + (f"; did you mean {close[0]!r}?" if close else
-                                                          f"; use true, false or one of {', '.join(EASES)}"))
+    raise OptionError(
+        "ease",
+        f"unknown ease {value!r}"
+        + (f"; did you mean {close[0]!r}?" if close else f"; use true, false or one of {', '.join(EASES)}"),
+    )
 
 
 def _per_seed(value: float | Sequence[float], n: int, name: str) -> list[float]:
@@ -70,19 +75,31 @@ class SeedSlerp:
     name of a latent in the seed bank file ``bank`` (see :mod:`.named`).
     """
 
-    def __init__(self, latent_dim: int, seed: int = 0, seeds: Sequence[int | str] | None = None,
-                 hold: float | Sequence[float] = 0.0, transition: float | Sequence[float] = 4.0, ease: bool | str = True,
-                 bank: str | None = None, generator: Any = None):
+    def __init__(
+        self,
+        latent_dim: int,
+        seed: int = 0,
+        seeds: Sequence[int | str] | None = None,
+        hold: float | Sequence[float] = 0.0,
+        transition: float | Sequence[float] = 4.0,
+        ease: bool | str = True,
+        bank: str | None = None,
+        generator: Any = None,
+    ):
         self.latent_dim = int(latent_dim)
         if seeds is None:  # omitted: four seeds counted from the walk's seed
-            self.seeds = [seed + i for i in range(4)]
+            self.seeds: list[int | str] = [seed + i for i in range(4)]
         elif not isinstance(seeds, (list, tuple)) or not seeds:
-            raise OptionError("seeds", "must list at least one seed, e.g. seeds = [1, 2, 3] (omit it for four seeds "
-                                       "counted from the walk's seed)")
+            raise OptionError(
+                "seeds",
+                "must list at least one seed, e.g. seeds = [1, 2, 3] (omit it for four seeds "
+                "counted from the walk's seed)",
+            )
         else:
             # a name is a seed-bank entry (resolved below); anything else must be a whole number
-            self.seeds = [s if isinstance(s, str) else whole(f"seeds[{k}]", s, minimum=-2**63)
-                          for k, s in enumerate(seeds)]
+            self.seeds = [
+                s if isinstance(s, str) else whole(f"seeds[{k}]", s, minimum=-(2**63)) for k, s in enumerate(seeds)
+            ]
         n = len(self.seeds)
         self.holds = _per_seed(hold, n, "hold")
         self.transitions = _per_seed(transition, n, "transition")

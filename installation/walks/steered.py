@@ -13,11 +13,13 @@ a week.  Samples asked for *before* the end of the log (a seek backwards) never 
 when the scene itself starts over, the app calls :meth:`restart` and a new log begins, so a
 render that seeks into a later run agrees with one that played through the earlier runs.
 """
+
 from __future__ import annotations
 
 import bisect
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 
@@ -26,9 +28,17 @@ from .loops import HarmonicLoop
 
 
 class SteeredWalk:
-    def __init__(self, latent_dim: int, seed: int = 0, period: float = 60.0, octaves: int = 4,
-                 speed: float = 1.0, speed_key: str = "/walk/speed", direction_key: str = "/walk/direction",
-                 log: list | None = None):
+    def __init__(
+        self,
+        latent_dim: int,
+        seed: int = 0,
+        period: float = 60.0,
+        octaves: int = 4,
+        speed: float = 1.0,
+        speed_key: str = "/walk/speed",
+        direction_key: str = "/walk/direction",
+        log: list | None = None,
+    ):
         self.latent_dim = int(latent_dim)
         self.path = HarmonicLoop(latent_dim, seed, period=period, harmonics=octaves, harmonics_name="octaves")
         self.speed = number("speed", speed)
@@ -36,7 +46,7 @@ class SteeredWalk:
             if not isinstance(key, str) or not key.startswith("/"):
                 raise OptionError(name, f"must be an address like /walk/speed, not {key!r}")
         self.speed_key, self.direction_key = speed_key, direction_key
-        self.times: list[float] = []     # when the velocity changed
+        self.times: list[float] = []  # when the velocity changed
         self.velocity: list[float] = []  # phase seconds per show second from then on
         self.phase_at: list[float] = []  # integrated phase at each change
         self._lock = threading.Lock()
@@ -44,7 +54,9 @@ class SteeredWalk:
             self.record(float(t), float(v))
 
     def velocity_of(self, control: Mapping[str, Any] | None) -> float:
-        return self.speed * control_value(control, self.speed_key, 1.0) * control_value(control, self.direction_key, 1.0)
+        return (
+            self.speed * control_value(control, self.speed_key, 1.0) * control_value(control, self.direction_key, 1.0)
+        )
 
     def record(self, t: float, velocity: float) -> None:
         """Append a velocity change at ``t`` (ignored unless ``t`` is past the end of the log)."""

@@ -10,19 +10,21 @@ mean, and principal directions of sampled w are meaningful "sliders" (GANSpace).
 * :class:`DirectionsWalk` moves along the principal directions of w, each oscillating with its
   own period and offset live by ``control["/direction/K"]`` (in standard deviations).
 """
+
 from __future__ import annotations
 
 import math
 import threading
 import weakref
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 
 from .common import OptionError, control_value, gaussian, number, whole
 
 W_ATTRS = ("mapping", "mean_w", "num_ws", "w_dim", "synthesize")
-_cache: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 
@@ -87,7 +89,7 @@ class WSpaceWalk:
         self.num_ws, self.w_dim = int(generator.num_ws), int(generator.w_dim)
         self.latent_dim = self.num_ws * self.w_dim
         self.psi = 1.0 if truncation is None else float(truncation)
-        self.mean = generator.mean_w().float().cpu().reshape(-1)[-self.w_dim:]
+        self.mean = generator.mean_w().float().cpu().reshape(-1)[-self.w_dim :]
         self._keys = None
         if hasattr(inner, "segment") and hasattr(inner, "_keys"):
             self._keys = map_z(generator, torch.stack(inner._keys), 1.0)
@@ -112,7 +114,9 @@ class WSpaceWalk:
 def _per_direction(value: Any, k: int, name: str, positive: bool) -> list[float]:
     if isinstance(value, (list, tuple)):
         if len(value) != k:
-            raise OptionError(name, f"has {len(value)} entries for {k} directions (give one number, or one per direction)")
+            raise OptionError(
+                name, f"has {len(value)} entries for {k} directions (give one number, or one per direction)"
+            )
         return [number(f"{name}[{i}]", v, positive=positive) for i, v in enumerate(value)]
     return [number(name, value, positive=positive)] * k
 
@@ -127,9 +131,18 @@ class DirectionsWalk:
 
     space = "w"
 
-    def __init__(self, latent_dim: int, seed: int = 0, generator: Any = None, components: int = 4,
-                 amplitude: float | list[float] = 1.5, period: float | list[float] = 20.0,
-                 base: str = "sample", samples: int = 4096, truncation: float | None = None):
+    def __init__(
+        self,
+        latent_dim: int,
+        seed: int = 0,
+        generator: Any = None,
+        components: int = 4,
+        amplitude: float | list[float] = 1.5,
+        period: float | list[float] = 20.0,
+        base: str = "sample",
+        samples: int = 4096,
+        truncation: float | None = None,
+    ):
         if generator is None or not has_w_space(generator):
             raise ValueError("the directions walk needs a generator with a w space (mapping, mean_w, synthesize)")
         self.generator = generator
@@ -144,7 +157,7 @@ class DirectionsWalk:
         self.amplitude = torch.tensor(_per_direction(amplitude, k, "amplitude", False), dtype=torch.float32)
         self.period = torch.tensor(_per_direction(period, k, "period", True), dtype=torch.float32)
         self.phase = torch.rand(k, generator=torch.Generator().manual_seed(int(seed)))
-        self.mean = generator.mean_w().float().cpu().reshape(-1)[-self.w_dim:]
+        self.mean = generator.mean_w().float().cpu().reshape(-1)[-self.w_dim :]
         if base == "mean":
             self.base = self.mean.expand(self.num_ws, -1).clone()
         elif base == "sample":

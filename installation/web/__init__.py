@@ -6,6 +6,7 @@ second and offers frames to the thumbnail encoder, never waiting for either read
 :class:`~installation.web.server.WebServer` answers requests from that data and enqueues
 control events.  See docs/web.md.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,7 +34,7 @@ class WebOutput:
     def __init__(self, state: Callable[[], dict], thumbnailer: Thumbnailer) -> None:
         self._build = state
         self.thumbnailer = thumbnailer
-        self.state: dict | None = None   # replaced whole; HTTP threads read it
+        self.state: dict | None = None  # replaced whole; HTTP threads read it
         self.errors = 0
         self._last = -1e9
 
@@ -65,11 +66,13 @@ def resolve_token(config: WebConfig, host: str) -> str | None:
     return config.token or os.environ.get("INSTALLATION_WEB_TOKEN") or secrets.token_urlsafe(16)
 
 
-def start_web(app: Any, health: Callable[[], dict] | None, config: WebConfig, port: int,
-              host: str | None = None) -> tuple[WebOutput, WebServer]:
+def start_web(
+    app: Any, health: Callable[[], dict] | None, config: WebConfig, port: int, host: str | None = None
+) -> tuple[WebOutput, WebServer]:
     """The page's output (append it to the run's outputs, open it) and its started server."""
     host = host or config.host
     output = WebOutput(lambda: page_state(app, health), Thumbnailer(config.thumbnail_fps, config.thumbnail_width))
-    server = WebServer(app.control, lambda: output.state, lambda: output.thumbnailer.jpeg, port, host,
-                       resolve_token(config, host)).start()
+    server = WebServer(
+        app.control, lambda: output.state, lambda: output.thumbnailer.jpeg, port, host, resolve_token(config, host)
+    ).start()
     return output, server

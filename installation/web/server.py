@@ -8,6 +8,7 @@ applies it at the next frame.  Nothing here calls into the app or waits for the 
 Off loopback every request but the page's script and style sheet needs the token (``?token=``, an ``X-Token`` header or
 ``Authorization: Bearer``); the page passes on the one it was opened with.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -25,8 +26,11 @@ from ..problems import Unavailable
 
 log = logging.getLogger(__name__)
 
-STATIC = {"/": ("index.html", "text/html; charset=utf-8"), "/app.js": ("app.js", "text/javascript; charset=utf-8"),
-          "/style.css": ("style.css", "text/css; charset=utf-8")}
+STATIC = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/style.css": ("style.css", "text/css; charset=utf-8"),
+}
 PUBLIC = ("/app.js", "/style.css")
 MAX_BODY = 4096
 READ_ONLY_PREFIX = "/status/"
@@ -128,18 +132,29 @@ class WebServer:
     (see :mod:`installation.web.state`); ``jpeg`` the latest thumbnail bytes or None.
     """
 
-    def __init__(self, control: Any, state: Callable[[], dict], jpeg: Callable[[], bytes | None],
-                 port: int = 0, host: str = "127.0.0.1", token: str | None = None) -> None:
+    def __init__(
+        self,
+        control: Any,
+        state: Callable[[], dict | None],
+        jpeg: Callable[[], bytes | None],
+        port: int = 0,
+        host: str = "127.0.0.1",
+        token: str | None = None,
+    ) -> None:
         self.control, self._state, self.jpeg, self.token = control, state, jpeg, token
         try:
             self._server = _Server((host, port), _Handler)
         except OSError as exc:  # port taken, no such address: one line, exit 2
-            raise Unavailable(f"cannot serve the web page on {host}:{port}: {exc.strerror or exc} "
-                              "(choose another --web-port / [web] port, or --web-host)") from None
+            raise Unavailable(
+                f"cannot serve the web page on {host}:{port}: {exc.strerror or exc} "
+                "(choose another --web-port / [web] port, or --web-host)"
+            ) from None
         self._server.owner = self
-        self.host, self.port = self._server.server_address[:2]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.25},
-                                        name="web-http", daemon=True)
+        address = self._server.server_address
+        self.host, self.port = str(address[0]), int(address[1])
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.25}, name="web-http", daemon=True
+        )
 
     @property
     def url(self) -> str:

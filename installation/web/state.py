@@ -6,6 +6,7 @@ time, swapped in whole.  Parameter values are not in it: the HTTP side reads tho
 parameter registry at request time (the registry takes its own lock), so ``/status`` answers
 with the value a slider just set as soon as update has applied it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -27,29 +28,42 @@ def page_state(app: Any, health: Callable[[], dict] | None) -> dict[str, Any]:
     playhead = app.playhead
     standby = playhead.standing_by()
     current = app.timeline.current(app.t)
-    cues = []
+    cues: list[dict] = []
     if standby is not None and actions:
         k, seen = standby, set()
         while k is not None and k not in seen and len(cues) < NEXT_CUES and 0 <= k < len(actions):
             seen.add(k)
             spec = actions[k].cue
-            cues.append({"index": k, "name": cue_name(spec, k), "continue": spec.continue_,
-                         "length": round(actions[k].pass_length, 3)})
+            cues.append(
+                {
+                    "index": k,
+                    "name": cue_name(spec, k),
+                    "continue": spec.continue_,
+                    "length": round(actions[k].pass_length, 3),
+                }
+            )
             k = app.timeline.following(k)
     schedule = None
     if show.schedule is not None:
         pos = playhead.position
-        schedule = {"timezone": show.schedule.timezone, "hours": dict(show.schedule.hours),
-                    "closed": [str(d) for d in show.schedule.closed], "outside": show.schedule.outside,
-                    "open": None if pos is None else pos.open,
-                    "following": playhead.hours is not None}
+        schedule = {
+            "timezone": show.schedule.timezone,
+            "hours": dict(show.schedule.hours),
+            "closed": [str(d) for d in show.schedule.closed],
+            "outside": show.schedule.outside,
+            "open": None if pos is None else pos.open,
+            "following": playhead.hours is not None,
+        }
     return {
         "show": show.show.name,
         "t": round(app.t, 3),
         "scene": state.get("scene", ""),
         "scenes": [s.name for s in show.scenes],
-        "cue": {"playing": None if current is None else cue_name(actions[current.cue].cue, current.cue),
-                "standby": state.get("cue", ""), "next": cues},
+        "cue": {
+            "playing": None if current is None else cue_name(actions[current.cue].cue, current.cue),
+            "standby": state.get("cue", ""),
+            "next": cues,
+        },
         "schedule": schedule,
         "fps": state.get("fps"),
         "health": state.get("health"),
@@ -65,9 +79,23 @@ def _health(health: Callable[[], dict] | None) -> dict[str, Any]:
         snap = health()
     except Exception as exc:  # the page reports; it never raises into the loop
         return {"error": f"{type(exc).__name__}: {exc}"}
-    keys = ("uptime_s", "fps", "target_fps", "frames", "dropped_frames", "frame_ms", "plugin_restarts",
-            "plugin_faults", "supervisor_restarts", "failed_scenes", "memory", "control")
+    keys = (
+        "uptime_s",
+        "fps",
+        "target_fps",
+        "frames",
+        "dropped_frames",
+        "frame_ms",
+        "plugin_restarts",
+        "plugin_faults",
+        "supervisor_restarts",
+        "failed_scenes",
+        "memory",
+        "control",
+    )
     out = {k: snap[k] for k in keys if k in snap}
-    out["plugins"] = {name: {k: p.get(k) for k in ("state", "faults", "restarts", "produced") if k in p}
-                      for name, p in (snap.get("plugins") or {}).items()}
+    out["plugins"] = {
+        name: {k: p.get(k) for k in ("state", "faults", "restarts", "produced") if k in p}
+        for name, p in (snap.get("plugins") or {}).items()
+    }
     return out

@@ -6,6 +6,7 @@ thread through a one-slot mailbox, where a newer frame replaces one not yet enco
 never waits for the encoder; HTTP threads read :attr:`Thumbnailer.jpeg`, a bytes object that is
 replaced, never changed.  JPEG comes from PyAV's ``mjpeg`` encoder (a core dependency already).
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,9 +39,9 @@ class Thumbnailer:
         self.interval = 1.0 / fps
         self.width = width
         self.jpeg: bytes | None = None
-        self.frame_index = -1      # of the frame in :attr:`jpeg`
+        self.frame_index = -1  # of the frame in :attr:`jpeg`
         self.encoded = 0
-        self.replaced = 0          # frames offered while the encoder was still busy (latest won)
+        self.replaced = 0  # frames offered while the encoder was still busy (latest won)
         self.errors = 0
         self._last = -1e9
         self._slot: tuple[np.ndarray, int] | None = None
@@ -70,7 +71,7 @@ class Thumbnailer:
             with self._cond:
                 while self._slot is None and not self._stop:
                     self._cond.wait()
-                if self._stop:
+                if self._stop or self._slot is None:
                     return
                 rgb, index = self._slot
                 self._slot = None

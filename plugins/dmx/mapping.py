@@ -37,6 +37,8 @@ class MapEntry:
 
     def levels(self, rgb: np.ndarray | None, values: dict) -> list[int]:
         if self.region is not None:
+            if rgb is None:
+                raise ValueError("a region map entry needs the frame's pixels")
             h, w = rgb.shape[:2]
             x, y, rw, rh = self.region
             x0, y0 = min(int(x * w), w - 1), min(int(y * h), h - 1)
@@ -105,15 +107,15 @@ def parse_map(entries, universes: tuple[int, int]) -> list[MapEntry]:
                 raise OptionError(
                     ("map", j, "parameter"), f'must be an OSC address such as "/output/brightness", got {address!r}'
                 )
-            lo, hi = entry.get("range", [0.0, 1.0]), None
+            given = entry.get("range", [0.0, 1.0])
             if (
-                not isinstance(lo, list)
-                or len(lo) != 2
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in lo)
-                or lo[0] == lo[1]
+                not isinstance(given, list)
+                or len(given) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in given)
+                or given[0] == given[1]
             ):
-                raise OptionError(("map", j, "range"), f"must be [lo, hi], two different numbers, got {lo!r}")
-            lo, hi = float(lo[0]), float(lo[1])
+                raise OptionError(("map", j, "range"), f"must be [lo, hi], two different numbers, got {given!r}")
+            lo, hi = float(given[0]), float(given[1])
             item = MapEntry(universe, channel, parameter=address, lo=lo, hi=hi)
         if channel + item.width - 1 > 512:
             raise OptionError(

@@ -103,9 +103,12 @@ class _DmxOutput:
 
     def _send(self, universes: dict[int, bytes]) -> None:
         self._sequence = self._sequence % 255 + 1  # 1 … 255; 0 would mean "no sequencing"
+        sock = self._sock
+        if sock is None:  # closed (the thread is joined before the socket closes)
+            return
         for universe, data in universes.items():
             try:
-                self._sock.send(self.packet(universe, self._sequence, data))
+                sock.send(self.packet(universe, self._sequence, data))
                 self.sent += 1
             except OSError as exc:  # an unreachable node costs packets, never the loop
                 log.warning("%s to %s:%d universe %d: %s", self.protocol, self.target, self.port, universe, exc)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -92,13 +93,16 @@ class NdiOutput:
     def write(self, frame) -> None:
         # due by show time: a live run sends at most `fps` frames a second; a fixed-step render
         # (faster or slower than real time) sends the frames that fall on the output's rate
+        assert self.fps is not None  # set by open
         period = 1.0 / self.fps
-        early = None if self._next_due is None else self._next_due - frame.t
-        if early is not None and period / 4 < early <= 2 * period:  # not yet due (far earlier: the show jumped back)
-            return
-        self._next_due = (
-            frame.t + period if early is None or early > 2 * period else max(self._next_due + period, frame.t)
-        )
+        due = self._next_due
+        if due is None:
+            self._next_due = frame.t + period
+        else:
+            early = due - frame.t
+            if period / 4 < early <= 2 * period:  # not yet due (far earlier: the show jumped back)
+                return
+            self._next_due = frame.t + period if early > 2 * period else max(due + period, frame.t)
         rgb = np.array(frame.rgb())  # a copy: frame.rgb() is shared and valid only during this call
         with self._cond:
             if self._pending is not None:
@@ -108,8 +112,10 @@ class NdiOutput:
             self._cond.notify()
 
     def _run(self) -> None:
-        ndi = self._ndi
+        ndi: Any = self._ndi  # the SDK module (untyped), set by open before this thread starts
+        assert self.size is not None and self.fps is not None
         w, h = self.size
+        fps = self.fps
         # owned by the output, not this thread: the SDK may read the last one until send_destroy
         self._buffers = buffers = [np.full((h, w, 4), 255, np.uint8) for _ in range(2)]
         turn = 0
@@ -117,7 +123,7 @@ class NdiOutput:
             with self._cond:
                 while self._pending is None and not self._stop:
                     self._cond.wait()
-                if self._stop:
+                if self._stop or self._pending is None:
                     return
                 rgb, index, self._pending = self._pending, self._pending_index, None
             try:
@@ -131,8 +137,8 @@ class NdiOutput:
                 video = ndi.VideoFrameV2()
                 video.data = buf
                 video.FourCC = ndi.FOURCC_VIDEO_TYPE_RGBA if self.alpha else ndi.FOURCC_VIDEO_TYPE_RGBX
-                video.frame_rate_N, video.frame_rate_D = _rate(self.fps)
-                video.timecode = round(index * TICKS / self.fps)
+                video.frame_rate_N, video.frame_rate_D = _rate(fps)
+                video.timecode = round(index * TICKS / fps)
                 ndi.send_send_video_async_v2(self._sender, video)
                 self.sent += 1
             except Exception:  # a send that fails costs that frame, never the render loop

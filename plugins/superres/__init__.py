@@ -2,6 +2,7 @@
 
 Hooks: post stage "superres", trainer "superres", data set "srmix".
 """
+
 from __future__ import annotations
 
 from installation.api import hookimpl

@@ -12,6 +12,7 @@ should contain plenty of all of them.  The mix is a third each of:
 
 Everything comes through the plugin registry, so this module imports only installation's API.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,13 +23,20 @@ import torch
 
 from installation.api import write_image
 
-FONTS = [cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX,
-         cv2.FONT_HERSHEY_PLAIN, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX]
+FONTS = [
+    cv2.FONT_HERSHEY_SIMPLEX,
+    cv2.FONT_HERSHEY_DUPLEX,
+    cv2.FONT_HERSHEY_COMPLEX,
+    cv2.FONT_HERSHEY_TRIPLEX,
+    cv2.FONT_HERSHEY_PLAIN,
+    cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
+]
 WORDS = ["BIKE", "watch", "wave", "Gallery", "2026", "no. 862", "SALE", "open", "kinetic", "Lumen", "A-Z", "0123"]
 
 
 def _colour(rng) -> tuple[int, int, int]:
-    return tuple(int(c) for c in rng.integers(0, 256, 3))
+    r, g, b = (int(c) for c in rng.integers(0, 256, 3))
+    return r, g, b
 
 
 def draw_shapes(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -53,7 +61,9 @@ def draw_shapes(rng: np.random.Generator, size: int) -> np.ndarray:
         elif kind == 2:
             for _ in range(int(rng.integers(1, 6))):
                 p, q = rng.integers(0, big, 2), rng.integers(0, big, 2)
-                cv2.line(img, tuple(int(v) for v in p), tuple(int(v) for v in q), col, int(rng.integers(1, 8)), cv2.LINE_AA)
+                cv2.line(
+                    img, tuple(int(v) for v in p), tuple(int(v) for v in q), col, int(rng.integers(1, 8)), cv2.LINE_AA
+                )
         elif kind == 3:  # stripes: fine periodic texture
             x0, y0 = (int(v) for v in rng.integers(0, big // 2, 2))
             w, h = (int(v) for v in rng.integers(big // 6, big // 2, 2))
@@ -63,8 +73,16 @@ def draw_shapes(rng: np.random.Generator, size: int) -> np.ndarray:
         else:
             text = str(rng.choice(WORDS))
             org = (int(rng.integers(0, big // 2)), int(rng.integers(big // 6, big)))
-            cv2.putText(img, text, org, FONTS[int(rng.integers(len(FONTS)))], float(rng.uniform(0.8, 3.5)), col,
-                        int(rng.integers(1, 7)), cv2.LINE_AA)
+            cv2.putText(
+                img,
+                text,
+                org,
+                FONTS[int(rng.integers(len(FONTS)))],
+                float(rng.uniform(0.8, 3.5)),
+                col,
+                int(rng.integers(1, 7)),
+                cv2.LINE_AA,
+            )
     return cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
 
 

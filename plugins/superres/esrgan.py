@@ -6,9 +6,11 @@ content (not its suffix) decides, safetensors with safetensors, a torch checkpoi
 ``torch.load(weights_only=True)``, which only rebuilds tensors and plain containers.  A file that
 holds anything else is refused.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -24,13 +26,15 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
         try:
             from safetensors.torch import load_file
 
-            state = load_file(str(path))
+            state: Any = load_file(str(path))
         except Exception as exc:
             raise CheckpointError(path, f"not a readable safetensors file: {exc}") from exc
     elif fmt in ("torch-zip", "torch-legacy"):
         state = read_torch_checkpoint(path)
     else:
-        raise CheckpointError(path, f"not a weights file (its content is {fmt}; expected safetensors or a torch checkpoint)")
+        raise CheckpointError(
+            path, f"not a weights file (its content is {fmt}; expected safetensors or a torch checkpoint)"
+        )
     for key in WRAPPER_KEYS:
         if isinstance(state, dict) and key in state and isinstance(state[key], dict):
             state = state[key]

@@ -9,6 +9,7 @@ so short training on a CPU already beats bicubic.
 ``lanczos_resize`` is the fallback stage: a separable Lanczos-3 filter written as two small
 matrix products, so it runs on whatever device the frames are on (no round trip through cv2).
 """
+
 from __future__ import annotations
 
 import math
@@ -36,8 +37,11 @@ class ESPCN(nn.Module):
         body += [nn.Conv2d(ch, mid, 3, padding=1), nn.PReLU(mid), nn.Conv2d(mid, 3 * scale * scale, 3, padding=1)]
         self.body = nn.Sequential(*body)
         self.shuffle = nn.PixelShuffle(scale)
-        nn.init.zeros_(self.body[-1].weight)  # start as plain bicubic
-        nn.init.zeros_(self.body[-1].bias)
+        last = self.body[-1]
+        assert isinstance(last, nn.Conv2d)
+        nn.init.zeros_(last.weight)  # start as plain bicubic
+        assert last.bias is not None
+        nn.init.zeros_(last.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[N, 3, h, w]`` in [0, 1] → ``[N, 3, s·h, s·w]`` (not clamped, for training)."""
@@ -53,7 +57,9 @@ def downscale(x: torch.Tensor, scale: int) -> torch.Tensor:
     h, w = x.shape[-2:]
     if h % scale or w % scale:
         raise ValueError(f"image size {h}x{w} is not divisible by scale {scale}")
-    return F.interpolate(x, size=(h // scale, w // scale), mode="bicubic", align_corners=False, antialias=True).clamp(0, 1)
+    return F.interpolate(x, size=(h // scale, w // scale), mode="bicubic", align_corners=False, antialias=True).clamp(
+        0, 1
+    )
 
 
 def _lanczos_matrix(n_in: int, n_out: int, a: int = 3, device=None) -> torch.Tensor:

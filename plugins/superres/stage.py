@@ -9,6 +9,7 @@
   Real-ESRGAN-family ``.pth``/``.safetensors`` loaded through spandrel (the ``esrgan`` extra).
   If such a model's own scale differs from ``scale``, its output is resampled with Lanczos.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,7 +18,7 @@ import torch
 
 from installation.api import CheckpointError, detect_format, load_into, load_weights, read_meta
 
-from .model import SCALES, ESPCN, lanczos_resize
+from .model import ESPCN, SCALES, lanczos_resize
 
 WEIGHTS = Path(__file__).parent / "weights"
 MODEL = "espcn"  # the ``model`` of the weights metadata
@@ -32,7 +33,9 @@ def load_espcn(path: Path | str, device: torch.device | str = "cpu") -> ESPCN:
     state, meta = load_weights(path, model=MODEL)
     cfg = meta.config
     try:
-        net = ESPCN(int(cfg.get("scale", 2)), int(cfg.get("features", 64)), int(cfg.get("mid", 32)), int(cfg.get("layers", 3)))
+        net = ESPCN(
+            int(cfg.get("scale", 2)), int(cfg.get("features", 64)), int(cfg.get("mid", 32)), int(cfg.get("layers", 3))
+        )
     except (TypeError, ValueError) as exc:
         raise CheckpointError(path.with_suffix(".json"), f"bad ESPCN config ({exc})") from exc
     load_into(net, state, path.with_suffix(".safetensors"))
@@ -65,7 +68,9 @@ class SuperRes:
         else:
             path = Path(self.method).expanduser()
             if not path.exists():
-                raise CheckpointError(path, "superres method is neither 'espcn', 'lanczos' nor an existing weights file")
+                raise CheckpointError(
+                    path, "superres method is neither 'espcn', 'lanczos' nor an existing weights file"
+                )
             if _is_native(path):
                 self.net = load_espcn(path, self.device)
                 self.net_scale = self.net.scale

@@ -6,6 +6,7 @@ folder is training data and ``--resolution`` is the *output* size.  Loss is L1 (
 L2 for the same PSNR budget); ``psnr`` is reported beside ``psnr_bicubic`` on the same batch,
 so the progress bar shows directly whether the network beats plain interpolation.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,15 @@ from .model import ESPCN, downscale
 class SuperResTask:
     name = "superres"
 
-    def __init__(self, scale: int = 2, features: int = 64, mid: int = 32, layers: int = 3,
-                 lr: float = 1e-3, lr_decay_steps: int = 0):
+    def __init__(
+        self,
+        scale: int = 2,
+        features: int = 64,
+        mid: int = 32,
+        layers: int = 3,
+        lr: float = 1e-3,
+        lr_decay_steps: int = 0,
+    ):
         self.scale, self.features, self.mid, self.layers = int(scale), int(features), int(mid), int(layers)
         self.lr = float(lr)
         self.lr_decay_steps = int(lr_decay_steps)  # >0: cosine decay to lr/20 over this many steps
@@ -58,7 +66,11 @@ class SuperResTask:
         self.opt.step()
         with torch.no_grad():
             bicubic = F.interpolate(low, scale_factor=self.scale, mode="bicubic", align_corners=False)
-            return {"loss": float(loss.detach()), "psnr": psnr(out.detach(), batch), "psnr_bicubic": psnr(bicubic, batch)}
+            return {
+                "loss": float(loss.detach()),
+                "psnr": psnr(out.detach(), batch),
+                "psnr_bicubic": psnr(bicubic, batch),
+            }
 
     @torch.no_grad()
     def validate(self, images: torch.Tensor) -> float:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .feeds import CameraFeed, FileFeed, NdiFeed
+from .feeds import CameraFeed, FileFeed, LiveFeed, NdiFeed
 
 
 def _size(size) -> tuple[int, int] | None:
@@ -41,7 +41,7 @@ class VideoIn:
             raise ValueError('video_in needs one of source = "ndi:NAME" / "FILE" or camera = N')
         size = _size(size)
         self.file: FileFeed | None = None
-        self.feed = None
+        self.feed: LiveFeed | None = None
         if camera is not None:
             if isinstance(camera, bool) or not isinstance(camera, int) or camera < 0:
                 raise ValueError(f"video_in: camera must be a device number 0, 1, ..., got {camera!r}")
@@ -54,7 +54,9 @@ class VideoIn:
             self.feed = NdiFeed(source[4:], size or (640, 360), extra_ips).start()
         else:
             self.file = FileFeed(Path(source).expanduser(), size)
-        w, h = self.feed.size if self.feed is not None else self.file.size
+        source_of_size = self.feed if self.feed is not None else self.file
+        assert source_of_size is not None  # exactly one of camera / source was given
+        w, h = source_of_size.size
         self.resolution = (h, w)
         self._black = torch.zeros(3, h, w)
 
@@ -62,9 +64,11 @@ class VideoIn:
     def generate(self, latents: torch.Tensor) -> torch.Tensor:
         out = []
         for z in latents:
+            rgb: np.ndarray | None
             if self.file is not None:
                 rgb = self.file.frame_at(float(z[0]))
             else:
+                assert self.feed is not None
                 rgb = self.feed.latest()
             out.append(self._black if rgb is None else torch.from_numpy(np.array(rgb)).permute(2, 0, 1).float() / 255)
         return torch.stack(out).to(self.device)

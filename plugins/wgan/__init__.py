@@ -3,6 +3,7 @@
 Hooks: generator "wgan" (shipped weights: bikes), trainer "wgan", data set "bikes", and the
 ``installation wgan filter-white`` command.
 """
+
 from __future__ import annotations
 
 from installation.api import hookimpl

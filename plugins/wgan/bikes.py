@@ -9,6 +9,7 @@ seeded generator, so a given ``seed`` always gives the same folder.
 Drawing happens at 4× (at least 256 px) with anti-aliased lines and is reduced with area
 averaging, which gives clean thin lines at 64 px.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,13 +24,24 @@ WHITE = (255, 255, 255)
 
 # frame paints: saturated classics plus black, silver and pastels (RGB)
 FRAME_COLOURS = [
-    (200, 30, 30), (20, 60, 170), (30, 130, 60), (240, 190, 20), (240, 110, 20), (20, 20, 20),
-    (150, 150, 160), (120, 40, 150), (0, 150, 170), (230, 90, 140), (90, 60, 40), (170, 210, 230),
+    (200, 30, 30),
+    (20, 60, 170),
+    (30, 130, 60),
+    (240, 190, 20),
+    (240, 110, 20),
+    (20, 20, 20),
+    (150, 150, 160),
+    (120, 40, 150),
+    (0, 150, 170),
+    (230, 90, 140),
+    (90, 60, 40),
+    (170, 210, 230),
 ]
 
 
 def _jitter(rng: np.random.Generator, rgb, amount: int = 25) -> tuple[int, int, int]:
-    return tuple(int(np.clip(c + rng.integers(-amount, amount + 1), 0, 255)) for c in rgb)
+    r, g, b = (int(np.clip(c + rng.integers(-amount, amount + 1), 0, 255)) for c in rgb)
+    return r, g, b
 
 
 def _pt(p) -> tuple[int, int]:
@@ -41,7 +53,9 @@ def _line(img, a, b, colour, width):
 
 
 def _circle(img, c, r, colour, width):
-    cv2.circle(img, _pt(c), int(round(r * 16)), colour, -1 if width < 0 else max(1, int(round(width))), cv2.LINE_AA, shift=4)
+    cv2.circle(
+        img, _pt(c), int(round(r * 16)), colour, -1 if width < 0 else max(1, int(round(width))), cv2.LINE_AA, shift=4
+    )
 
 
 def _wheel(img, rng, centre, r, s, tyre, rim, spokes, hub):
@@ -123,7 +137,9 @@ def draw_bike(rng: np.random.Generator, size: int) -> np.ndarray:
         mid = bb + 0.45 * (seat_top - bb)
         _line(img, mid * u, (head_bottom + 0.5 * (head_top - head_bottom)) * u, frame, w)
     else:
-        top_end = head_top + rng.uniform(-0.15, 0.15) * head_len * np.array([math.cos(head_angle), math.sin(head_angle)])
+        top_end = head_top + rng.uniform(-0.15, 0.15) * head_len * np.array(
+            [math.cos(head_angle), math.sin(head_angle)]
+        )
         _line(img, seat_top * u, top_end * u, frame, w)
     _line(img, head_bottom * u, head_top * u, frame, w * 1.3)
     fork_colour = frame if rng.random() < 0.7 else dark

@@ -5,6 +5,7 @@ procedural bicycles of :mod:`plugins.wgan.bikes`.  Any other path must be weight
 ``installation train wgan`` (``NAME.safetensors`` with its ``NAME.json``); a file that does not
 match is refused with an error naming it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

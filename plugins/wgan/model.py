@@ -12,6 +12,7 @@ the critic uses a per-sample LayerNorm (GroupNorm with one group) instead.
 Channel counts are small (``width`` 32 → 256, 128, 64, 32 feature maps) so a run on one CPU
 thread learns bikes in tens of minutes and inference runs at hundreds of images a second.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,7 +23,7 @@ from torch import nn
 
 def _levels(resolution: int) -> int:
     n = int(round(math.log2(resolution)))
-    if 2 ** n != resolution or resolution < 8:
+    if 2**n != resolution or resolution < 8:
         raise ValueError(f"resolution must be a power of two >= 8, got {resolution}")
     return n - 2  # number of 2× steps from 4×4
 
@@ -33,7 +34,11 @@ class Generator(nn.Module):
         self.z_dim, self.width, self.resolution = int(z_dim), int(width), int(resolution)
         steps = _levels(resolution)
         ch = width * 2 ** (steps - 1)
-        layers: list[nn.Module] = [nn.ConvTranspose2d(z_dim, ch, 4, 1, 0, bias=False), nn.BatchNorm2d(ch), nn.ReLU(True)]
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(z_dim, ch, 4, 1, 0, bias=False),
+            nn.BatchNorm2d(ch),
+            nn.ReLU(True),
+        ]
         for _ in range(steps - 1):
             layers += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ch // 2), nn.ReLU(True)]
             ch //= 2
@@ -58,7 +63,11 @@ class Critic(nn.Module):
         ch = width
         layers: list[nn.Module] = [nn.Conv2d(3, ch, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
         for _ in range(steps - 1):
-            layers += [nn.Conv2d(ch, ch * 2, 4, 2, 1, bias=norm == "none"), _norm(norm, ch * 2), nn.LeakyReLU(0.2, True)]
+            layers += [
+                nn.Conv2d(ch, ch * 2, 4, 2, 1, bias=norm == "none"),
+                _norm(norm, ch * 2),
+                nn.LeakyReLU(0.2, True),
+            ]
             ch *= 2
         layers += [nn.Conv2d(ch, 1, 4, 1, 0, bias=False)]
         self.net = nn.Sequential(*layers)

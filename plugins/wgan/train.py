@@ -12,6 +12,7 @@ iterations, as the WGAN paper does.
 * ``lr_g`` and ``lr_d`` are separate: on the bike data a generator rate several times the
   critic's is what kept the generator from collapsing onto a few bikes.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,9 +29,18 @@ from .model import Critic, Generator, recalibrate_batchnorm
 class WGANTask:
     name = "wgan"
 
-    def __init__(self, z_dim: int = 100, width: int = 32, clip: float = 0.01, gp: float = 0.0,
-                 lr_g: float | None = None, lr_d: float | None = None, n_critic: int = 5,
-                 critic_norm: str | None = None, export_name: str = "wgan"):
+    def __init__(
+        self,
+        z_dim: int = 100,
+        width: int = 32,
+        clip: float = 0.01,
+        gp: float = 0.0,
+        lr_g: float | None = None,
+        lr_d: float | None = None,
+        n_critic: int = 5,
+        critic_norm: str | None = None,
+        export_name: str = "wgan",
+    ):
         self.z_dim, self.width = int(z_dim), int(width)
         self.gp = float(gp)
         self.clip = 0.0 if self.gp > 0 else float(clip)
@@ -55,6 +65,8 @@ class WGANTask:
         self.resolution = int(resolution)
         self.G = Generator(self.z_dim, self.width, self.resolution).to(self.device)
         self.D = Critic(self.width, self.resolution, self.critic_norm).to(self.device)
+        self.opt_g: torch.optim.Optimizer
+        self.opt_d: torch.optim.Optimizer
         if self.gp > 0:
             self.opt_g = torch.optim.Adam(self.G.parameters(), lr=self.lr_g, betas=(0.0, 0.9))
             self.opt_d = torch.optim.Adam(self.D.parameters(), lr=self.lr_d, betas=(0.0, 0.9))
@@ -82,7 +94,7 @@ class WGANTask:
         if self.gp > 0:
             eps = torch.rand(real.shape[0], 1, 1, 1, device=self.device)
             mix = (eps * real + (1 - eps) * fake).requires_grad_(True)
-            grad, = torch.autograd.grad(self.D(mix).sum(), mix, create_graph=True)
+            (grad,) = torch.autograd.grad(self.D(mix).sum(), mix, create_graph=True)
             penalty = ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
             loss = loss + self.gp * penalty
             out["gp"] = float(penalty.detach())
@@ -116,8 +128,13 @@ class WGANTask:
         return out
 
     def state_dict(self) -> dict[str, Any]:
-        return {"G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
-                "opt_d": self.opt_d.state_dict(), "g_steps": self.g_steps}
+        return {
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "g_steps": self.g_steps,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.G.load_state_dict(state["G"])
@@ -142,7 +159,17 @@ class WGANTask:
     def export(self, out_dir: Path) -> Path:
         """Generator only, with BatchNorm statistics recomputed for single-image inference."""
         recalibrate_batchnorm(self.G, self.z_dim)
-        meta = WeightsMeta(model=MODEL, config=self.G.config(), provenance={
-            "constraint": "gp" if self.gp > 0 else "clip", "clip": self.clip, "gp": self.gp, "lr_g": self.lr_g,
-            "lr_d": self.lr_d, "n_critic": self.n_critic, "generator_steps": self.g_steps})
+        meta = WeightsMeta(
+            model=MODEL,
+            config=self.G.config(),
+            provenance={
+                "constraint": "gp" if self.gp > 0 else "clip",
+                "clip": self.clip,
+                "gp": self.gp,
+                "lr_g": self.lr_g,
+                "lr_d": self.lr_d,
+                "n_critic": self.n_critic,
+                "generator_steps": self.g_steps,
+            },
+        )
         return save_weights(Path(out_dir) / f"{self.export_name}.safetensors", self.G.state_dict(), meta)

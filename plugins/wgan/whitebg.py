@@ -7,6 +7,7 @@ shorter side) around the edge: a pixel is white when its *darkest* channel is at
 ``min_fraction`` of its border pixels are white.  Border-only also makes the test immune to
 what the object is, which is the point: the filter must not bias the data set's content.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -31,7 +32,9 @@ def white_border_fraction(img: np.ndarray, threshold: int = 235, border: float =
     return float((darkest[mask] >= threshold).mean())
 
 
-def has_white_background(img: np.ndarray, threshold: int = 235, min_fraction: float = 0.9, border: float = 0.06) -> bool:
+def has_white_background(
+    img: np.ndarray, threshold: int = 235, min_fraction: float = 0.9, border: float = 0.06
+) -> bool:
     return white_border_fraction(img, threshold, border) >= min_fraction
 
 
@@ -42,8 +45,14 @@ class FilterReport:
     unreadable: list[Path] = field(default_factory=list)
 
 
-def filter_white(src: Path | str, dst: Path | str, threshold: int = 235, min_fraction: float = 0.9,
-                 border: float = 0.06, move: bool = False) -> FilterReport:
+def filter_white(
+    src: Path | str,
+    dst: Path | str,
+    threshold: int = 235,
+    min_fraction: float = 0.9,
+    border: float = 0.06,
+    move: bool = False,
+) -> FilterReport:
     """Copy (or move) the images of ``src`` that have a white background into ``dst``.
 
     Sub-folders are searched; files keep their path relative to ``src``.  Files that cannot be
@@ -100,6 +109,8 @@ def register_cli(app) -> None:
             raise typer.BadParameter(str(exc)) from exc
         for path in report.unreadable:
             typer.echo(f"skipped, cannot decode: {path}", err=True)
-        typer.echo(f"kept {len(report.kept)}, rejected {len(report.rejected)}, unreadable {len(report.unreadable)} -> {dst}")
+        typer.echo(
+            f"kept {len(report.kept)}, rejected {len(report.rejected)}, unreadable {len(report.unreadable)} -> {dst}"
+        )
 
     app.add_typer(wgan_app, name="wgan")
