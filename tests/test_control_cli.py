@@ -194,7 +194,6 @@ def test_show_validate_reports_bindings_to_missing_parameters(tmp_path):
     assert res.exit_code == 0, res.output
 
 
-@pytest.mark.gl
 def test_run_refuses_a_binding_to_a_missing_parameter(tmp_path):
     path = tmp_path / "show.toml"
     path.write_text(SHOW.format(port=0).replace('param = "/walk/speed"', 'param = "/walk/sped"'))

@@ -54,7 +54,6 @@ SHOW = textwrap.dedent("""
     transition = 1
 """)
 
-pytestmark = pytest.mark.gl
 
 
 @pytest.fixture
@@ -91,6 +90,7 @@ def render(app, n, on_frame=None):
     ("/layer/1/opacity", 0.0, lambda ref: np.zeros_like(ref)),
     ("/output/blackout", 1, lambda ref: np.zeros_like(ref)),
 ])
+@pytest.mark.gl
 def test_osc_value_is_in_the_frame_within_two_frames(ctx, address, value, expect):
     ref_app = make_app(ctx, start_osc=False)
     reference = render(ref_app, 12)
@@ -123,6 +123,7 @@ def test_osc_value_is_in_the_frame_within_two_frames(ctx, address, value, expect
     assert shown == list(range(shown[0], 12)), "the value must stay applied"
 
 
+@pytest.mark.gl
 def test_scene_triggers_over_osc_and_state_out(ctx):
     show = parse_show(SHOW.replace('[[scenes]]\nname = "only"\nduration = 60', '[[scenes]]\nname = "only"\nduration = 2')
                       + textwrap.dedent("""
@@ -163,6 +164,7 @@ def test_scene_triggers_over_osc_and_state_out(ctx):
         app.close()
 
 
+@pytest.mark.gl
 def test_cues_standby_and_goto(ctx):
     body = SHOW.replace('name = "only"\nduration = 60', 'name = "only"\nduration = 5')
     for name in ("b", "c"):
@@ -198,6 +200,7 @@ def test_cues_standby_and_goto(ctx):
         app.close()
 
 
+@pytest.mark.gl
 def test_post_stage_controls_reach_the_chain(ctx):
     body = SHOW + '[[scenes.post]]\nstage = "levels"\nbrightness = 0.5\n'
     show = parse_show(body)
@@ -221,6 +224,7 @@ def test_post_stage_controls_reach_the_chain(ctx):
         app.close()
 
 
+@pytest.mark.gl
 def test_show_timed_replay_lands_on_an_exact_frame(ctx, tmp_path):
     log = tmp_path / "rehearsal.jsonl"
     log.write_text('{"t": 0.0, "address": "/output/brightness", "args": [0.5]}\n'
@@ -248,6 +252,7 @@ def test_show_timed_replay_lands_on_an_exact_frame(ctx, tmp_path):
     assert np.array_equal(a[2], ref[2]) and np.abs(a[3] - ref[3] * 0.5).max() <= 1
 
 
+@pytest.mark.gl
 def test_walk_control_reaches_the_worker_keyed_by_address(ctx):
     app = App(parse_show(SHOW), make_plugin_manager(entry_points_enabled=False), Compositor(ctx, (64, 48)),
               FixedStepClock(24), policy=RestartPolicy(deadline=60.0, isolated=False))  # the source is inspected here
@@ -280,6 +285,7 @@ def test_relayout_keeps_values_and_takes_new_bindings():
     control.stop()
 
 
+@pytest.mark.gl
 def test_health_figures_go_out_over_osc(ctx):
     """The status endpoint's headline figures (uptime, drops, restarts, faults, memory, plugin
     states) reach OSC controllers as /status/... messages."""
@@ -327,6 +333,7 @@ def _distinct_runs(frames):
     (0.0, [5, 6, 1]),                 # a cut: each keyframe holds its 6 frames
     (0.125, [3, 1, 1, 4, 1, 1, 1]),   # hold 4 frames, fade over the last 2
 ])
+@pytest.mark.gl
 def test_crossfade_time_holds_then_fades_between_keyframes(ctx, seconds, runs):
     # 24 fps and 4 keyframes/s: keyframe k covers frames 6k … 6k+5; frames 1 … 12 are compared
     app = make_app(ctx, start_osc=False)
@@ -338,6 +345,7 @@ def test_crossfade_time_holds_then_fades_between_keyframes(ctx, seconds, runs):
         app.close()
 
 
+@pytest.mark.gl
 def test_transition_time_overrides_a_live_scene_change(ctx):
     show = parse_show(SHOW.replace('name = "only"\nduration = 60', 'name = "only"\nduration = 60')
                       + '[[scenes]]\nname = "second"\nduration = 60\ntransition = 0\n'

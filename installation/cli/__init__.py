@@ -10,11 +10,12 @@ their metadata, and a command's module is imported only when that command runs (
 Every command runs inside the one error boundary (:func:`.common.error_boundary`): located
 problems in a file print as ``file:line: field: message (hint)`` and exit 1.
 """
+
 from __future__ import annotations
 
 import importlib
 from importlib.metadata import entry_points
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
@@ -24,20 +25,33 @@ from .common import error_boundary
 #: built-in sub-commands: name → (module in this package, the summary ``--help`` shows).
 #: tests/test_cli_lazy.py checks each summary against the command's own help.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("run", "Run a show. Without a display, use --headless (and --record out.mp4 to keep the result). Esc quits."),
+    "run": (
+        "run",
+        "Run a show. Without a display, use --headless (and --record out.mp4 to keep the result). Esc quits.",
+    ),
     "plugins": ("plugins", "List loaded plugins with their source and hooks, the names they provide, and failures."),
     "train": ("train", "Train a model; weights are exported to OUT as safetensors + JSON when it finishes."),
-    "render": ("render", "Render SHOW from --from for --duration seconds of show time to OUT (headless, fixed-step clock)."),
-    "calibrate": ("calibrate", "Calibrate projectors: corner pin, mesh warp, soft-edge blend, colour; saves to PROFILE."),
+    "render": (
+        "render",
+        "Render SHOW from --from for --duration seconds of show time to OUT (headless, fixed-step clock).",
+    ),
+    "calibrate": (
+        "calibrate",
+        "Calibrate projectors: corner pin, mesh warp, soft-edge blend, colour; saves to PROFILE.",
+    ),
     "show": ("show", "Show files: validate, schema for editors, timeline at a time."),
     "osc": ("osc", "OSC address map, test sender, monitor and MIDI/OSC learn."),
     "seeds": ("seeds", "Contact sheets of a model's seeds; keep favourite latents in a seed bank."),
     "metrics": ("metrics", "FID, KID, precision and recall of B against A (folders of images or models)."),
-    "dataset": ("dataset", "Make a folder of square training images (JPEG) from a video clip, images, or a procedural maker."),
+    "dataset": (
+        "dataset",
+        "Make a folder of square training images (JPEG) from a video clip, images, or a procedural maker.",
+    ),
 }
 
 #: entry-point group naming plugin sub-commands: ``vae = "plugins.vae.cli:register"``
 COMMAND_ENTRY_POINTS = "installation.commands"
+
 
 def plugin_commands() -> dict[str, Any]:
     """Plugin sub-commands advertised in entry-point metadata: name → entry point (not loaded)."""
@@ -63,9 +77,11 @@ class LazyGroup(TyperGroup):
             self.commands.setdefault(name, _Listed(name=name, help=summary))
         for name, ep in self._plugin_eps.items():
             where = ep.value.split(":")[0]
-            self.commands.setdefault(name, _Listed(name=name, help=f"Plugin commands from {where} (see `{name} --help`)."))
+            self.commands.setdefault(
+                name, _Listed(name=name, help=f"Plugin commands from {where} (see `{name} --help`).")
+            )
 
-    def get_command(self, ctx: Any, cmd_name: str) -> Optional[Any]:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any | None:
         cmd = self.commands.get(cmd_name)
         if self._listing:
             return cmd
@@ -73,7 +89,7 @@ class LazyGroup(TyperGroup):
             cmd = self._load(cmd_name)
         return cmd
 
-    def _load(self, name: str) -> Optional[Any]:
+    def _load(self, name: str) -> Any | None:
         """Import the module behind ``name`` and return its real command (``None``: no such command)."""
         scratch = typer.Typer()
         if name in COMMANDS:

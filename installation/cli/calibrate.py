@@ -4,10 +4,10 @@ Live (needs a display): the outputs open as the profile says, showing a test pat
 running content; keys, mouse and OSC from a tablet move corners and mesh points, Ctrl+S saves.
 Headless: ``--check`` validates and summarises, ``--snapshot DIR`` renders each output to PNG.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -20,7 +20,7 @@ def _parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def _parse_hostport(text: Optional[str]) -> Optional[tuple[str, int]]:
+def _parse_hostport(text: str | None) -> tuple[str, int] | None:
     if not text:
         return None
     host, _, port = text.rpartition(":")
@@ -30,17 +30,21 @@ def _parse_hostport(text: Optional[str]) -> Optional[tuple[str, int]]:
 
 
 def summary(profile) -> str:
-    lines = [f"profile {profile.name or '(unnamed)'}: canvas {profile.canvas[0]}x{profile.canvas[1]}, "
-             f"{len(profile.outputs)} output(s), window {profile.window}"]
+    lines = [
+        f"profile {profile.name or '(unnamed)'}: canvas {profile.canvas[0]}x{profile.canvas[1]}, "
+        f"{len(profile.outputs)} output(s), window {profile.window}"
+    ]
     for i, o in enumerate(profile.outputs):
         blends = ", ".join(f"{side} {e.width:g}px" for side, e in o.blend.sides().items() if e.width > 0) or "none"
         mesh = f"{o.mesh.cols}x{o.mesh.rows}" if o.mesh else "none"
-        lines.append(f"  [{i}] {o.name or '-'}: display {o.display} {o.resolution[0]}x{o.resolution[1]} at "
-                     f"{tuple(o.position)}, region {tuple(o.region)}, mesh {mesh}, blend {blends}, masks {len(o.masks)}")
+        lines.append(
+            f"  [{i}] {o.name or '-'}: display {o.display} {o.resolution[0]}x{o.resolution[1]} at "
+            f"{tuple(o.position)}, region {tuple(o.region)}, mesh {mesh}, blend {blends}, masks {len(o.masks)}"
+        )
     return "\n".join(lines)
 
 
-def snapshot(profile, pattern: str, out_dir: Path, image: Optional[Path] = None) -> list[Path]:
+def snapshot(profile, pattern: str, out_dir: Path, image: Path | None = None) -> list[Path]:
     """Render every output of ``profile`` headless (EGL) to ``out_dir/output-N.png``."""
     import cv2
     import numpy as np
@@ -79,20 +83,32 @@ def snapshot(profile, pattern: str, out_dir: Path, image: Optional[Path] = None)
 def register(app: typer.Typer) -> None:
     @app.command("calibrate")
     def calibrate(
-        profile_path: Path = typer.Argument(..., metavar="PROFILE", help="Calibration profile (TOML), e.g. calibration/venue.toml."),
-        init: Optional[str] = typer.Option(None, help="Create PROFILE first: WIDTHxHEIGHT of each output."),
+        profile_path: Path = typer.Argument(
+            ..., metavar="PROFILE", help="Calibration profile (TOML), e.g. calibration/venue.toml."
+        ),
+        init: str | None = typer.Option(None, help="Create PROFILE first: WIDTHxHEIGHT of each output."),
         outputs: int = typer.Option(1, help="With --init: projectors side by side."),
-        overlap: int = typer.Option(0, help="With --init: overlap between neighbours in canvas pixels (soft-edge width)."),
+        overlap: int = typer.Option(
+            0, help="With --init: overlap between neighbours in canvas pixels (soft-edge width)."
+        ),
         check: bool = typer.Option(False, "--check", help="Validate the profile, print a summary and exit."),
-        snapshot_dir: Optional[Path] = typer.Option(None, "--snapshot", help="Render each output headless to DIR/output-N.png and exit."),
-        pattern: Optional[str] = typer.Option(None, help="Test pattern to start with: grid, crosshair, bars, ramps, ids, white, black, or content (default: content with --show or --image, else grid)."),
-        show: Optional[Path] = typer.Option(None, help="Calibrate over this show running live as the content."),
-        image: Optional[Path] = typer.Option(None, help="A still image to use as the content."),
+        snapshot_dir: Path | None = typer.Option(
+            None, "--snapshot", help="Render each output headless to DIR/output-N.png and exit."
+        ),
+        pattern: str | None = typer.Option(
+            None,
+            help="Test pattern to start with: grid, crosshair, bars, ramps, ids, white, black, or content "
+            "(default: content with --show or --image, else grid).",
+        ),
+        show: Path | None = typer.Option(None, help="Calibrate over this show running live as the content."),
+        image: Path | None = typer.Option(None, help="A still image to use as the content."),
         device: str = typer.Option("auto", help="Where the show's models run (with --show): auto | cpu | cuda."),
-        output: Optional[int] = typer.Option(None, help="Open only this output (0-based) in its own window: one process per display."),
+        output: int | None = typer.Option(
+            None, help="Open only this output (0-based) in its own window: one process per display."
+        ),
         osc_port: int = typer.Option(9010, help="UDP port for the OSC remote (/calibrate/...); 0 turns it off."),
         osc_host: str = typer.Option("0.0.0.0", help="Address the OSC remote listens on."),
-        feedback: Optional[str] = typer.Option(None, help="HOST:PORT to send /calibrate/status to (the tablet)."),
+        feedback: str | None = typer.Option(None, help="HOST:PORT to send /calibrate/status to (the tablet)."),
         windowed: bool = typer.Option(False, help="Framed window instead of borderless."),
     ):
         """Calibrate projectors: corner pin, mesh warp, soft-edge blend, colour; saves to PROFILE."""
@@ -128,7 +144,9 @@ def register(app: typer.Typer) -> None:
             content = _image_content(image, profile)
         else:
             content = None
-        _live(profile_path, profile, pattern, content, output, osc_host, osc_port, _parse_hostport(feedback), not windowed)
+        _live(
+            profile_path, profile, pattern, content, output, osc_host, osc_port, _parse_hostport(feedback), not windowed
+        )
 
 
 def _live(profile_path, profile, pattern, content, output, osc_host, osc_port, feedback, fullscreen) -> None:
@@ -138,8 +156,10 @@ def _live(profile_path, profile, pattern, content, output, osc_host, osc_port, f
     from ..render.context import NoDisplayError, has_display
 
     if not has_display():  # before the OSC remote opens its port; printed by the error boundary (exit 2)
-        raise NoDisplayError("no display: live calibration needs a screen (or Xvfb); use --snapshot DIR to render "
-                             "the outputs to images headless, --check to validate")
+        raise NoDisplayError(
+            "no display: live calibration needs a screen (or Xvfb); use --snapshot DIR to render "
+            "the outputs to images headless, --check to validate"
+        )
     editor = CalibrationEditor(profile, profile_path, only_output=output)
     if not editor.set_pattern(pattern):
         raise typer.BadParameter(editor.message, param_hint="--pattern")
@@ -172,7 +192,7 @@ def _show_content(show_path: Path, profile, device: str):
         state["app"].frame()
         return state["app"].compositor.canvas
 
-    content.close = lambda: state["app"].close() if "app" in state else None
+    content.close = lambda: state["app"].close() if "app" in state else None  # type: ignore[attr-defined]  # a function carrying its cleanup
     return content
 
 

@@ -7,18 +7,26 @@ machine lacks (a display, an optional package) and files that cannot be opened p
 and exit 2 or 1.  Anything else is a bug and keeps its traceback.  Nothing here imports torch or
 the plugins at import time: ``installation --help`` must stay fast.
 """
+
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, Optional
 
 import typer
 
 #: optional packages → the extra that installs them (pyproject.toml ``[project.optional-dependencies]``)
-EXTRAS = {"mido": "midi", "rtmidi": "midi", "sounddevice": "audio", "serial": "serial", "spandrel": "esrgan",
-          "hypothesis": "test", "pytest": "test"}
+EXTRAS = {
+    "mido": "midi",
+    "rtmidi": "midi",
+    "sounddevice": "audio",
+    "serial": "serial",
+    "spandrel": "esrgan",
+    "hypothesis": "test",
+    "pytest": "test",
+}
 
 #: exit codes: a file the runtime reads is wrong; the machine lacks something the command needs
 EXIT_PROBLEMS, EXIT_ENVIRONMENT = 1, 2
@@ -51,11 +59,10 @@ def parse_options(pairs: list[str]) -> dict:
     return out
 
 
-def user_error(exc: BaseException) -> Optional[tuple[str, int]]:
+def user_error(exc: BaseException) -> tuple[str, int] | None:
     """``(text, exit code)`` for an error the user can cause and fix; ``None`` for a bug."""
-    from ..problems import ProblemError, Unavailable
-
     from ..output.base import OutputError
+    from ..problems import ProblemError, Unavailable
 
     if isinstance(exc, (ProblemError, Unavailable)):  # Unavailable: no display, no MIDI backend, ...
         return str(exc), exc.exit_code
@@ -63,7 +70,11 @@ def user_error(exc: BaseException) -> Optional[tuple[str, int]]:
         return str(exc), EXIT_PROBLEMS
     if isinstance(exc, ModuleNotFoundError) and exc.name:
         top = exc.name.split(".")[0]
-        how = f"pip install 'installation[{EXTRAS[top]}]'" if top in EXTRAS else f"install {top!r} in this Python environment"
+        how = (
+            f"pip install 'installation[{EXTRAS[top]}]'"
+            if top in EXTRAS
+            else f"install {top!r} in this Python environment"
+        )
         return f"this command needs the Python package {top!r}, which is not installed: {how}", EXIT_ENVIRONMENT
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.filename}: {exc.strerror or exc}", EXIT_PROBLEMS

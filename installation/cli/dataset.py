@@ -1,15 +1,17 @@
 """``installation dataset``: make training image folders from video, images, or a procedural maker."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    sub = typer.Typer(help="Make a folder of square training images (JPEG) from a video clip, images, or a procedural maker.",
-                      no_args_is_help=True)
+    sub = typer.Typer(
+        help="Make a folder of square training images (JPEG) from a video clip, images, or a procedural maker.",
+        no_args_is_help=True,
+    )
 
     @sub.command("from-video")
     def from_video(
@@ -18,7 +20,7 @@ def register(app: typer.Typer) -> None:
         every: int = typer.Option(1, help="Keep every N-th frame."),
         crop: str = typer.Option("center", help="center: square crop from the middle; none: squash the whole frame."),
         start: float = typer.Option(0.0, help="Skip this many seconds first."),
-        limit: Optional[int] = typer.Option(None, help="Stop after this many images."),
+        limit: int | None = typer.Option(None, help="Stop after this many images."),
         out: Path = typer.Option(None, "--out", "-o", help="Output folder [data/CLIP-NAME]."),
     ):
         """Decode CLIP with av and write every N-th frame, square-cropped and resized, as a JPEG sequence."""
@@ -61,7 +63,9 @@ def register(app: typer.Typer) -> None:
 
         makers = make_plugin_manager().datasets()
         if name not in makers:
-            raise typer.BadParameter(f"unknown data set {name!r}; available: {', '.join(sorted(makers)) or 'none'}", param_hint="NAME")
+            raise typer.BadParameter(
+                f"unknown data set {name!r}; available: {', '.join(sorted(makers)) or 'none'}", param_hint="NAME"
+            )
         if count < 1 or size < 1:
             raise typer.BadParameter("--count and --size must be positive")
         out = out or Path("data") / name

@@ -4,13 +4,13 @@
 answers on ``/query``); ``send``, ``query`` and ``monitor`` test a network without a tablet;
 ``learn`` binds the next MIDI or OSC input to a parameter and prints the ``[[bindings]]`` table.
 """
+
 from __future__ import annotations
 
 import json
 import socket
 import time
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -59,26 +59,40 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(reg.describe(prefix), indent=1))
             return
-        typer.echo(f"# {s.show.name}: OSC in on {c.osc.host}:{c.osc.port}" + ("" if c.osc.enabled and ("osc" in s.control.model_fields_set or "enabled" in c.osc.model_fields_set)
-                       else " (off: the show has no [control.osc] table)" if c.osc.enabled else " (disabled)")
-                   + f", allowlist {', '.join(c.osc.allowlist)}, {c.osc.rate_limit:g} msg/s per source")
+        typer.echo(
+            f"# {s.show.name}: OSC in on {c.osc.host}:{c.osc.port}"
+            + (
+                ""
+                if c.osc.enabled and ("osc" in s.control.model_fields_set or "enabled" in c.osc.model_fields_set)
+                else " (off: the show has no [control.osc] table)"
+                if c.osc.enabled
+                else " (disabled)"
+            )
+            + f", allowlist {', '.join(c.osc.allowlist)}, {c.osc.rate_limit:g} msg/s per source"
+        )
         typer.echo(f"# query: {c.osc.query_address} [prefix] [reply_port] -> /query/param ..., /query/end N")
         typer.echo(reg.format_tree(prefix))
         if c.osc_out.targets:
-            typer.echo(f"# state out to {', '.join(c.osc_out.targets)} every {c.osc_out.heartbeat:g} s: "
-                       + ", ".join(f"{c.osc_out.prefix}/{k}" for k in ("scene", "cue", "fps", "health", "heartbeat")))
+            typer.echo(
+                f"# state out to {', '.join(c.osc_out.targets)} every {c.osc_out.heartbeat:g} s: "
+                + ", ".join(f"{c.osc_out.prefix}/{k}" for k in ("scene", "cue", "fps", "health", "heartbeat"))
+            )
         if bindings:
             typer.echo("# bindings")
             for b in bindings:
                 lo, hi = b.resolved_in_range()
                 extra = f" smoothing {b.smoothing} {b.time:g}s" if b.smoothing != "none" else ""
-                typer.echo(f"{b.input}[{b.arg}] [{lo:g}, {hi:g}] -> {b.param} {b.curve}{extra}"
-                           + (f" deadband {b.deadband:g}" if b.deadband else ""))
+                typer.echo(
+                    f"{b.input}[{b.arg}] [{lo:g}, {hi:g}] -> {b.param} {b.curve}{extra}"
+                    + (f" deadband {b.deadband:g}" if b.deadband else "")
+                )
 
     @osc.command("send")
     def send(
         address: str = typer.Argument(..., help="OSC address, e.g. /cue/go."),
-        args: Optional[List[str]] = typer.Argument(None, help="Arguments; numbers are sent as int/float, the rest as text."),
+        args: list[str] | None = typer.Argument(
+            None, help="Arguments; numbers are sent as int/float, the rest as text."
+        ),
         host: str = typer.Option("127.0.0.1", "--host"),
         port: int = typer.Option(9000, "--port"),
     ):
@@ -113,10 +127,13 @@ def register(app: typer.Typer) -> None:
                         addr, typ, _tag, lo, hi, choices, _default, value, _desc = m.params
                         rng = f" [{lo:g}, {hi:g}]" if lo != "" else (f" {{{choices}}}" if choices else "")
                         typer.echo(f"{addr}  {typ}{rng} = {value}")
-            except socket.timeout:
-                typer.echo(f"no reply from {host}:{port} within {timeout:g} s (is the show running, "
-                           "and is this machine in its allowlist?)", err=True)
-                raise typer.Exit(1)
+            except TimeoutError:
+                typer.echo(
+                    f"no reply from {host}:{port} within {timeout:g} s (is the show running, "
+                    "and is this machine in its allowlist?)",
+                    err=True,
+                )
+                raise typer.Exit(1) from None
 
     @osc.command("monitor")
     def monitor(
@@ -145,7 +162,7 @@ def register(app: typer.Typer) -> None:
     def learn(
         show: Path = typer.Argument(..., exists=True, dir_okay=False, help="Show file (TOML)."),
         param: str = typer.Argument(..., help="Parameter to bind, e.g. /walk/speed."),
-        midi: Optional[str] = typer.Option(None, "--midi", help="Also listen on the MIDI input whose name contains this."),
+        midi: str | None = typer.Option(None, "--midi", help="Also listen on the MIDI input whose name contains this."),
         timeout: float = typer.Option(30.0, "--timeout"),
     ):
         """Move a fader (OSC or MIDI): print the [[bindings]] table that binds it to PARAM."""
@@ -160,7 +177,7 @@ def register(app: typer.Typer) -> None:
             control.router.learn(param)
         except ValueError as exc:
             typer.echo(str(exc), err=True)
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
         control.start_inputs()
         for name, why in control.input_failures.items():
             typer.echo(f"{name}: {why}", err=True)

@@ -1,8 +1,8 @@
 """``installation plugins``: what loaded, from where, and what it provides."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -10,7 +10,9 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("plugins")
     def plugins(
-        plugins_dir: Optional[Path] = typer.Option(None, "--plugins-dir", help="Also load plugins from *.py files in this folder."),
+        plugins_dir: Path | None = typer.Option(
+            None, "--plugins-dir", help="Also load plugins from *.py files in this folder."
+        ),
     ):
         """List loaded plugins with their source and hooks, the names they provide, and failures."""
         from rich.console import Console

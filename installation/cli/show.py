@@ -1,10 +1,10 @@
 """``installation show``: validate show files, write the JSON Schema, inspect the timeline."""
+
 from __future__ import annotations
 
 import dataclasses
 import json
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -14,6 +14,11 @@ from .timecode import parse_time
 def _placed(p, path):
     """``p`` with its file named (problems of several files are printed together)."""
     return dataclasses.replace(p, file=path)
+
+
+def _fixed(instant):
+    """A clock that always reads ``instant`` (each --when moment gets its own)."""
+    return lambda: instant
 
 
 def _timeline(path: Path, show):
@@ -32,8 +37,8 @@ def _check(path: Path, registry):
 
     The same check ``run``, ``render`` and hot reload make (:func:`installation.checks.show_problems`):
     cues, walk options, the weights files scenes name, plugin names, bindings and the calibration profile."""
-    from ..problems import ProblemError, render
     from ..checks import show_problems
+    from ..problems import ProblemError, render
     from ..show.loader import load_show
 
     show = load_show(path)
@@ -54,9 +59,13 @@ def register(app: typer.Typer) -> None:
 
     @show_app.command("validate")
     def validate(
-        files: List[Path] = typer.Argument(..., help="Show files (TOML)."),
-        schema_only: bool = typer.Option(False, "--schema-only", help="Skip checking plugin names against the installed plugins."),
-        plugins_dir: Optional[Path] = typer.Option(None, "--plugins-dir", help="Also load plugins from *.py files in this folder."),
+        files: list[Path] = typer.Argument(..., help="Show files (TOML)."),
+        schema_only: bool = typer.Option(
+            False, "--schema-only", help="Skip checking plugin names against the installed plugins."
+        ),
+        plugins_dir: Path | None = typer.Option(
+            None, "--plugins-dir", help="Also load plugins from *.py files in this folder."
+        ),
     ):
         """Report every error with file:line, field path and a hint; exit 1 if any file is invalid."""
         from ..problems import ProblemError
@@ -74,14 +83,18 @@ def register(app: typer.Typer) -> None:
                 bad.append(exc)
                 continue
             cues = len(show.cues) or len(show.scenes)
-            typer.echo(f"{path}: ok ({len(show.scenes)} scenes, {cues} cues"
-                       + (", schedule" if show.schedule else "") + (", looping" if show.loop else "")
-                       + (f", calibration {show.calibration}" if show.calibration else "") + ")")
+            typer.echo(
+                f"{path}: ok ({len(show.scenes)} scenes, {cues} cues"
+                + (", schedule" if show.schedule else "")
+                + (", looping" if show.loop else "")
+                + (f", calibration {show.calibration}" if show.calibration else "")
+                + ")"
+            )
         if bad:
             raise ProblemError(None, [p if p.file else _placed(p, exc.path) for exc in bad for p in exc.problems])
 
     @show_app.command("schema")
-    def schema(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write here instead of standard output.")):
+    def schema(out: Path | None = typer.Option(None, "--out", "-o", help="Write here instead of standard output.")):
         """Write the show-file JSON Schema (for editor completion and checking, e.g. Taplo or VS Code)."""
         from ..show.schema import Show
 
@@ -100,9 +113,16 @@ def register(app: typer.Typer) -> None:
     @show_app.command("at")
     def at(
         file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Show file (TOML)."),
-        times: Optional[List[str]] = typer.Argument(None, help="Show times: seconds, MM:SS or HH:MM:SS."),
-        when: Optional[List[str]] = typer.Option(None, "--when", help="A wall-clock moment (ISO 8601, or 'now'): with an offset or Z it is that instant, without one the venue's wall clock. Repeatable."),
-        as_json: bool = typer.Option(False, "--json", help="With --when: one JSON object a line, the fields /status reports under `schedule`."),
+        times: list[str] | None = typer.Argument(None, help="Show times: seconds, MM:SS or HH:MM:SS."),
+        when: list[str] | None = typer.Option(
+            None,
+            "--when",
+            help="A wall-clock moment (ISO 8601, or 'now'): with an offset or Z it is that instant, "
+            "without one the venue's wall clock. Repeatable.",
+        ),
+        as_json: bool = typer.Option(
+            False, "--json", help="With --when: one JSON object a line, the fields /status reports under `schedule`."
+        ),
     ):
         """Print which scenes are visible at each show time, or at each --when moment of the opening hours."""
         from ..show.loader import load_show
@@ -114,12 +134,17 @@ def register(app: typer.Typer) -> None:
         for text in times or []:
             t = parse_time(text)
             layers = timeline.layers_at(t)
-            desc = ", ".join(f"{l.scene.name!r} local {l.local_t:.2f}s opacity {l.opacity:.2f}" for l in layers) or "black"
+            desc = (
+                ", ".join(
+                    f"{layer.scene.name!r} local {layer.local_t:.2f}s opacity {layer.opacity:.2f}" for layer in layers
+                )
+                or "black"
+            )
             typer.echo(f"{text}: {desc}")
         if when:
             _at_wall_clock(file, show, when, as_json)
 
-    def _at_wall_clock(file: Path, show, moments: List[str], as_json: bool) -> None:
+    def _at_wall_clock(file: Path, show, moments: list[str], as_json: bool) -> None:
         """What the running show plays at each moment: the runtime's own Playhead, fed that instant."""
         from ..show.playhead import Playhead
 
@@ -128,16 +153,31 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         for text in moments:
             instant = _parse_when(text)
-            playhead = Playhead(show, now=lambda instant=instant: instant)
+            playhead = Playhead(show, now=_fixed(instant))
             layers = playhead.update(0.0)
             status = playhead.schedule_status()
+            assert status is not None  # the show has a schedule (checked above)
             if as_json:
-                doc = {"when": text, **status,
-                       "layers": [{"scene": l.scene.name, "local_t": round(l.local_t, 3), "opacity": round(l.opacity, 4)}
-                                  for l in layers]}
+                doc = {
+                    "when": text,
+                    **status,
+                    "layers": [
+                        {
+                            "scene": layer.scene.name,
+                            "local_t": round(layer.local_t, 3),
+                            "opacity": round(layer.opacity, 4),
+                        }
+                        for layer in layers
+                    ],
+                }
                 typer.echo(json.dumps(doc))
                 continue
-            desc = ", ".join(f"{l.scene.name!r} local {l.local_t:.2f}s opacity {l.opacity:.2f}" for l in layers) or "black"
+            desc = (
+                ", ".join(
+                    f"{layer.scene.name!r} local {layer.local_t:.2f}s opacity {layer.opacity:.2f}" for layer in layers
+                )
+                or "black"
+            )
             if status["open"]:
                 state = f"open, show {status['show_time_s']:.2f} s, fade {status['fade']:.2f}"
             else:
@@ -153,8 +193,10 @@ def register(app: typer.Typer) -> None:
         try:
             return dt.datetime.fromisoformat(text.strip())
         except ValueError:
-            raise typer.BadParameter(f"{text!r} is not an ISO 8601 time: use e.g. 2026-03-29T10:00, "
-                                     "2026-03-29T08:00Z or 2026-03-29T10:00+02:00") from None
+            raise typer.BadParameter(
+                f"{text!r} is not an ISO 8601 time: use e.g. 2026-03-29T10:00, "
+                "2026-03-29T08:00Z or 2026-03-29T10:00+02:00"
+            ) from None
 
 
 def _register_preview(show_app: typer.Typer) -> None:
@@ -163,13 +205,15 @@ def _register_preview(show_app: typer.Typer) -> None:
     @show_app.command("preview")
     def preview(
         file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Show file (TOML)."),
-        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Strip PNG to write [FILE's name + -preview.png]."),
-        html: Optional[Path] = typer.Option(None, "--html", help="Also write a scrollable HTML page (frames embedded)."),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Strip PNG to write [FILE's name + -preview.png]."),
+        html: Path | None = typer.Option(None, "--html", help="Also write a scrollable HTML page (frames embedded)."),
         every: float = typer.Option(10.0, "--every", min=0.1, help="Seconds of show time between frames."),
         start: str = typer.Option("0", "--from", help="Show time to start at: seconds, MM:SS or HH:MM:SS."),
-        duration: Optional[str] = typer.Option(None, "--duration", help="Length to preview [one pass of the cue list]."),
+        duration: str | None = typer.Option(None, "--duration", help="Length to preview [one pass of the cue list]."),
         height: int = typer.Option(90, "--height", min=16, max=1080, help="Thumbnail height in pixels."),
-        columns: Optional[int] = typer.Option(None, "--columns", min=1, help="Frames per row of the strip [all in one row]."),
+        columns: int | None = typer.Option(
+            None, "--columns", min=1, help="Frames per row of the strip [all in one row]."
+        ),
         device: str = typer.Option("auto", "--device", help="Where models run: auto | cpu | cuda."),
     ):
         """Draw the timeline as a strip of frames, one every --every seconds, with scene names and cue times."""
@@ -207,7 +251,9 @@ def _register_preview(show_app: typer.Typer) -> None:
             thumbs = pv.thumbnails(stops, frame_of, height, width, bar)
         out = out or file.with_name(file.stem + "-preview.png")
         write_png(pv.strip(thumbs, stops, marks, every, columns), out)
-        typer.echo(f"wrote {out}: {len(stops)} frames every {every:g} s from {pv.clock(t0)}, {len(marks)} cue/scene changes")
+        typer.echo(
+            f"wrote {out}: {len(stops)} frames every {every:g} s from {pv.clock(t0)}, {len(marks)} cue/scene changes"
+        )
         if html is not None:
             html.write_text(pv.page(show.show.name, thumbs, stops, marks, every))
             typer.echo(f"wrote {html}")

@@ -1,4 +1,5 @@
 """Show times on the command line: ``600``, ``90.5``, ``10:00``, ``00:10:00``, ``1:02:03.5``."""
+
 from __future__ import annotations
 
 import typer

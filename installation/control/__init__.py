@@ -6,6 +6,7 @@ into a :class:`~installation.control.router.ControlRouter`, which validates each
 :class:`~installation.control.params.ParameterRegistry`, runs bindings (range, curve, deadband,
 smoothing) and answers queries.  Nothing outside the render thread touches GL or model state.
 """
+
 from .events import ControlEvent, EventQueue
 from .params import Parameter, ParameterRegistry
 from .stats import Counters

@@ -3,6 +3,7 @@
 Each factory is ``factory(events, **options)`` with the options of the show's ``[control.*]``
 table and returns an object with ``start()`` (returning itself) and ``stop()``.
 """
+
 from __future__ import annotations
 
 from .. import hookimpl
@@ -45,5 +46,4 @@ def replay_input(events, **options):
 
 @hookimpl
 def register_inputs():
-    return {"osc": osc_input, "midi": midi_input, "audio": audio_input, "serial": serial_input,
-            "replay": replay_input}
+    return {"osc": osc_input, "midi": midi_input, "audio": audio_input, "serial": serial_input, "replay": replay_input}

@@ -4,6 +4,7 @@ The schema checks each binding's shape; whether ``param = "/walk/sped"`` names a
 *this* show (its scenes, layers, post stages) is known only once the address map is built.
 ``installation show validate`` reports these with file:line like any other show error.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -21,8 +22,11 @@ def control_problems(show: Any) -> list[Problem]:
     problems: list[Problem] = []
 
     def report(loc: tuple, message: str, hint: str = "") -> None:
-        problems.append(sources.problem(loc, message, hint) if sources is not None
-                        else Problem(None, field_path(loc), message, hint))
+        problems.append(
+            sources.problem(loc, message, hint)
+            if sources is not None
+            else Problem(None, field_path(loc), message, hint)
+        )
 
     def hint_for(address: str, known) -> str:
         close = difflib.get_close_matches(address, list(known), n=1)
@@ -39,6 +43,9 @@ def control_problems(show: Any) -> list[Problem]:
         if b.param not in base:
             report(("bindings", i, "param"), f"no parameter {b.param!r}", hint_for(b.param, base))
         elif base.param(b.param).type == "str":
-            report(("bindings", i, "param"), f"{b.param} takes text and cannot be bound to an input",
-                   "send it directly over OSC")
+            report(
+                ("bindings", i, "param"),
+                f"{b.param} takes text and cannot be bound to an input",
+                "send it directly over OSC",
+            )
     return problems

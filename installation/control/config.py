@@ -6,14 +6,37 @@ docs/architecture.md).  Control code imports them from here.  A show's control t
 and checked with the rest of the show (:func:`installation.show.loader.load_show`): there is one
 loader, and its errors name file, line and field like every other problem.
 """
+
 from __future__ import annotations
 
 from ..show.control_types import (
-    AudioConfig, BindingSpec, Combine, ControlConfig, Curve, MidiConfig, OscConfig, OscOutConfig, ParamOverride,
-    ReplayConfig, SerialConfig, Smoothing, parse_target,
+    AudioConfig,
+    BindingSpec,
+    Combine,
+    ControlConfig,
+    Curve,
+    MidiConfig,
+    OscConfig,
+    OscOutConfig,
+    ParamOverride,
+    ReplayConfig,
+    SerialConfig,
+    Smoothing,
+    parse_target,
 )
 
 __all__ = [
-    "AudioConfig", "BindingSpec", "Combine", "ControlConfig", "Curve", "MidiConfig", "OscConfig", "OscOutConfig",
-    "ParamOverride", "ReplayConfig", "SerialConfig", "Smoothing", "parse_target",
+    "AudioConfig",
+    "BindingSpec",
+    "Combine",
+    "ControlConfig",
+    "Curve",
+    "MidiConfig",
+    "OscConfig",
+    "OscOutConfig",
+    "ParamOverride",
+    "ReplayConfig",
+    "SerialConfig",
+    "Smoothing",
+    "parse_target",
 ]

@@ -5,6 +5,7 @@ calls :meth:`EventQueue.drain` once a frame.  The queue is bounded so a flood ca
 without limit; what does not fit is counted in ``dropped`` instead of blocking the producer
 (a blocked UDP reader loses datagrams in the kernel where nobody can count them).
 """
+
 from __future__ import annotations
 
 import threading

@@ -7,14 +7,16 @@ Addresses are 1-based by channel as printed on controllers: ``/midi/cc/CH/N`` (v
 open a port; :meth:`MidiInput.feed` and :meth:`MidiInput.feed_bytes` take messages without any
 hardware or backend, which is how tests and replays drive it.
 """
+
 from __future__ import annotations
 
 import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..problems import Unavailable
 from .events import ControlEvent, EventQueue
@@ -101,10 +103,12 @@ def list_ports() -> list[str]:
         except Exception as exc:  # rtmidi without ALSA raises its own error; say so in one line
             trap.seek(0)
             said = " ".join(trap.read().decode(errors="replace").split())
-            raise MidiUnavailable(f"no MIDI system to list ports from ({type(exc).__name__}: {str(exc).rstrip('.')})"
-                                  + (f" [{said}]" if said else "")
-                                  + "; MIDI needs ALSA's sequencer /dev/snd/seq (Linux) or CoreMIDI/WinMM, "
-                                  "and the midi extra") from None
+            raise MidiUnavailable(
+                f"no MIDI system to list ports from ({type(exc).__name__}: {str(exc).rstrip('.')})"
+                + (f" [{said}]" if said else "")
+                + "; MIDI needs ALSA's sequencer /dev/snd/seq (Linux) or CoreMIDI/WinMM, "
+                "and the midi extra"
+            ) from None
         finally:
             os.dup2(saved, 2)
             os.close(saved)
@@ -113,8 +117,13 @@ def list_ports() -> list[str]:
 class MidiInput:
     """Enqueues events from a MIDI input port (mido's callback thread) or from :meth:`feed`."""
 
-    def __init__(self, events: EventQueue, port: str | None = None, counters: Counters | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        events: EventQueue,
+        port: str | None = None,
+        counters: Counters | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.events = events
         self.port_name = port
         self.counters = counters if counters is not None else events.counters
@@ -140,7 +149,7 @@ class MidiInput:
             return False
         return self.feed(msg)
 
-    def start(self) -> "MidiInput":
+    def start(self) -> MidiInput:
         mido = _mido()
         names = mido.get_input_names()
         if self.port_name is None:

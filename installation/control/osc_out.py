@@ -4,12 +4,14 @@ Called from the render loop once a frame (:meth:`OscOut.publish`); sends are non
 so a dead tablet can never stall a frame.  A controller that reconnects catches up at the next
 heartbeat, which carries the whole state.
 """
+
 from __future__ import annotations
 
 import json
 import socket
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 
@@ -43,19 +45,30 @@ def query_row_args(row: dict) -> list:
     """
     rng = row["range"]
     return [
-        row["address"], row["type"], row["osc"],
-        float(rng[0]) if rng is not None else "", float(rng[1]) if rng is not None else "",
+        row["address"],
+        row["type"],
+        row["osc"],
+        float(rng[0]) if rng is not None else "",
+        float(rng[1]) if rng is not None else "",
         "|".join(row["choices"]) if row["choices"] else "",
-        json.dumps(row["default"]), json.dumps(row["value"]), row["description"],
+        json.dumps(row["default"]),
+        json.dumps(row["value"]),
+        row["description"],
     ]
 
 
 class OscOut:
     """Sends ``prefix/KEY value`` for each state key to every target."""
 
-    def __init__(self, targets: Iterable[str | tuple[str, int]] = (), heartbeat: float = 1.0, echo: bool = True,
-                 prefix: str = "/status", counters: Counters | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        targets: Iterable[str | tuple[str, int]] = (),
+        heartbeat: float = 1.0,
+        echo: bool = True,
+        prefix: str = "/status",
+        counters: Counters | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.targets = [parse_target(t) if isinstance(t, str) else tuple(t) for t in targets]
         self.heartbeat = heartbeat
         self.echo = echo
@@ -69,7 +82,7 @@ class OscOut:
         self._sock.setblocking(False)
 
     @classmethod
-    def from_config(cls, config: OscOutConfig, counters: Counters | None = None) -> "OscOut":
+    def from_config(cls, config: OscOutConfig, counters: Counters | None = None) -> OscOut:
         return cls(config.targets, config.heartbeat, config.echo, config.prefix, counters)
 
     def close(self) -> None:
@@ -94,8 +107,10 @@ class OscOut:
             old = self._sent.get(key, _MISSING)
             tol = TOLERANCE.get(key)
             changed = old is _MISSING or (
-                abs(value - old) >= tol if tol is not None and isinstance(value, (int, float)) and isinstance(old, (int, float))
-                else value != old)
+                abs(value - old) >= tol
+                if tol is not None and isinstance(value, (int, float)) and isinstance(old, (int, float))
+                else value != old
+            )
             if changed or beat:
                 self.send(f"{self.prefix}/{key}", [value])
                 self._sent[key] = value
@@ -109,7 +124,8 @@ class OscOut:
 
     def reply_query(self, source: str, args: tuple, rows: list[dict]) -> None:
         """Answer ``/query [prefix] [reply_port]`` to the sender: one ``/query/param`` per row, then ``/query/end``."""
-        host, _, port = source.rpartition(":")
+        host, _, given = source.rpartition(":")
+        port: int | str = given
         if len(args) > 1 and isinstance(args[1], int) and not isinstance(args[1], bool) and 0 < args[1] < 65536:
             port = args[1]
         try:

@@ -5,9 +5,11 @@ loop reads datagrams back to back into a large receive buffer and decodes them w
 packet parser.  Per datagram: source allowlist, then a structural check of our own
 (:mod:`.osc_wire`: python-osc trusts the sizes a bundle claims and loops forever on a zero or
 negative one), then decoding (bundles are flattened, their time tags ignored: events apply on
-the next frame), then a per-source token-bucket rate limit per message.  Everything refused is counted; on Linux the kernel's own overflow count
-(``SO_RXQ_OVFL``) is read too, so a burst is accounted for to the last datagram.
+the next frame), then a per-source token-bucket rate limit per message.  Everything refused is
+counted; on Linux the kernel's own overflow count (``SO_RXQ_OVFL``) is read too, so a burst is
+accounted for to the last datagram.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -17,7 +19,7 @@ import struct
 import threading
 import time
 from collections import OrderedDict
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from pythonosc.osc_packet import OscPacket
 
@@ -83,10 +85,18 @@ class RateLimiter:
 class OscServer:
     """Reads OSC datagrams on ``host:port`` in a thread and puts :class:`ControlEvent` on ``events``."""
 
-    def __init__(self, events: EventQueue, host: str = "127.0.0.1", port: int = 9000,
-                 allowlist: Iterable[str] = ("127.0.0.1",), rate_limit: float = 1000.0, burst: int = 20000,
-                 recv_buffer: int = 4 * 1024 * 1024, counters: Counters | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        events: EventQueue,
+        host: str = "127.0.0.1",
+        port: int = 9000,
+        allowlist: Iterable[str] = ("127.0.0.1",),
+        rate_limit: float = 1000.0,
+        burst: int = 20000,
+        recv_buffer: int = 4 * 1024 * 1024,
+        counters: Counters | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.events = events
         self.host, self.port = host, port
         self.allowlist = Allowlist(allowlist)
@@ -99,12 +109,20 @@ class OscServer:
         self._stop = threading.Event()
         self._kernel_dropped = 0
         self.last_malformed: str | None = None  # why the latest refused datagram was refused
-        self.loop_time: float | None = None     # when the reader last went round (stall detection)
+        self.loop_time: float | None = None  # when the reader last went round (stall detection)
 
     @classmethod
-    def from_config(cls, events: EventQueue, config: OscConfig, counters: Counters | None = None) -> "OscServer":
-        return cls(events, config.host, config.port, config.allowlist, config.rate_limit, config.burst,
-                   config.recv_buffer, counters)
+    def from_config(cls, events: EventQueue, config: OscConfig, counters: Counters | None = None) -> OscServer:
+        return cls(
+            events,
+            config.host,
+            config.port,
+            config.allowlist,
+            config.rate_limit,
+            config.burst,
+            config.recv_buffer,
+            counters,
+        )
 
     @property
     def address(self) -> tuple[str, int]:
@@ -113,7 +131,7 @@ class OscServer:
             return self.host, self.port
         return self._sock.getsockname()[:2]
 
-    def start(self) -> "OscServer":
+    def start(self) -> OscServer:
         if self._thread is not None:
             return self
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -149,7 +167,7 @@ class OscServer:
             self._sock.close()
             self._sock = None
 
-    def __enter__(self) -> "OscServer":
+    def __enter__(self) -> OscServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -158,6 +176,7 @@ class OscServer:
     # -- reading ----------------------------------------------------------------------------
     def _run(self) -> None:
         sock = self._sock
+        assert sock is not None  # bound by start() before the thread runs
         cmsg_size = socket.CMSG_SPACE(4)
         while not self._stop.is_set():
             self.loop_time = self.clock()

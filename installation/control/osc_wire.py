@@ -13,6 +13,7 @@ those tags announce); a bundle (``#bundle\\0``, an 8-byte time tag, then element
 size > 0, a multiple of 4, within the datagram, holding a message or a bundle) nested at most
 ``max_depth`` deep and holding at most ``max_elements`` elements in all.
 """
+
 from __future__ import annotations
 
 BUNDLE = b"#bundle\x00"
@@ -71,7 +72,7 @@ def _message(data: bytes, start: int, end: int) -> str | None:
         elif tag == "b":
             if i + 4 > end:
                 return "blob size runs past the end"
-            size = int.from_bytes(data[i:i + 4], "big", signed=True)
+            size = int.from_bytes(data[i : i + 4], "big", signed=True)
             if size < 0:
                 return "negative blob size"
             i += 4 + size + (-size % 4)
@@ -108,7 +109,7 @@ def check_datagram(data: bytes, max_depth: int = MAX_DEPTH, max_elements: int = 
         while i < end:
             if i + 4 > end:
                 return "bundle element size runs past the end"
-            size = int.from_bytes(data[i:i + 4], "big", signed=True)
+            size = int.from_bytes(data[i : i + 4], "big", signed=True)
             if size <= 0:
                 return f"bundle element size {size}"
             if size % 4:
@@ -121,7 +122,7 @@ def check_datagram(data: bytes, max_depth: int = MAX_DEPTH, max_elements: int = 
                 return f"more than {max_elements} bundle elements"
             if data.startswith(BUNDLE, i):
                 stack.append((i, i + size, depth + 1))
-            elif data[i:i + 1] == b"/":
+            elif data[i : i + 1] == b"/":
                 why = _message(data, i, i + size)
                 if why is not None:
                     return why

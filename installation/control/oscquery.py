@@ -21,6 +21,7 @@ also uses; its client reads this tree (the tests use it).
 
 The server only reads the registry: it never enqueues, and no request reaches the render loop.
 """
+
 from __future__ import annotations
 
 import json
@@ -172,8 +173,16 @@ class OscQueryServer:
     LISTEN_POLL = 0.05
     MAX_LISTENERS = 16
 
-    def __init__(self, rows: Callable[[], list[dict]], name: str, osc_host: str, osc_port: int,
-                 port: int = 0, advertise: bool = True, values: Callable[[], dict] | None = None) -> None:
+    def __init__(
+        self,
+        rows: Callable[[], list[dict]],
+        name: str,
+        osc_host: str,
+        osc_port: int,
+        port: int = 0,
+        advertise: bool = True,
+        values: Callable[[], dict] | None = None,
+    ) -> None:
         self.rows, self.name = rows, name
         self.values = values or (lambda: {r["address"]: r["value"] for r in self.rows()})
         self._listeners = 0
@@ -186,10 +195,11 @@ class OscQueryServer:
         self._server.owner = self
         self.port = self._server.server_address[1]
         self._advertise = advertise
-        self._zeroconf = None
+        self._zeroconf: Any = None  # a zeroconf.Zeroconf once advertised (imported lazily: optional)
         self._infos: list = []
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.25},
-                                        name="oscquery-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.25}, name="oscquery-http", daemon=True
+        )
 
     def host_info(self) -> dict[str, Any]:
         return {
@@ -197,9 +207,20 @@ class OscQueryServer:
             "OSC_IP": self._announced_ip(),
             "OSC_PORT": self.osc_port,
             "OSC_TRANSPORT": "UDP",
-            "EXTENSIONS": {"ACCESS": True, "VALUE": True, "RANGE": True, "DESCRIPTION": True, "TAGS": False,
-                           "CLIPMODE": False, "UNIT": False, "CRITICAL": False, "LISTEN": True,
-                           "PATH_CHANGED": False, "PATH_ADDED": False, "PATH_REMOVED": False},
+            "EXTENSIONS": {
+                "ACCESS": True,
+                "VALUE": True,
+                "RANGE": True,
+                "DESCRIPTION": True,
+                "TAGS": False,
+                "CLIPMODE": False,
+                "UNIT": False,
+                "CRITICAL": False,
+                "LISTEN": True,
+                "PATH_CHANGED": False,
+                "PATH_ADDED": False,
+                "PATH_REMOVED": False,
+            },
         }
 
     # -- LISTEN (WebSocket on the HTTP port) ---------------------------------------------------
@@ -269,16 +290,18 @@ class OscQueryServer:
 
     def start(self) -> OscQueryServer:
         self._thread.start()
-        log.info("OSCQuery tree at http://%s:%s/", self.host, self.port,
-                 extra={"event": "oscquery", "port": self.port})
+        log.info("OSCQuery tree at http://%s:%s/", self.host, self.port, extra={"event": "oscquery", "port": self.port})
         if self._advertise and os.environ.get("INSTALLATION_MDNS", "1") == "0":
             log.info("OSCQuery not advertised: INSTALLATION_MDNS=0")
         elif self._advertise:
             try:
                 self._register()
             except ImportError:
-                log.error("OSCQuery is served at port %s but not advertised: zeroconf is not installed "
-                          "(pip install 'installation[web]')", self.port)
+                log.error(
+                    "OSCQuery is served at port %s but not advertised: zeroconf is not installed "
+                    "(pip install 'installation[web]')",
+                    self.port,
+                )
             except Exception as exc:  # no multicast route, a name clash: the tree still answers
                 log.error("OSCQuery could not be advertised by mDNS: %s: %s", type(exc).__name__, exc)
         return self
@@ -292,12 +315,19 @@ class OscQueryServer:
         label = _label(self.name)
         host = f"{label}.local."
         for kind, port in (("_oscjson._tcp.local.", self.port), ("_osc._udp.local.", self.osc_port)):
-            info = ServiceInfo(kind, f"{label}.{kind}", port=port, properties={"txtvers": "1"}, server=host,
-                               addresses=[socket.inet_aton(ip)])
+            info = ServiceInfo(
+                kind,
+                f"{label}.{kind}",
+                port=port,
+                properties={"txtvers": "1"},
+                server=host,
+                addresses=[socket.inet_aton(ip)],
+            )
             self._zeroconf.register_service(info, allow_name_change=True)
             self._infos.append(info)
-        log.info("OSCQuery advertised as %r (_oscjson._tcp port %s, _osc._udp port %s)",
-                 label, self.port, self.osc_port)
+        log.info(
+            "OSCQuery advertised as %r (_oscjson._tcp port %s, _osc._udp port %s)", label, self.port, self.osc_port
+        )
 
     def close(self) -> None:
         self._closing.set()
@@ -330,8 +360,15 @@ def start_for(control: Any, name: str, port: int = 0, advertise: bool = True) ->
         return None
     osc_host, osc_port = osc.address
     try:
-        return OscQueryServer(lambda: control.registry.describe(), name, osc_host, osc_port, port, advertise,
-                              values=lambda: control.registry.values()).start()
+        return OscQueryServer(
+            lambda: control.registry.describe(),
+            name,
+            osc_host,
+            osc_port,
+            port,
+            advertise,
+            values=lambda: control.registry.values(),
+        ).start()
     except OSError as exc:
         log.error("OSCQuery could not start on port %s: %s", port, exc)
         return None

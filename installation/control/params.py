@@ -5,13 +5,15 @@ it, ``installation osc map`` prints it, the ``/query`` address answers with it, 
 to its ranges and the compositor reads its uniforms from it each frame.  Values that do not fit
 (unknown address, wrong type, out of range) are counted and dropped, never raised into the loop.
 """
+
 from __future__ import annotations
 
 import math
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from .stats import Counters
 
@@ -41,7 +43,9 @@ class Parameter:
                 raise ValueError(f"parameter {self.address}: range {self.range} has low > high")
         if self.type in ("float", "int") and self.default is not None:
             if self.coerce(self.default)[0] is None:
-                raise ValueError(f"parameter {self.address}: default {self.default!r} does not fit {self.type} {self.range}")
+                raise ValueError(
+                    f"parameter {self.address}: default {self.default!r} does not fit {self.type} {self.range}"
+                )
 
     @property
     def osc_tag(self) -> str:

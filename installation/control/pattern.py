@@ -10,10 +10,11 @@ of a backtracking regular expression (which ``/*a*a*a*a…`` can stall for minut
 matched by a set-of-positions scan, linear in the pattern and quadratic at worst in the part's
 length.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 
 PATTERN_CHARS = frozenset("*?[]{}")
 MAX_PATTERN = 1024
@@ -34,7 +35,8 @@ def _char_class(body: str, pattern: str) -> tuple[frozenset, bool]:
     body = body[1:] if negate else body
     if not body:
         raise PatternError(f"empty character class in {pattern!r}")
-    chars, i = set(), 0
+    chars: set[str] = set()
+    i = 0
     while i < len(body):
         if i + 2 < len(body) and body[i + 1] == "-":
             lo, hi = body[i], body[i + 2]
@@ -62,13 +64,13 @@ def _tokens(part: str, pattern: str) -> tuple[Token, ...]:
             end = part.find("]", i + 1)
             if end < 0:
                 raise PatternError(f"unclosed [ in {pattern!r}")
-            out.append(("class", *_char_class(part[i + 1:end], pattern)))
+            out.append(("class", *_char_class(part[i + 1 : end], pattern)))
             i = end
         elif c == "{":
             end = part.find("}", i + 1)
             if end < 0:
                 raise PatternError(f"unclosed {{ in {pattern!r}")
-            choices = tuple(part[i + 1:end].split(","))
+            choices = tuple(part[i + 1 : end].split(","))
             if any(is_pattern(ch) for ch in choices):
                 raise PatternError(f"wildcards inside {{...}} in {pattern!r}")
             out.append(("alt", choices))

@@ -4,14 +4,15 @@ A rehearsal with the performer is recorded (the render loop writes what it drain
 replayed to test a show, debug a binding or soak-test without any hardware.  One event a line:
 ``{"t": seconds since the first event, "address": "/1/fader1", "args": [0.5], "source": "..."}``.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from .events import ControlEvent, EventQueue
 
@@ -21,8 +22,11 @@ class ReplayError(ValueError):
 
 
 def _json_args(args: tuple) -> list:
-    return [a for a in args if isinstance(a, (bool, int, float, str))
-            and not (isinstance(a, float) and not math.isfinite(a))]
+    return [
+        a
+        for a in args
+        if isinstance(a, (bool, int, float, str)) and not (isinstance(a, float) and not math.isfinite(a))
+    ]
 
 
 class EventRecorder:
@@ -38,8 +42,12 @@ class EventRecorder:
         for ev in events:
             if self._t0 is None:
                 self._t0 = ev.arrival
-            line = {"t": round(ev.arrival - self._t0, 6), "address": ev.address,
-                    "args": _json_args(ev.args), "source": ev.source}
+            line = {
+                "t": round(ev.arrival - self._t0, 6),
+                "address": ev.address,
+                "args": _json_args(ev.args),
+                "source": ev.source,
+            }
             self._fh.write(json.dumps(line) + "\n")
             self.count += 1
         self._fh.flush()
@@ -75,8 +83,14 @@ def read_events(path: str | Path) -> list[tuple[float, str, tuple, str]]:
 class Replay:
     """Enqueues a recorded file's events in a thread, ``speed`` times real time, optionally looping."""
 
-    def __init__(self, events: EventQueue, path: str | Path, speed: float = 1.0, loop: bool = False,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        events: EventQueue,
+        path: str | Path,
+        speed: float = 1.0,
+        loop: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.events = events
         self.path = Path(path)
         self.items = read_events(self.path)
@@ -92,7 +106,7 @@ class Replay:
         now = self.clock()
         return sum(self.events.put(ControlEvent(a, args, f"replay:{src}", now)) for _, a, args, src in self.items)
 
-    def start(self) -> "Replay":
+    def start(self) -> Replay:
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name=f"replay:{self.path.name}", daemon=True)
         self._thread.start()

@@ -4,10 +4,12 @@ The render loop calls :meth:`ControlRouter.update` once a frame with the events 
 the queue and the clock's ``dt``.  Everything here runs on the render thread, so the registry,
 bindings and replies never race with input threads.  Bad events are counted and skipped.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable, Protocol
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from .bindings import Binding, BindingGroup
 from .config import BindingSpec
@@ -27,10 +29,16 @@ class QueryResponder(Protocol):
 class ControlRouter:
     """Routes events by address: binding inputs first, then parameter addresses, then specials."""
 
-    def __init__(self, registry: ParameterRegistry, bindings: Iterable[BindingSpec] = (),
-                 combine: dict[str, str] | None = None, counters: Counters | None = None,
-                 query_address: str = "/query", responder: QueryResponder | None = None,
-                 on_learn: Callable[[BindingSpec], None] | None = None) -> None:
+    def __init__(
+        self,
+        registry: ParameterRegistry,
+        bindings: Iterable[BindingSpec] = (),
+        combine: dict[str, str] | None = None,
+        counters: Counters | None = None,
+        query_address: str = "/query",
+        responder: QueryResponder | None = None,
+        on_learn: Callable[[BindingSpec], None] | None = None,
+    ) -> None:
         self.registry = registry
         self.counters = counters if counters is not None else registry.counters
         self.combine = dict(combine or {})
@@ -51,8 +59,10 @@ class ControlRouter:
     def add_binding(self, spec: BindingSpec) -> Binding:
         """Bind ``spec.input`` to ``spec.param``; a clear ValueError when the parameter cannot be bound."""
         if spec.param not in self.registry:
-            raise ValueError(f"binding {spec.input} -> {spec.param}: no parameter {spec.param!r} "
-                             "(run `installation osc map SHOW` for the list)")
+            raise ValueError(
+                f"binding {spec.input} -> {spec.param}: no parameter {spec.param!r} "
+                "(run `installation osc map SHOW` for the list)"
+            )
         param = self.registry.param(spec.param)
         if param.type == "str":
             raise ValueError(f"binding {spec.input} -> {spec.param}: text parameters cannot be bound to a fader")

@@ -5,14 +5,16 @@ semicolons) at whatever rate suits it.  Malformed lines and pairs are counted an
 pyserial (the ``serial`` extra) is needed only to open a port; any binary or text stream with
 ``readline()`` works, which is how a recorded sensor log is replayed in tests and rehearsals.
 """
+
 from __future__ import annotations
 
 import math
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 
 from .events import ControlEvent, EventQueue
 from .stats import Counters
@@ -49,9 +51,16 @@ def parse_line(line: str | bytes) -> tuple[dict[str, float], int]:
 class SerialInput:
     """Reads lines in a thread from a serial port or any stream and enqueues one event per pair."""
 
-    def __init__(self, events: EventQueue, port: str = "/dev/ttyACM0", baud: int = 115200,
-                 stream: IO | None = None, interval: float = 0.0, counters: Counters | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        events: EventQueue,
+        port: str = "/dev/ttyACM0",
+        baud: int = 115200,
+        stream: IO | None = None,
+        interval: float = 0.0,
+        counters: Counters | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.events = events
         self.port, self.baud = port, baud
         self.counters = counters if counters is not None else events.counters
@@ -66,7 +75,7 @@ class SerialInput:
         self.done = threading.Event()
 
     @classmethod
-    def from_file(cls, events: EventQueue, path: str | Path, interval: float = 0.0, **kw) -> "SerialInput":
+    def from_file(cls, events: EventQueue, path: str | Path, interval: float = 0.0, **kw) -> SerialInput:
         """Replay a recorded sensor log, one line every ``interval`` seconds."""
         inp = cls(events, port=str(path), stream=open(path, "rb"), interval=interval, **kw)
         inp._owns_stream = True
@@ -83,7 +92,7 @@ class SerialInput:
             n += self.events.put(ControlEvent(f"/serial/{name}", (value,), self.source, now))
         return n
 
-    def start(self) -> "SerialInput":
+    def start(self) -> SerialInput:
         if self._stream is None:
             try:
                 import serial
@@ -100,10 +109,12 @@ class SerialInput:
         return self
 
     def _run(self) -> None:
+        stream = self._stream
+        assert stream is not None  # opened by start() before the thread runs
         try:
             while not self._stop.is_set():
                 try:
-                    line = self._stream.readline()
+                    line = stream.readline()
                 except Exception:
                     self.counters.incr("serial_errors")
                     if not self._from_port:

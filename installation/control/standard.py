@@ -4,10 +4,11 @@ Every show gets the same addresses, sized to its scenes, cues, layers, post stag
 directions, so a TouchOSC layout made for one show works on the next.  Names follow DESIGN.md:
 lower-case paths such as ``/scene/next``, ``/walk/speed``, ``/layer/1/opacity``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from .config import ControlConfig, ParamOverride
 from .params import Parameter, ParameterRegistry
@@ -42,19 +43,44 @@ def standard_parameters(layout: ShowLayout) -> list[Parameter]:
         Parameter("/cue/goto", "str", default=None, choices=cues or None, description="fire a cue by name"),
         Parameter("/walk/speed", "float", (0.0, 8.0), 1.0, "latent walk speed (1 = as written in the show)"),
         Parameter("/walk/direction", "float", (-1.0, 1.0), 1.0, "walk direction: 1 forward, -1 backward, 0 hold"),
-        Parameter("/walk/truncation", "float", (0.0, 1.5), None,
-                  "truncation psi (0 = average image, 1 = full range); unset = the scene's own"),
-        Parameter("/crossfade/time", "float", (0.0, 60.0), None,
-                  "seconds each keyframe fades into the next (0 = cut); unset = the whole keyframe interval"),
-        Parameter("/transition/time", "float", (0.0, 120.0), None,
-                  "transition time of scene changes fired live (GO, next, goto); unset = the cue's own"),
+        Parameter(
+            "/walk/truncation",
+            "float",
+            (0.0, 1.5),
+            None,
+            "truncation psi (0 = average image, 1 = full range); unset = the scene's own",
+        ),
+        Parameter(
+            "/crossfade/time",
+            "float",
+            (0.0, 60.0),
+            None,
+            "seconds each keyframe fades into the next (0 = cut); unset = the whole keyframe interval",
+        ),
+        Parameter(
+            "/transition/time",
+            "float",
+            (0.0, 120.0),
+            None,
+            "transition time of scene changes fired live (GO, next, goto); unset = the cue's own",
+        ),
         Parameter("/output/brightness", "float", (0.0, 2.0), 1.0, "output gain applied in the compositor"),
         Parameter("/output/blackout", "bool", default=False, description="black the output at once"),
         # state, not commands: the app writes the scene playing here each frame (for /query)
-        Parameter("/status/scene", "str", default=scenes[0] if scenes else None, choices=scenes or None,
-                  description="state: the scene playing (written by the show; send /scene to change it)"),
-        Parameter("/status/scene/index", "int", (0, max(len(scenes) - 1, 0)), 0,
-                  "state: position of the scene playing (written by the show; send /scene/index to change it)"),
+        Parameter(
+            "/status/scene",
+            "str",
+            default=scenes[0] if scenes else None,
+            choices=scenes or None,
+            description="state: the scene playing (written by the show; send /scene to change it)",
+        ),
+        Parameter(
+            "/status/scene/index",
+            "int",
+            (0, max(len(scenes) - 1, 0)),
+            0,
+            "state: position of the scene playing (written by the show; send /scene/index to change it)",
+        ),
     ]
     for k in range(layout.directions):
         p.append(Parameter(f"/direction/{k}", "float", (-5.0, 5.0), 0.0, f"offset along latent direction {k}"))
@@ -70,7 +96,7 @@ def standard_parameters(layout: ShowLayout) -> list[Parameter]:
 def _apply_override(param: Parameter, ov: ParamOverride) -> Parameter:
     from dataclasses import replace
 
-    rng = tuple(ov.range) if ov.range is not None else param.range
+    rng = (ov.range[0], ov.range[1]) if ov.range is not None else param.range
     default = ov.default if ov.default is not None else param.default
     if ov.default is None and rng is not None and isinstance(default, (int, float)) and not isinstance(default, bool):
         default = min(max(default, rng[0]), rng[1])  # a narrowed range keeps a default inside it
@@ -80,8 +106,9 @@ def _apply_override(param: Parameter, ov: ParamOverride) -> Parameter:
         raise ValueError(f"[control.params] {param.address}: {exc}") from None
 
 
-def build_registry(layout: ShowLayout, config: ControlConfig | None = None,
-                   counters: Counters | None = None) -> ParameterRegistry:
+def build_registry(
+    layout: ShowLayout, config: ControlConfig | None = None, counters: Counters | None = None
+) -> ParameterRegistry:
     """Registry of :func:`standard_parameters` with the show's ``[control.params]`` overrides."""
     config = config or ControlConfig()
     params = {p.address: p for p in standard_parameters(layout)}

@@ -3,6 +3,7 @@
 Every dropped or rejected input is counted, never raised: the counts are what an operator reads
 (``/status`` replies, ``installation osc`` output, tests) to learn why a fader does nothing.
 """
+
 from __future__ import annotations
 
 import threading

@@ -5,6 +5,7 @@ A server socket after the HTTP upgrade: :func:`accept_key` answers the client's 
 server frame.  Fragmented messages and extensions are refused (clients do not need them for
 short JSON commands); a frame over ``MAX_FRAME`` bytes closes the connection.
 """
+
 from __future__ import annotations
 
 import base64

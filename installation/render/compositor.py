@@ -11,6 +11,7 @@ How a layer fills the canvas (fit, anchor, background, trim) is :mod:`.fit`; the
 (:attr:`LayerDraw.fit`).  Upscaling is Catmull-Rom bicubic in the shader (``filter``; the
 bilinear sampler stays selectable for comparison: benchmarks/compositor.py measures both).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,8 +37,9 @@ class LayerDraw:
 
 
 class Compositor:
-    def __init__(self, ctx: moderngl.Context, size: tuple[int, int], fit: Fit | None = None,
-                 filter: str = "catmull-rom"):
+    def __init__(
+        self, ctx: moderngl.Context, size: tuple[int, int], fit: Fit | None = None, filter: str = "catmull-rom"
+    ):
         if filter not in FILTERS:
             raise ValueError(f"filter must be one of {FILTERS}, got {filter!r}")
         self.ctx = ctx
@@ -118,8 +120,9 @@ class Compositor:
         self.calibration = calibration
         self.calibration_window = window
 
-    def present(self, target: moderngl.Framebuffer | None = None, size: tuple[int, int] | None = None,
-                calibration=None) -> None:
+    def present(
+        self, target: moderngl.Framebuffer | None = None, size: tuple[int, int] | None = None, calibration=None
+    ) -> None:
         """Draw the canvas to ``target`` (default: the offscreen output) filling ``size``.
 
         With a calibration — ``calibration=(CalibrationPass, WindowSpec)``, or the one given to

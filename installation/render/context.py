@@ -4,6 +4,7 @@ Mesa's llvmpipe gives a GL 4.5 EGL context on machines without a GPU, so the sam
 run in CI, on a headless render host and on the gallery's machine.  Never create an EGL and a
 GLX context in one process: the drivers do not share well.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,7 +28,8 @@ def has_display() -> bool:
 def create_headless_context() -> moderngl.Context:
     """A standalone EGL context (no window, no X)."""
     try:
-        return moderngl.create_standalone_context(require=GL_VERSION, backend="egl")
+        # moderngl's stub types **settings as dicts; the backend setting is a string
+        return moderngl.create_standalone_context(require=GL_VERSION, backend="egl")  # type: ignore[arg-type]
     except Exception as exc:
         raise RuntimeError(
             f"cannot create a headless EGL OpenGL context ({exc}); install Mesa EGL "
@@ -59,15 +61,30 @@ class FullscreenQuad:
     vao: moderngl.VertexArray
 
     @classmethod
-    def create(cls, ctx: moderngl.Context, program: moderngl.Program) -> "FullscreenQuad":
+    def create(cls, ctx: moderngl.Context, program: moderngl.Program) -> FullscreenQuad:
         import numpy as np
 
-        data = np.array([
-            -1, -1, 0, 0,
-            1, -1, 1, 0,
-            -1, 1, 0, 1,
-            1, 1, 1, 1,
-        ], dtype="f4")
+        data = np.array(
+            [
+                -1,
+                -1,
+                0,
+                0,
+                1,
+                -1,
+                1,
+                0,
+                -1,
+                1,
+                0,
+                1,
+                1,
+                1,
+                1,
+                1,
+            ],
+            dtype="f4",
+        )
         vbo = ctx.buffer(data.tobytes())
         vao = ctx.vertex_array(program, [(vbo, "2f 2f", "in_pos", "in_uv")])
         return cls(vao)

@@ -14,6 +14,7 @@ with the origin at the top-left corner, y down, like the frames themselves.
 with zero-padded convolutions (the shipped StyleGAN2 among them) paint their outermost texels
 unlike their interior: trimming them keeps those columns off the wall (see docs/shows.md).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +23,15 @@ FIT_MODES = ("cover", "contain", "stretch")
 
 #: anchor name -> (x, y) in [0, 1]: 0 = left/top, 1 = right/bottom
 ANCHORS: dict[str, tuple[float, float]] = {
-    "center": (0.5, 0.5), "top": (0.5, 0.0), "bottom": (0.5, 1.0), "left": (0.0, 0.5), "right": (1.0, 0.5),
-    "top-left": (0.0, 0.0), "top-right": (1.0, 0.0), "bottom-left": (0.0, 1.0), "bottom-right": (1.0, 1.0),
+    "center": (0.5, 0.5),
+    "top": (0.5, 0.0),
+    "bottom": (0.5, 1.0),
+    "left": (0.0, 0.5),
+    "right": (1.0, 0.5),
+    "top-left": (0.0, 0.0),
+    "top-right": (1.0, 0.0),
+    "bottom-left": (0.0, 1.0),
+    "bottom-right": (1.0, 1.0),
 }
 
 
@@ -31,11 +39,11 @@ def parse_colour(text: str) -> tuple[float, float, float]:
     """``"#rrggbb"`` -> (r, g, b) in [0, 1]; raises ValueError on anything else."""
     s = text.strip()
     if len(s) != 7 or s[0] != "#":
-        raise ValueError(f"{text!r} is not a colour like \"#000000\" (#rrggbb)")
+        raise ValueError(f'{text!r} is not a colour like "#000000" (#rrggbb)')
     try:
-        return tuple(int(s[i:i + 2], 16) / 255.0 for i in (1, 3, 5))  # type: ignore[return-value]
+        return tuple(int(s[i : i + 2], 16) / 255.0 for i in (1, 3, 5))  # type: ignore[return-value]
     except ValueError:
-        raise ValueError(f"{text!r} is not a colour like \"#000000\" (#rrggbb, hex digits)") from None
+        raise ValueError(f'{text!r} is not a colour like "#000000" (#rrggbb, hex digits)') from None
 
 
 @dataclass(frozen=True)
@@ -54,9 +62,10 @@ class Fit:
             raise ValueError(f"trim must be in [0, 0.5), got {self.trim!r}")
 
     @classmethod
-    def of(cls, output, scene=None) -> "Fit":
+    def of(cls, output, scene=None) -> Fit:
         """The fit of ``scene`` (a show Scene, or None) on ``output`` (the show's [output]):
         each of the scene's ``fit``, ``anchor``, ``background``, ``trim`` that is set wins."""
+
         def pick(name):
             value = getattr(scene, name, None) if scene is not None else None
             return getattr(output, name) if value is None else value

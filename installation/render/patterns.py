@@ -4,6 +4,7 @@ Each pattern is an ``[H, W, 4] uint8`` RGBA image, row 0 at the top.  Patterns t
 the outputs (crosshairs, projector ids) take the calibration profile so they land on each
 output's region of the canvas; overlaps then show where the regions meet.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,9 +34,9 @@ def grid(w: int, h: int, spacing: int | None = None) -> np.ndarray:
     img = _blank(w, h)
     s = spacing or max(8, h // 18)
     for i, x in enumerate(range(0, w, s)):
-        img[:, x: x + (3 if i % 4 == 0 else 1), :3] = 255
+        img[:, x : x + (3 if i % 4 == 0 else 1), :3] = 255
     for i, y in enumerate(range(0, h, s)):
-        img[y: y + (3 if i % 4 == 0 else 1), :, :3] = 255
+        img[y : y + (3 if i % 4 == 0 else 1), :, :3] = 255
     img[:, w - 1, :3] = 255
     img[h - 1, :, :3] = 255
     cv2.circle(img, (w // 2, h // 2), min(w, h) // 3, (255, 255, 255, 255), 2, cv2.LINE_AA)
@@ -78,11 +79,11 @@ def ramps(w: int, h: int) -> np.ndarray:
     """Flat white, 50 % and 10 % grey bands and a horizontal ramp: blend evenness and black level."""
     img = _blank(w, h)
     bands = np.linspace(0, h, 5).astype(int)
-    img[bands[0]:bands[1], :, :3] = 255
-    img[bands[1]:bands[2], :, :3] = 128
-    img[bands[2]:bands[3], :, :3] = 26
+    img[bands[0] : bands[1], :, :3] = 255
+    img[bands[1] : bands[2], :, :3] = 128
+    img[bands[2] : bands[3], :, :3] = 26
     ramp = np.round(np.linspace(0, 255, w)).astype(np.uint8)
-    img[bands[3]:bands[4], :, :3] = ramp[None, :, None]
+    img[bands[3] : bands[4], :, :3] = ramp[None, :, None]
     return img
 
 
@@ -93,17 +94,33 @@ def ids(w: int, h: int, profile=None) -> np.ndarray:
     img = _blank(w, h)
     for n, (name, (x, y, rw, rh)) in enumerate(_regions(profile, w, h)):
         colour = np.array(_ID_COLOURS[n % len(_ID_COLOURS)])
-        region = img[y:y + rh, x:x + rw, :3]
+        region = img[y : y + rh, x : x + rw, :3]
         region[:] = np.maximum(region, (colour * 0.35).astype(np.uint8))
         scale = max(1.0, rh / 90.0)
         text = str(n + 1)
         (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, max(2, int(scale * 2)))
-        cv2.putText(img, text, (x + (rw - tw) // 2, y + (rh + th) // 2), cv2.FONT_HERSHEY_SIMPLEX, scale,
-                    (*map(int, colour), 255), max(2, int(scale * 2)), cv2.LINE_AA)
+        cv2.putText(
+            img,
+            text,
+            (x + (rw - tw) // 2, y + (rh + th) // 2),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            scale,
+            (*map(int, colour), 255),
+            max(2, int(scale * 2)),
+            cv2.LINE_AA,
+        )
         if name:
             small = max(0.5, scale / 4)
-            cv2.putText(img, name, (x + 10, y + rh - 12), cv2.FONT_HERSHEY_SIMPLEX, small, (255, 255, 255, 255),
-                        max(1, int(small * 2)), cv2.LINE_AA)
+            cv2.putText(
+                img,
+                name,
+                (x + 10, y + rh - 12),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                small,
+                (255, 255, 255, 255),
+                max(1, int(small * 2)),
+                cv2.LINE_AA,
+            )
         cv2.rectangle(img, (x, y), (x + rw - 1, y + rh - 1), (*map(int, colour), 255), 3)
     return img
 

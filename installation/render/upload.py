@@ -6,6 +6,7 @@ one byte per channel crosses to the host.  On CUDA the bytes land in a pinned st
 class behind the same ``upload`` method, writing straight into the texture's storage, without
 any change to the worker, the mixer or the compositor.
 """
+
 from __future__ import annotations
 
 import moderngl
