@@ -56,6 +56,7 @@ LINT_PATHS=(
     plugins/video_in
     plugins/wgan
     plugins/superres
+    plugins/stylegan2
     installation/render
     installation/control/__init__.py
     installation/control/builtin_inputs.py

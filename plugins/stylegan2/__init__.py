@@ -3,6 +3,7 @@
 Hooks: ``stylegan2`` generator (shipped wave weights when a show names no checkpoint), the
 ``stylegan2`` trainer, and the ``waves`` procedural data set.
 """
+
 from __future__ import annotations
 
 from installation.api import hookimpl

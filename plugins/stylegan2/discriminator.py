@@ -5,6 +5,7 @@ the second down-sampling through the FIR filter, plus a 1×1 down-sampled skip s
 then the epilogue: minibatch standard deviation (lets D see a lack of variety, the classic
 mode-collapse signal), a 3×3 conv, a fully connected layer and the score.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,8 +43,15 @@ def minibatch_std(x: torch.Tensor, group: int = 4) -> torch.Tensor:
 class Discriminator(nn.Module):
     """image ``[N, 3, res, res]`` in [-1, 1] → realness score ``[N, 1]``."""
 
-    def __init__(self, resolution: int, channel_base: int = 32768, channel_max: int = 512,
-                 channels: dict[int, int] | None = None, img_channels: int = 3, clamp: float | None = None):
+    def __init__(
+        self,
+        resolution: int,
+        channel_base: int = 32768,
+        channel_max: int = 512,
+        channels: dict[int, int] | None = None,
+        img_channels: int = 3,
+        clamp: float | None = None,
+    ):
         super().__init__()
         channels = {int(k): int(v) for k, v in (channels or {}).items()}
 
@@ -52,7 +60,7 @@ class Discriminator(nn.Module):
 
         log2 = int(math.log2(resolution))
         self.from_rgb = EqualConv2d(img_channels, ch(resolution), 1, clamp=clamp)
-        self.blocks = nn.ModuleList(DBlock(ch(2 ** i), ch(2 ** (i - 1)), clamp) for i in range(log2, 2, -1))
+        self.blocks = nn.ModuleList(DBlock(ch(2**i), ch(2 ** (i - 1)), clamp) for i in range(log2, 2, -1))
         self.conv = EqualConv2d(ch(4) + 1, ch(4), 3, clamp=clamp)
         self.fc = EqualLinear(ch(4) * 16, ch(4), activate=True)
         self.out = EqualLinear(ch(4), 1)

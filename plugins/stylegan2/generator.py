@@ -11,6 +11,7 @@ activations use ``channels_last``, and conv outputs are clamped at ±256 so fp16
 ``degrade()`` (called by the worker after an out-of-memory error) switches a CUDA fp32
 generator to fp16; batches larger than ``max_batch`` are always synthesised in chunks.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -28,10 +29,19 @@ PRECISIONS = ("fp32", "fp16", "bf16")
 class StyleGAN2Generator:
     """Wraps a :class:`StyleGAN2` network for playback; frames are ``[N, 3, H, W]`` in [0, 1]."""
 
-    def __init__(self, net: StyleGAN2, device: torch.device | str = "cpu", truncation: float = 1.0,
-                 truncation_cutoff: int | None = None, noise_mode: str = "const", class_index: int | None = None,
-                 precision: str = "auto", channels_last: bool | None = None, max_batch: int = 16,
-                 info: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        net: StyleGAN2,
+        device: torch.device | str = "cpu",
+        truncation: float = 1.0,
+        truncation_cutoff: int | None = None,
+        noise_mode: str = "const",
+        class_index: int | None = None,
+        precision: str = "auto",
+        channels_last: bool | None = None,
+        max_batch: int = 16,
+        info: dict[str, Any] | None = None,
+    ):
         self.device = torch.device(device)
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
@@ -46,7 +56,7 @@ class StyleGAN2Generator:
         self.precision = precision
         self.channels_last = self.device.type == "cuda" if channels_last is None else bool(channels_last)
         if self.channels_last:
-            self.net = self.net.to(memory_format=torch.channels_last)
+            self.net = self.net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # stub omits it
         self.latent_dim = self.cfg.z_dim
         self.resolution = (self.cfg.resolution, self.cfg.resolution)
         self.num_ws = self.cfg.num_ws
@@ -112,7 +122,9 @@ class StyleGAN2Generator:
         return None
 
 
-def make_generator(checkpoint: str | Path | None = None, device: torch.device | str = "cpu", **options) -> StyleGAN2Generator:
+def make_generator(
+    checkpoint: str | Path | None = None, device: torch.device | str = "cpu", **options
+) -> StyleGAN2Generator:
     """``register_generators`` factory: ``checkpoint=None`` plays the shipped wave model.
 
     Options: ``truncation``, ``truncation_cutoff``, ``noise_mode``, ``class_index``, ``precision``,
@@ -123,6 +135,9 @@ def make_generator(checkpoint: str | Path | None = None, device: torch.device | 
     known = {"truncation", "truncation_cutoff", "noise_mode", "class_index", "precision", "channels_last", "max_batch"}
     unknown = set(options) - known
     if unknown:
-        raise ValueError(f"unknown stylegan2 option(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known | {'mapping_lr'}))}")
+        raise ValueError(
+            f"unknown stylegan2 option(s): {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(sorted(known | {'mapping_lr'}))}"
+        )
     net, info = load_stylegan2(checkpoint, mapping_lr=mapping_lr)
     return StyleGAN2Generator(net, device=device, info=info, **options)

@@ -17,6 +17,7 @@ or another blur kernel is refused rather than loaded as the wrong network.
 
 Every failure raises :class:`installation.weights.CheckpointError` naming the file.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,7 +41,9 @@ SHIPPED = WEIGHTS_DIR / "waves64.safetensors"
 
 
 def detect_format(path: Path) -> str:
-    """``native`` | ``nvidia`` | ``rosinality`` from the file's content (safetensors/JSON, a pickle, a torch checkpoint)."""
+    """``native`` | ``nvidia`` | ``rosinality`` from the file's content.
+
+    (safetensors/JSON, a pickle, a torch checkpoint): never from the suffix."""
     kind = detect_content(path)
     if kind in ("safetensors", "json"):
         return "native"
@@ -70,23 +73,29 @@ def _upsampling_filter(key: str, t: torch.Tensor) -> str | None:
     if t.dim() == 2 and t.shape[0] == t.shape[1] and float(t.sum(1).min()) > 0:
         row = t.float().sum(1)
         taps = f" (blur_kernel {[round(float(x), 3) for x in row / row.min()]})"
-    return (f"a {'x'.join(map(str, t.shape))} blur kernel{taps}, not the default [1, 3, 3, 1]; "
-            "a generator trained with another kernel would render differently here, so the file is refused")
+    return (
+        f"a {'x'.join(map(str, t.shape))} blur kernel{taps}, not the default [1, 3, 3, 1]; "
+        "a generator trained with another kernel would render differently here, so the file is refused"
+    )
 
 
-def _conv(m: "re.Match[str]", leaf: str) -> str:
+def _conv(m: re.Match[str], leaf: str) -> str:
     """rosinality's ``convs.{2j}`` is our block j+1's up-sampling conv, ``convs.{2j+1}`` its second conv."""
     i = int(m["i"])
     return f"synthesis.blocks.{i // 2 + 1}.{'conv' if i % 2 else 'conv_up'}.{leaf.format(**m.groupdict())}"
 
 
-def _noise(m: "re.Match[str]") -> str:
+def _noise(m: re.Match[str]) -> str:
     """``noises.noise_0`` is the 4×4 conv's; then two per block, up-sampling conv first."""
     n = int(m["n"])
-    return "synthesis.blocks.0.conv.noise_const" if n == 0 else f"synthesis.blocks.{(n + 1) // 2}.{'conv_up' if n % 2 else 'conv'}.noise_const"
+    return (
+        "synthesis.blocks.0.conv.noise_const"
+        if n == 0
+        else f"synthesis.blocks.{(n + 1) // 2}.{'conv_up' if n % 2 else 'conv'}.noise_const"
+    )
 
 
-def _rgb(m: "re.Match[str]", leaf: str) -> str:
+def _rgb(m: re.Match[str], leaf: str) -> str:
     return f"synthesis.blocks.{int(m['j']) + 1}.to_rgb.{leaf.format(**m.groupdict())}"
 
 
@@ -110,8 +119,10 @@ _MOD = r"(?P<leaf>weight|bias)"
 
 #: every key of a rosinality stylegan2-pytorch ``g_ema`` state dict: where it goes, or why the file is refused
 ROSINALITY_RULES = (
-    Rule(r"(.+\.)?(iwt|dwt)\.(ll|lh|hl|hh)", refuse="this is a SWAGAN (wavelet) generator (rosinality's swagan.py); "
-                                                    "only StyleGAN2 generators are supported"),
+    Rule(
+        r"(.+\.)?(iwt|dwt)\.(ll|lh|hl|hh)",
+        refuse="this is a SWAGAN (wavelet) generator (rosinality's swagan.py); only StyleGAN2 generators are supported",
+    ),
     Rule(r"input\.input", "synthesis.const", _first),
     Rule(r"conv1\.conv\.weight", "synthesis.blocks.0.conv.weight", _first),
     Rule(r"conv1\.conv\.modulation\." + _MOD, "synthesis.blocks.0.conv.affine.{leaf}"),
@@ -134,14 +145,22 @@ ROSINALITY_RULES = (
 )
 
 
-def rosinality_to_native(sd: dict[str, torch.Tensor], path: Path, mapping_lr: float = 0.01) -> tuple[G2Config, dict[str, torch.Tensor]]:
-    """Map a rosinality ``g_ema`` state dict to ours through :data:`ROSINALITY_RULES`; infer size and channels from shapes."""
+def rosinality_to_native(
+    sd: dict[str, torch.Tensor], path: Path, mapping_lr: float = 0.01
+) -> tuple[G2Config, dict[str, torch.Tensor]]:
+    """Map a rosinality ``g_ema`` state dict to ours through :data:`ROSINALITY_RULES`.
+
+    Size and channels are inferred from the tensors' shapes."""
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
         raise CheckpointError(path, "'g_ema' is not a state dict of tensors")
     if "input.input" not in sd or "to_rgb1.bias" not in sd:
         raise CheckpointError(path, "not a rosinality StyleGAN2 generator (input.input / to_rgb1 missing)")
     out = convert(sd, ROSINALITY_RULES, path, "rosinality generator")
-    n_blocks = 1 + sum(1 for k in out if re.fullmatch(r"synthesis\.blocks\.\d+\.to_rgb\.bias", k) and k != "synthesis.blocks.0.to_rgb.bias")
+    n_blocks = 1 + sum(
+        1
+        for k in out
+        if re.fullmatch(r"synthesis\.blocks\.\d+\.to_rgb\.bias", k) and k != "synthesis.blocks.0.to_rgb.bias"
+    )
     resolution = 2 ** (n_blocks + 1)
     channels = {4: int(out["synthesis.const"].shape[0])}
     for j in range(1, n_blocks):
@@ -151,15 +170,24 @@ def rosinality_to_native(sd: dict[str, torch.Tensor], path: Path, mapping_lr: fl
         channels[2 ** (j + 2)] = int(out[key].shape[0])
     n_mlp = sum(1 for k in out if re.fullmatch(r"mapping\.net\.\d+\.weight", k))
     if n_mlp == 0 or f"mapping.net.{n_mlp - 1}.weight" not in out:
-        raise CheckpointError(path, f"rosinality checkpoint has no style.1 .. style.{max(n_mlp, 1)} mapping layers in order")
+        raise CheckpointError(
+            path, f"rosinality checkpoint has no style.1 .. style.{max(n_mlp, 1)} mapping layers in order"
+        )
     w_dim = int(out["mapping.net.0.weight"].shape[0])
     out["mapping.w_avg"] = torch.zeros(w_dim)
     rgb = out.get("synthesis.blocks.0.to_rgb.weight")
     if rgb is None:
         raise CheckpointError(path, "rosinality checkpoint is missing to_rgb1.conv.weight")
     try:
-        cfg = G2Config(resolution=resolution, z_dim=int(out["mapping.net.0.weight"].shape[1]), w_dim=w_dim,
-                       mapping_layers=n_mlp, mapping_lr=mapping_lr, channels=channels, img_channels=int(rgb.shape[0]))
+        cfg = G2Config(
+            resolution=resolution,
+            z_dim=int(out["mapping.net.0.weight"].shape[1]),
+            w_dim=w_dim,
+            mapping_layers=n_mlp,
+            mapping_lr=mapping_lr,
+            channels=channels,
+            img_channels=int(rgb.shape[0]),
+        )
     except (TypeError, ValueError) as exc:
         raise CheckpointError(path, f"not a StyleGAN2 generator this loader builds ({exc})") from exc
     return cfg, {k: v.float() for k, v in out.items()}

@@ -15,11 +15,12 @@ Structure (the paper's config F, "skip" generator):
 Channel counts are ``min(channel_base / res, channel_max)`` unless ``channels`` lists them per
 resolution explicitly (rosinality's channel multiplier files need that).
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn as nn
@@ -54,7 +55,7 @@ class G2Config:
 
     @property
     def resolutions(self) -> list[int]:
-        return [2 ** i for i in range(2, int(math.log2(self.resolution)) + 1)]
+        return [2**i for i in range(2, int(math.log2(self.resolution)) + 1)]
 
     def ch(self, res: int) -> int:
         if res in self.channels:
@@ -71,7 +72,7 @@ class G2Config:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "G2Config":
+    def from_dict(cls, d: dict[str, Any]) -> G2Config:
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
@@ -85,6 +86,8 @@ def normalize_2nd_moment(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
 
 class MappingNetwork(nn.Module):
     """z (and class c) → w, with the running mean ``w_avg`` used for truncation."""
+
+    w_avg: torch.Tensor  # a buffer, typed for the checker
 
     def __init__(self, cfg: G2Config):
         super().__init__()
@@ -100,8 +103,14 @@ class MappingNetwork(nn.Module):
         )
         self.register_buffer("w_avg", torch.zeros(cfg.w_dim))
 
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0,
-                cutoff: int | None = None, update_w_avg: bool = False) -> torch.Tensor:
+    def forward(
+        self,
+        z: torch.Tensor,
+        c: torch.Tensor | None = None,
+        psi: float = 1.0,
+        cutoff: int | None = None,
+        update_w_avg: bool = False,
+    ) -> torch.Tensor:
         """→ w+ ``[N, num_ws, w_dim]`` (every row the same w; mixing happens outside)."""
         x = normalize_2nd_moment(z.float()) if self.z_dim > 0 else None
         if self.c_dim > 0:
@@ -109,6 +118,7 @@ class MappingNetwork(nn.Module):
                 raise ValueError(f"this generator is class-conditional (c_dim={self.c_dim}): pass a label c")
             y = normalize_2nd_moment(self.embed(c.float()))
             x = y if x is None else torch.cat([x, y], dim=1)
+        assert x is not None  # a mapping network has z, c or both as input
         for layer in self.net:
             x = layer(x)
         if update_w_avg:
@@ -132,6 +142,9 @@ def truncate(ws: torch.Tensor, w_avg: torch.Tensor, psi: float, cutoff: int | No
 class StyledConv(nn.Module):
     """Modulated 3×3 conv (optionally ×2 up) + noise + bias + lrelu."""
 
+    noise_const: torch.Tensor  # buffers, typed for the checker
+    fir: torch.Tensor
+
     def __init__(self, in_ch: int, out_ch: int, w_dim: int, res: int, up: bool = False, clamp: float | None = None):
         super().__init__()
         self.affine = EqualLinear(w_dim, in_ch, bias_init=1.0)
@@ -142,11 +155,15 @@ class StyledConv(nn.Module):
         self.register_buffer("fir", make_filter(), persistent=False)
         self.up, self.res, self.clamp = up, res, clamp
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random", fused: bool | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random", fused: bool | None = None
+    ) -> torch.Tensor:
         styles = self.affine(w)
         x = modulated_conv2d(x, self.weight, styles, demodulate=True, up=self.up, fir=self.fir, fused=fused)
         if noise_mode == "random":
-            x = x + torch.randn(x.shape[0], 1, self.res, self.res, device=x.device, dtype=x.dtype) * self.noise_strength.to(x.dtype)
+            x = x + torch.randn(
+                x.shape[0], 1, self.res, self.res, device=x.device, dtype=x.dtype
+            ) * self.noise_strength.to(x.dtype)
         elif noise_mode == "const":
             x = x + (self.noise_const * self.noise_strength).to(x.dtype)
         return lrelu_bias(x, self.bias, clamp=self.clamp)
@@ -172,6 +189,9 @@ class ToRGB(nn.Module):
 
 class SynthesisBlock(nn.Module):
     """One resolution: (up-conv) conv toRGB.  The 4×4 block has no up-conv."""
+
+    fir: torch.Tensor  # a buffer, typed for the checker
+    num_conv: int
 
     def __init__(self, in_ch: int, out_ch: int, w_dim: int, res: int, img_channels: int, clamp: float | None):
         super().__init__()
@@ -216,9 +236,10 @@ class SynthesisNetwork(nn.Module):
         ws = ws.float()
         x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1)
         img, idx = None, 0
-        for block in self.blocks:
-            x, img = block(x, img, ws[:, idx: idx + block.num_conv + 1], noise_mode, fused)
+        for block in cast("list[SynthesisBlock]", self.blocks):
+            x, img = block(x, img, ws[:, idx : idx + block.num_conv + 1], noise_mode, fused)
             idx += block.num_conv
+        assert img is not None  # at least the 4x4 block ran
         return img
 
 
@@ -235,8 +256,15 @@ class StyleGAN2(nn.Module):
     def num_ws(self) -> int:
         return self.cfg.num_ws
 
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0, cutoff: int | None = None,
-                noise_mode: str = "random", update_w_avg: bool = False) -> torch.Tensor:
+    def forward(
+        self,
+        z: torch.Tensor,
+        c: torch.Tensor | None = None,
+        psi: float = 1.0,
+        cutoff: int | None = None,
+        noise_mode: str = "random",
+        update_w_avg: bool = False,
+    ) -> torch.Tensor:
         return self.synthesis(self.mapping(z, c, psi, cutoff, update_w_avg), noise_mode)
 
 

@@ -18,6 +18,7 @@ go through a table too: an argument we do not know, or a value we would not buil
 (another architecture, filter, activation), refuses the file.  The architecture comes from the
 weights' shapes.
 """
+
 from __future__ import annotations
 
 import collections
@@ -113,7 +114,7 @@ def _allowed() -> dict[tuple[str, str], Any]:
     try:
         from numpy._core import multiarray
     except ImportError:  # numpy < 2
-        from numpy.core import multiarray
+        from numpy.core import multiarray  # type: ignore[no-redef]  # the same module under numpy 1's name
     for mod in ("numpy.core.multiarray", "numpy._core.multiarray"):
         allowed[(mod, "_reconstruct")] = multiarray._reconstruct
         allowed[(mod, "scalar")] = multiarray.scalar
@@ -134,8 +135,11 @@ class SafeUnpickler(pickle.Unpickler):
         try:
             return self.allowed[(module, name)]
         except KeyError:
-            raise UnsafePickleError(self.path, f"refused to load: the pickle asks for {module}.{name}, which is not "
-                                    "a tensor, a plain container or a network record (no code from the file is run)") from None
+            raise UnsafePickleError(
+                self.path,
+                f"refused to load: the pickle asks for {module}.{name}, which is not "
+                "a tensor, a plain container or a network record (no code from the file is run)",
+            ) from None
 
     def persistent_load(self, pid):
         raise UnsafePickleError(self.path, f"refused to load: unexpected persistent id {str(pid)[:60]!r}")
@@ -156,11 +160,13 @@ def read_pickle(path: Path | str) -> Any:
 def _standard_filter(key: str, t: torch.Tensor) -> str | None:
     if tuple(t.shape) == (4, 4) and torch.allclose(t.float(), make_filter(), atol=1e-6):
         return None
-    return (f"a {'x'.join(map(str, t.shape))} resampling filter that is not the standard [1,3,3,1] one; "
-            "other filters resample differently, so the file is refused")
+    return (
+        f"a {'x'.join(map(str, t.shape))} resampling filter that is not the standard [1,3,3,1] one; "
+        "other filters resample differently, so the file is refused"
+    )
 
 
-def _block(m: "re.Match[str]", layer: str) -> str:
+def _block(m: re.Match[str], layer: str) -> str:
     res = int(m["res"])
     k = res.bit_length() - 3 if res >= 4 and res & (res - 1) == 0 else f"res{res}"  # not a power of two: unused
     return f"synthesis.blocks.{k}.{layer}.{m['leaf']}"
@@ -170,7 +176,10 @@ _STYLED = r"(?P<leaf>weight|bias|noise_strength|noise_const|affine\.weight|affin
 
 #: every tensor of an NVIDIA StyleGAN2 ``G_ema`` record: where it goes, or why the file is refused
 NVIDIA_RULES = (
-    Rule(r"synthesis\.(input|L\d+_\w+)\..*", refuse="this is a StyleGAN3 (alias-free) generator; only StyleGAN2 networks are supported"),
+    Rule(
+        r"synthesis\.(input|L\d+_\w+)\..*",
+        refuse="this is a StyleGAN3 (alias-free) generator; only StyleGAN2 networks are supported",
+    ),
     Rule(r"synthesis\.b\d+\.skip\..*", refuse="a 'resnet' generator block; only 'skip' generators are supported"),
     Rule(r"mapping\.fc(?P<i>\d+)\.(?P<leaf>weight|bias)", "mapping.net.{i}.{leaf}"),
     Rule(r"mapping\.embed\.(?P<leaf>weight|bias)", "mapping.embed.{leaf}"),
@@ -178,29 +187,54 @@ NVIDIA_RULES = (
     Rule(r"synthesis\.b4\.const", "synthesis.const"),
     Rule(r"synthesis\.b(?P<res>\d+)\.conv0\." + _STYLED, lambda m: _block(m, "conv_up")),
     Rule(r"synthesis\.b(?P<res>\d+)\.conv1\." + _STYLED, lambda m: _block(m, "conv")),
-    Rule(r"synthesis\.b(?P<res>\d+)\.torgb\.(?P<leaf>weight|bias|affine\.weight|affine\.bias)", lambda m: _block(m, "to_rgb")),
+    Rule(
+        r"synthesis\.b(?P<res>\d+)\.torgb\.(?P<leaf>weight|bias|affine\.weight|affine\.bias)",
+        lambda m: _block(m, "to_rgb"),
+    ),
     Rule(r"(.+\.)?resample_filter", check=_standard_filter),
 )
 
 #: every recorded constructor argument: read from the weights, precision-only, or a value we build faithfully
 _SYNTHESIS_KWARGS = {
-    "channel_base": any_value, "channel_max": any_value, "num_fp16_res": any_value, "conv_clamp": any_value,
-    "use_fp16": any_value, "fp16_channels_last": any_value, "channels_last": any_value, "fused_modconv_default": any_value,
-    "architecture": one_of("skip"), "resample_filter": one_of([1, 3, 3, 1], (1, 3, 3, 1)), "use_noise": one_of(True),
-    "activation": one_of("lrelu"), "conv_kernel": one_of(3),
+    "channel_base": any_value,
+    "channel_max": any_value,
+    "num_fp16_res": any_value,
+    "conv_clamp": any_value,
+    "use_fp16": any_value,
+    "fp16_channels_last": any_value,
+    "channels_last": any_value,
+    "fused_modconv_default": any_value,
+    "architecture": one_of("skip"),
+    "resample_filter": one_of([1, 3, 3, 1], (1, 3, 3, 1)),
+    "use_noise": one_of(True),
+    "activation": one_of("lrelu"),
+    "conv_kernel": one_of(3),
 }
 _MAPPING_KWARGS = {
-    "num_layers": any_value, "embed_features": any_value, "layer_features": any_value, "lr_multiplier": any_value,
-    "w_avg_beta": any_value, "num_ws": any_value, "activation": one_of("lrelu"),
+    "num_layers": any_value,
+    "embed_features": any_value,
+    "layer_features": any_value,
+    "lr_multiplier": any_value,
+    "w_avg_beta": any_value,
+    "num_ws": any_value,
+    "activation": one_of("lrelu"),
 }
 _GENERATOR_KWARGS = {
-    "z_dim": any_value, "c_dim": any_value, "w_dim": any_value, "img_resolution": any_value, "img_channels": any_value,
-    "mapping_kwargs": any_value, "synthesis_kwargs": any_value, **_SYNTHESIS_KWARGS,
+    "z_dim": any_value,
+    "c_dim": any_value,
+    "w_dim": any_value,
+    "img_resolution": any_value,
+    "img_channels": any_value,
+    "mapping_kwargs": any_value,
+    "synthesis_kwargs": any_value,
+    **_SYNTHESIS_KWARGS,
 }
 
 
 def nvidia_to_native(record: PersistentRecord, path: Path | str) -> tuple[G2Config, dict[str, torch.Tensor]]:
-    """Config and renamed state dict of an NVIDIA StyleGAN2 generator record (``G_ema``); every key mapped or refused."""
+    """Config and renamed state dict of an NVIDIA StyleGAN2 generator record (``G_ema``).
+
+    Every key is mapped or the file is refused."""
     path = Path(path)
     try:
         src = {k: v.detach().float() for k, v in record.tensors().items()}
@@ -233,13 +267,21 @@ def nvidia_to_native(record: PersistentRecord, path: Path | str) -> tuple[G2Conf
         out["mapping.w_avg"] = torch.zeros(w_dim)
     last_rgb = f"synthesis.blocks.{int(math.log2(resolution)) - 2}.to_rgb.weight"
     if last_rgb not in out:
-        raise CheckpointError(path, f"no toRGB layer at {resolution}x{resolution} (synthesis.b{resolution}.torgb missing)")
+        raise CheckpointError(
+            path, f"no toRGB layer at {resolution}x{resolution} (synthesis.b{resolution}.torgb missing)"
+        )
     try:
         cfg = G2Config(
-            resolution=resolution, z_dim=int(kwargs.get("z_dim", z_dim)), w_dim=int(w_dim), c_dim=int(c_dim),
-            mapping_layers=n_layers, mapping_lr=float(map_kwargs.get("lr_multiplier", 0.01)),
+            resolution=resolution,
+            z_dim=int(kwargs.get("z_dim", z_dim)),
+            w_dim=int(w_dim),
+            c_dim=int(c_dim),
+            mapping_layers=n_layers,
+            mapping_lr=float(map_kwargs.get("lr_multiplier", 0.01)),
             w_avg_beta=float(map_kwargs.get("w_avg_beta", 0.998) or 0.998),
-            channels=channels, conv_clamp=syn_kwargs.get("conv_clamp"), img_channels=int(out[last_rgb].shape[0]),
+            channels=channels,
+            conv_clamp=syn_kwargs.get("conv_clamp"),
+            img_channels=int(out[last_rgb].shape[0]),
         )
     except (TypeError, ValueError) as exc:
         raise CheckpointError(path, f"not a StyleGAN2 generator this loader builds ({exc})") from exc

@@ -11,10 +11,11 @@ of StyleGAN") and its appendix.  Two details matter for reproducing networks tra
   (gain 4, padding 1), and the skip image is up-sampled by zero insertion and the same filter
   (padding 2/1).  Those paddings decide the exact pixel alignment of every layer.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn as nn
@@ -30,8 +31,14 @@ def make_filter(taps: Sequence[float] = (1, 3, 3, 1)) -> torch.Tensor:
     return f / f.sum()
 
 
-def upfirdn2d(x: torch.Tensor, f: torch.Tensor, up: int = 1, down: int = 1,
-              pad: tuple[int, int, int, int] = (0, 0, 0, 0), gain: float = 1.0) -> torch.Tensor:
+def upfirdn2d(
+    x: torch.Tensor,
+    f: torch.Tensor,
+    up: int = 1,
+    down: int = 1,
+    pad: tuple[int, int, int, int] = (0, 0, 0, 0),
+    gain: float = 1.0,
+) -> torch.Tensor:
     """Up-sample by zero insertion, pad (negative pads crop), FIR-filter, down-sample.
 
     ``pad`` is ``(x_before, x_after, y_before, y_after)``.  The filter is applied as a true
@@ -44,7 +51,7 @@ def upfirdn2d(x: torch.Tensor, f: torch.Tensor, up: int = 1, down: int = 1,
         x = x.reshape(b, c, h * up, w * up)
     px0, px1, py0, py1 = pad
     x = F.pad(x, [max(px0, 0), max(px1, 0), max(py0, 0), max(py1, 0)])
-    x = x[:, :, max(-py0, 0): x.shape[2] - max(-py1, 0), max(-px0, 0): x.shape[3] - max(-px1, 0)]
+    x = x[:, :, max(-py0, 0) : x.shape[2] - max(-py1, 0), max(-px0, 0) : x.shape[3] - max(-px1, 0)]
     k = (f * gain).flip([0, 1]).to(x.dtype)
     # the kernel is an outer product: two 1-D passes cost 2·k taps instead of k²
     col, row = k[:, :1] / k[0, 0].sqrt(), k[:1, :] / k[0, 0].sqrt()
@@ -72,7 +79,9 @@ def downsample2d(x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
     return upfirdn2d(x, f, down=2, pad=(p0, p1, p0, p1))
 
 
-def lrelu_bias(x: torch.Tensor, bias: torch.Tensor | None, gain: float = SQRT2, clamp: float | None = None) -> torch.Tensor:
+def lrelu_bias(
+    x: torch.Tensor, bias: torch.Tensor | None, gain: float = SQRT2, clamp: float | None = None
+) -> torch.Tensor:
     """``leaky_relu(x + b, 0.2) * gain``, clamped to ±clamp (keeps fp16 activations finite)."""
     if bias is not None:
         x = x + bias.to(x.dtype).reshape(1, -1, *([1] * (x.dim() - 2)))
@@ -89,8 +98,9 @@ class EqualLinear(nn.Module):
     by it and multiplied back at run time, so Adam's step is ``lr_mult`` times smaller.
     """
 
-    def __init__(self, in_features: int, out_features: int, lr_mult: float = 1.0,
-                 bias_init: float = 0.0, activate: bool = False):
+    def __init__(
+        self, in_features: int, out_features: int, lr_mult: float = 1.0, bias_init: float = 0.0, activate: bool = False
+    ):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(out_features, in_features) / lr_mult)
         self.bias = nn.Parameter(torch.full((out_features,), float(bias_init)))
@@ -110,8 +120,18 @@ class EqualConv2d(nn.Module):
     """Plain convolution with equalised learning rate, optional FIR down-sampling and lrelu
     (the discriminator's layer)."""
 
-    def __init__(self, in_ch: int, out_ch: int, kernel: int, bias: bool = True, activate: bool = True,
-                 down: bool = False, clamp: float | None = None):
+    fir: torch.Tensor  # buffers, typed for the checker
+
+    def __init__(
+        self,
+        in_ch: int,
+        out_ch: int,
+        kernel: int,
+        bias: bool = True,
+        activate: bool = True,
+        down: bool = False,
+        clamp: float | None = None,
+    ):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(out_ch, in_ch, kernel, kernel))
         self.bias = nn.Parameter(torch.zeros(out_ch)) if bias else None
@@ -137,8 +157,15 @@ class EqualConv2d(nn.Module):
         return x * gain
 
 
-def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor, demodulate: bool = True,
-                     up: bool = False, fir: torch.Tensor | None = None, fused: bool | None = None) -> torch.Tensor:
+def modulated_conv2d(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    styles: torch.Tensor,
+    demodulate: bool = True,
+    up: bool = False,
+    fir: torch.Tensor | None = None,
+    fused: bool | None = None,
+) -> torch.Tensor:
     """Convolve ``x`` with ``weight`` scaled per sample and input channel by ``styles``.
 
     With ``demodulate`` each output channel's effective weights are rescaled to unit L2 norm
@@ -162,6 +189,7 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
     if not fused:
         x = x * styles.reshape(b, in_ch, 1, 1)
         if up:
+            assert fir is not None, "up-sampling needs the FIR filter"
             x = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)
             x = upfirdn2d(x, fir, pad=(1, 1, 1, 1), gain=4.0)
         else:
@@ -176,6 +204,7 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
     if up:
         wt = wb.transpose(1, 2).reshape(b * in_ch, out_ch, kh, kw)
         x = F.conv_transpose2d(x, wt, stride=2, groups=b)
+        assert fir is not None, "up-sampling needs the FIR filter"
         x = upfirdn2d(x, fir, pad=(1, 1, 1, 1), gain=4.0)
     else:
         x = F.conv2d(x, wb.reshape(b * out_ch, in_ch, kh, kw), padding=kh // 2, groups=b)

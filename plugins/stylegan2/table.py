@@ -9,12 +9,13 @@ our network needs that no source key filled, or a produced key it does not have 
 refused by :func:`installation.api.load_into`.  Together: every key of the checkpoint is
 accounted for, or the file is refused.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import torch
 
@@ -34,12 +35,12 @@ class Rule:
     """
 
     pattern: str
-    target: str | Callable[["re.Match[str]"], str] | None = None
+    target: str | Callable[[re.Match[str]], str] | None = None
     transform: Transform | None = None
     check: Check | None = None
     refuse: str | None = None
 
-    def compiled(self) -> "re.Pattern[str]":
+    def compiled(self) -> re.Pattern[str]:
         return re.compile(self.pattern)
 
 
@@ -47,7 +48,9 @@ def _shown(keys: list[str], limit: int = 6) -> str:
     return ", ".join(keys[:limit]) + (f" (+{len(keys) - limit} more)" if len(keys) > limit else "")
 
 
-def convert(src: dict[str, torch.Tensor], rules: Sequence[Rule], path: Path | str, what: str) -> dict[str, torch.Tensor]:
+def convert(
+    src: dict[str, torch.Tensor], rules: Sequence[Rule], path: Path | str, what: str
+) -> dict[str, torch.Tensor]:
     """Apply ``rules`` to every key of ``src``; :class:`CheckpointError` naming ``path`` and the key otherwise."""
     compiled = [(rule, rule.compiled()) for rule in rules]
     out: dict[str, torch.Tensor] = {}
@@ -71,17 +74,23 @@ def convert(src: dict[str, torch.Tensor], rules: Sequence[Rule], path: Path | st
             raise CheckpointError(path, f"{key}: maps onto {dst}, which another key already filled")
         out[dst] = rule.transform(tensor, m) if rule.transform is not None else tensor
     if unmapped:
-        raise CheckpointError(path, f"unmapped key(s) in this {what}: {_shown(unmapped)}; they belong to no part of the "
-                                    "network this loader builds, so the file is refused rather than loaded as a different network")
+        raise CheckpointError(
+            path,
+            f"unmapped key(s) in this {what}: {_shown(unmapped)}; they belong to no part of the "
+            "network this loader builds, so the file is refused rather than loaded as a different network",
+        )
     return out
 
 
-def check_kwargs(kwargs: dict, known: dict[str, Callable[[object], "str | None"]], path: Path | str, where: str) -> None:
+def check_kwargs(kwargs: dict, known: dict[str, Callable[[object], str | None]], path: Path | str, where: str) -> None:
     """Every recorded constructor argument is known and has a value we build faithfully, or the file is refused."""
     for name, value in kwargs.items():
         if name not in known:
-            raise CheckpointError(path, f"unknown {where} argument {name}={value!r}: this loader cannot tell what it changes, "
-                                        "so the file is refused")
+            raise CheckpointError(
+                path,
+                f"unknown {where} argument {name}={value!r}: this loader cannot tell what it changes, "
+                "so the file is refused",
+            )
         reason = known[name](value)
         if reason:
             raise CheckpointError(path, f"{where} argument {name}={value!r}: {reason}")
@@ -92,7 +101,7 @@ def any_value(_: object) -> None:
     return None
 
 
-def one_of(*allowed: object) -> Callable[[object], "str | None"]:
+def one_of(*allowed: object) -> Callable[[object], str | None]:
     def check(value: object) -> str | None:
         return None if value in allowed else f"only {', '.join(map(repr, allowed))} is supported"
 

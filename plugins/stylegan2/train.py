@@ -12,6 +12,7 @@ The recipe is the paper's, sized for small data and small machines:
 * on CUDA: automatic mixed precision (fp16 convolutions, fp32 master weights, a gradient
   scaler), channels_last tensors and conv clamping at ±256 so fp16 activations stay finite.
 """
+
 from __future__ import annotations
 
 import copy
@@ -35,13 +36,34 @@ class StyleGAN2Task:
 
     name = "stylegan2"
 
-    def __init__(self, z_dim: int = 128, w_dim: int = 128, mapping_layers: int = 4, channel_base: int = 4096,
-                 channel_max: int = 256, d_channel_base: int | None = None, d_channel_max: int | None = None,
-                 lr: float = 0.0025, r1_gamma: float | None = None, r1_every: int = 16, mixing: float = 0.9,
-                 ema_kimg: float = 5.0, ema_rampup: float = 0.05, mapping_lr: float = 0.01,
-                 conv_clamp: float | None = None, amp: bool = True):
-        self.opts = dict(z_dim=z_dim, w_dim=w_dim, mapping_layers=mapping_layers, channel_base=channel_base,
-                         channel_max=channel_max, mapping_lr=mapping_lr, conv_clamp=conv_clamp)
+    def __init__(
+        self,
+        z_dim: int = 128,
+        w_dim: int = 128,
+        mapping_layers: int = 4,
+        channel_base: int = 4096,
+        channel_max: int = 256,
+        d_channel_base: int | None = None,
+        d_channel_max: int | None = None,
+        lr: float = 0.0025,
+        r1_gamma: float | None = None,
+        r1_every: int = 16,
+        mixing: float = 0.9,
+        ema_kimg: float = 5.0,
+        ema_rampup: float = 0.05,
+        mapping_lr: float = 0.01,
+        conv_clamp: float | None = None,
+        amp: bool = True,
+    ):
+        self.opts = dict(
+            z_dim=z_dim,
+            w_dim=w_dim,
+            mapping_layers=mapping_layers,
+            channel_base=channel_base,
+            channel_max=channel_max,
+            mapping_lr=mapping_lr,
+            conv_clamp=conv_clamp,
+        )
         self.d_base = d_channel_base or channel_base
         self.d_max = d_channel_max or channel_max
         self.lr, self.r1_gamma, self.r1_every = float(lr), r1_gamma, int(r1_every)
@@ -53,24 +75,25 @@ class StyleGAN2Task:
     def setup(self, device: torch.device, resolution: int) -> None:
         self.device = torch.device(device)
         self.cuda = self.device.type == "cuda"
-        opts = dict(self.opts)
+        opts: dict[str, Any] = dict(self.opts)
         if self.cuda and opts["conv_clamp"] is None:
             opts["conv_clamp"] = 256.0  # fp16 activations must stay finite
         self.cfg = G2Config(resolution=int(resolution), **opts)
         self.G = StyleGAN2(self.cfg).to(self.device)
         self.D = Discriminator(self.cfg.resolution, self.d_base, self.d_max, clamp=self.cfg.conv_clamp).to(self.device)
         if self.cuda:
-            self.G = self.G.to(memory_format=torch.channels_last)
-            self.D = self.D.to(memory_format=torch.channels_last)
+            # Module.to takes memory_format; torch's stub omits it
+            self.G = self.G.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+            self.D = self.D.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         c = self.r1_every / (self.r1_every + 1)  # lazy regularisation correction (paper, appendix B)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=self.lr, betas=(0.0, 0.99), eps=1e-8)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=self.lr * c, betas=(0.0, 0.99 ** c), eps=1e-8)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=self.lr * c, betas=(0.0, 0.99**c), eps=1e-8)
         self.use_amp = self.cuda and self.amp
         self.scaler_g = torch.amp.GradScaler("cuda", enabled=self.use_amp)
         self.scaler_d = torch.amp.GradScaler("cuda", enabled=self.use_amp)
         if self.r1_gamma is None:  # NVIDIA's heuristic for small data: 0.0002 · res² / batch (batch filled later)
-            self.r1_gamma = 0.0002 * resolution ** 2 / 16
+            self.r1_gamma = 0.0002 * resolution**2 / 16
 
     def _autocast(self):
         return torch.autocast("cuda", dtype=torch.float16, enabled=self.use_amp)
@@ -109,6 +132,7 @@ class StyleGAN2Task:
             (grad,) = torch.autograd.grad(self.scaler_d.scale(logits_real.float().sum()), real_in, create_graph=True)
             grad = grad / self.scaler_d.get_scale() if self.use_amp else grad
             r1 = grad.float().square().sum(dim=[1, 2, 3]).mean()
+            assert self.r1_gamma is not None  # set in setup
             loss_d = loss_d + r1 * (self.r1_gamma / 2) * self.r1_every
         self.opt_d.zero_grad(set_to_none=True)
         self.scaler_d.scale(loss_d).backward()
@@ -144,9 +168,13 @@ class StyleGAN2Task:
 
     def state_dict(self) -> dict[str, Any]:
         return {
-            "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
-            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-            "images_seen": self.images_seen, "config": self.cfg.to_dict(),
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "G_ema": self.G_ema.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "images_seen": self.images_seen,
+            "config": self.cfg.to_dict(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -192,8 +220,11 @@ def export_from_checkpoint(checkpoint: Path | str, dest: Path | str) -> Path:
     cfg = G2Config.from_dict(dict(task["config"]))
     net = StyleGAN2(cfg)
     net.load_state_dict(task["G_ema"])  # validates names and shapes
-    meta = WeightsMeta(model=MODEL, config=cfg.to_dict(),
-                       provenance={"images_seen": int(task.get("images_seen", 0)), "step": int(state.get("step", 0))})
+    meta = WeightsMeta(
+        model=MODEL,
+        config=cfg.to_dict(),
+        provenance={"images_seen": int(task.get("images_seen", 0)), "step": int(state.get("step", 0))},
+    )
     return save_weights(dest, net.state_dict(), meta)
 
 

@@ -12,6 +12,7 @@ horizon) and colour variety.
 Each picture is painted at twice the target size and reduced with area averaging, which
 anti-aliases crests and foam the way a downscaled video frame would be.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,11 +24,46 @@ from installation.api import write_image
 
 # (sky top, sky at horizon, sea at horizon, deep sea, crest light, sun colour) per mood, RGB 0..1
 PALETTES = {
-    "day": ([0.25, 0.50, 0.85], [0.70, 0.85, 0.95], [0.35, 0.60, 0.70], [0.03, 0.20, 0.35], [0.55, 0.80, 0.85], [1.0, 0.98, 0.90]),
-    "dusk": ([0.20, 0.15, 0.40], [0.98, 0.60, 0.35], [0.60, 0.40, 0.45], [0.10, 0.08, 0.20], [0.95, 0.60, 0.40], [1.0, 0.75, 0.40]),
-    "night": ([0.01, 0.02, 0.08], [0.10, 0.15, 0.30], [0.08, 0.12, 0.22], [0.00, 0.02, 0.06], [0.35, 0.45, 0.60], [0.90, 0.92, 1.00]),
-    "storm": ([0.30, 0.32, 0.36], [0.62, 0.64, 0.66], [0.35, 0.40, 0.42], [0.08, 0.12, 0.14], [0.60, 0.66, 0.68], [0.85, 0.85, 0.85]),
-    "tropic": ([0.15, 0.55, 0.95], [0.80, 0.92, 1.00], [0.20, 0.75, 0.75], [0.00, 0.35, 0.50], [0.55, 0.95, 0.90], [1.0, 1.0, 0.95]),
+    "day": (
+        [0.25, 0.50, 0.85],
+        [0.70, 0.85, 0.95],
+        [0.35, 0.60, 0.70],
+        [0.03, 0.20, 0.35],
+        [0.55, 0.80, 0.85],
+        [1.0, 0.98, 0.90],
+    ),
+    "dusk": (
+        [0.20, 0.15, 0.40],
+        [0.98, 0.60, 0.35],
+        [0.60, 0.40, 0.45],
+        [0.10, 0.08, 0.20],
+        [0.95, 0.60, 0.40],
+        [1.0, 0.75, 0.40],
+    ),
+    "night": (
+        [0.01, 0.02, 0.08],
+        [0.10, 0.15, 0.30],
+        [0.08, 0.12, 0.22],
+        [0.00, 0.02, 0.06],
+        [0.35, 0.45, 0.60],
+        [0.90, 0.92, 1.00],
+    ),
+    "storm": (
+        [0.30, 0.32, 0.36],
+        [0.62, 0.64, 0.66],
+        [0.35, 0.40, 0.42],
+        [0.08, 0.12, 0.14],
+        [0.60, 0.66, 0.68],
+        [0.85, 0.85, 0.85],
+    ),
+    "tropic": (
+        [0.15, 0.55, 0.95],
+        [0.80, 0.92, 1.00],
+        [0.20, 0.75, 0.75],
+        [0.00, 0.35, 0.50],
+        [0.55, 0.95, 0.90],
+        [1.0, 1.0, 0.95],
+    ),
 }
 
 
@@ -55,9 +91,11 @@ def paint_wave(rng: np.random.Generator, size: int) -> np.ndarray:
 
     # sky: gradient, soft cloud banks, a sun/moon with glow
     t_sky = np.clip(ys / np.maximum(hline, 1e-3), 0, 1)[..., None]
-    img = sky_top * (1 - t_sky ** 0.8) + sky_hor * t_sky ** 0.8
+    img = sky_top * (1 - t_sky**0.8) + sky_hor * t_sky**0.8
     cloud_amt = {"storm": 0.8, "day": 0.35, "dusk": 0.4, "night": 0.2, "tropic": 0.2}[mood] * rng.uniform(0.3, 1.2)
-    clouds = np.clip(_smooth_noise(rng, s, s, 3) * 0.7 + _smooth_noise(rng, s, s, 7) * 0.3 + rng.uniform(-0.5, 0.3), 0, 1)
+    clouds = np.clip(
+        _smooth_noise(rng, s, s, 3) * 0.7 + _smooth_noise(rng, s, s, 7) * 0.3 + rng.uniform(-0.5, 0.3), 0, 1
+    )
     clouds = clouds * np.clip(1.2 - ys / np.maximum(hline, 1e-3), 0, 1)  # banks thin out toward the horizon
     cloud_col = np.clip(sky_hor * 0.6 + np.float32(0.4) * (0.95 if mood != "night" else 0.3), 0, 1)
     img = img * (1 - cloud_amt * clouds[..., None]) + cloud_col * cloud_amt * clouds[..., None]
@@ -78,9 +116,9 @@ def paint_wave(rng: np.random.Generator, size: int) -> np.ndarray:
     n_waves = rng.integers(3, 6)
     main_dir = rng.normal(0, 0.25)
     for k in range(n_waves):
-        freq = rng.uniform(0.7, 1.4) * (1.6 ** k) * 1.3
+        freq = rng.uniform(0.7, 1.4) * (1.6**k) * 1.3
         ang = main_dir + rng.normal(0, 0.25)
-        amp = rng.uniform(0.6, 1.0) / (1.5 ** k)
+        amp = rng.uniform(0.6, 1.0) / (1.5**k)
         phase = rng.uniform(0, 2 * np.pi)
         # waves travel across the water plane: x spreads with distance, z is the range
         arg = freq * (np.cos(ang) * z + np.sin(ang) * (xs - 0.5) * z * 2.0) + phase
@@ -108,12 +146,12 @@ def paint_wave(rng: np.random.Generator, size: int) -> np.ndarray:
     sea = sea * (1 - foam[..., None]) + foam_col * foam[..., None]
     # glitter path of the sun on the water
     if show_sun:
-        path = np.exp(-((xs - sun_x) / (0.04 + 0.2 * depth)) ** 2) * np.clip(slope * 0.5 + 0.5, 0, 1) ** 4
+        path = np.exp(-(((xs - sun_x) / (0.04 + 0.2 * depth)) ** 2)) * np.clip(slope * 0.5 + 0.5, 0, 1) ** 4
         sea = sea + sun_col * (0.7 * path * np.exp(-depth * 1.5))[..., None]
 
     img = np.where(below[..., None], sea, img)
     # soft horizon haze line
-    haze = np.exp(-((ys - hline) * s / 3.0) ** 2)[..., None] * 0.25
+    haze = np.exp(-(((ys - hline) * s / 3.0) ** 2))[..., None] * 0.25
     img = img * (1 - haze) + sky_hor * haze
     img = np.clip(img, 0, 1)
     small = cv2.resize(img.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
