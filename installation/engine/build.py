@@ -63,13 +63,11 @@ def build_source(scene: Scene, registry: PluginRegistry, device: torch.device, s
 
 def default_fallback_scene() -> Scene:
     """What a failing scene shows when the show names no fallback: a slow built-in noise field."""
-    # ignore: schema.py derives Scene from its ``Strict = StrictModel`` alias, and the pydantic mypy
-    # plugin sees no fields through an alias (fix there: subclass StrictModel by name)
     return Scene(
         name="fallback",
         duration=3600.0,
         keyframe_rate=1.0,
-        transition=0.0,  # type: ignore[call-arg]
+        transition=0.0,
         generator=GeneratorSpec(plugin="noisefield", size=128),
         walk=WalkSpec(type="slerp", seeds=[101, 102, 103], transition=8.0),
     )

@@ -33,11 +33,9 @@ class ControlRouting:
     def live_transition(self) -> Transition | None:
         """``/transition/time`` when set: the transition of scene changes fired live."""
         live = self.registry.get("/transition/time")
-        # ignore: schema.py derives Transition from its ``Strict = StrictModel`` alias, and the pydantic
-        # mypy plugin sees no fields through an alias (fix there: subclass StrictModel by name)
         if live is None:
             return None
-        return Transition(duration=float(live), curve="smooth" if live > 0 else "cut")  # type: ignore[call-arg]
+        return Transition(duration=float(live), curve="smooth" if live > 0 else "cut")
 
     def handle(self, show: Show, t: float, address: str, *args) -> None:
         """Apply a control action (keyboard and OSC alike): GO, standby, next/prev, goto a cue or scene."""

@@ -6,12 +6,13 @@ Cue words follow QLab: a cue fires (GO, or automatically), waits ``pre_wait``, t
 starts (the crossfade into its scene); ``auto-continue`` fires the next cue ``post_wait`` after
 the action starts, ``auto-follow`` when the action ends.  Syntax reference: docs/shows.md.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -22,8 +23,15 @@ from .web_types import WebConfig
 Curve = Literal["linear", "smooth", "ease-in", "ease-out", "ease-in-out", "cut"]
 Continue = Literal["manual", "auto-continue", "auto-follow"]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_FULL = {"monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri",
-         "saturday": "sat", "sunday": "sun"}
+_FULL = {
+    "monday": "mon",
+    "tuesday": "tue",
+    "wednesday": "wed",
+    "thursday": "thu",
+    "friday": "fri",
+    "saturday": "sat",
+    "sunday": "sun",
+}
 FitMode = Literal["cover", "contain", "stretch"]
 Anchor = Literal["center", "top", "bottom", "left", "right", "top-left", "top-right", "bottom-left", "bottom-right"]
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -31,7 +39,6 @@ _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
 #: the one strict base of every file schema (unknown keys are errors); see installation.problems
-Strict = StrictModel
 
 
 class PluginTable(BaseModel):
@@ -45,22 +52,29 @@ class PluginTable(BaseModel):
 
 class GeneratorSpec(PluginTable):
     plugin: str = Field(description="generator name from `installation plugins`")
-    checkpoint: Optional[str] = Field(None, description="weights file; empty for the plugin's shipped weights")
+    checkpoint: str | None = Field(None, description="weights file; empty for the plugin's shipped weights")
 
 
 class WalkSpec(PluginTable):
     type: str = Field("slerp", description="walk name: slerp, loop, noise, random, steered, directions")
     seed: int = 0
-    space: Literal["auto", "z", "w"] = Field("auto", description="latent space the walk moves in (w needs a mapping network)")
+    space: Literal["auto", "z", "w"] = Field(
+        "auto", description="latent space the walk moves in (w needs a mapping network)"
+    )
 
 
 class PostSpec(PluginTable):
     stage: str = Field(description="post stage name")
-    mix: float = Field(1.0, ge=0, le=1, description="blend of the stage's output over its input, for stages that "
-                                                    "keep the frame size (the live /post/STAGE/mix multiplies on top)")
+    mix: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="blend of the stage's output over its input, for stages that "
+        "keep the frame size (the live /post/STAGE/mix multiplies on top)",
+    )
 
 
-class Transition(Strict):
+class Transition(StrictModel):
     """A crossfade into a scene: ``duration`` seconds shaped by ``curve`` (``cut`` ignores duration)."""
 
     duration: float = Field(2.0, ge=0)
@@ -84,31 +98,43 @@ def _number_too(schema: dict) -> None:
 TransitionSpec = Annotated[Transition, BeforeValidator(_as_transition)]
 
 
-class ShowInfo(Strict):
+class ShowInfo(StrictModel):
     name: str = "Untitled show"
     seed: int = 0
-    fallback: Optional[str] = Field(None, description="scene shown where a scene's plugin fails (default: a built-in noise field)")
+    fallback: str | None = Field(
+        None, description="scene shown where a scene's plugin fails (default: a built-in noise field)"
+    )
     on_error: Literal["fail", "fallback"] = Field(
-        "fail", description="a scene whose model cannot load (missing or broken checkpoint ...): `fail` refuses the show "
-                            "and ends an offline render non-zero; `fallback` plays the fallback scene in its place")
+        "fail",
+        description="a scene whose model cannot load (missing or broken checkpoint ...): `fail` refuses the show "
+        "and ends an offline render non-zero; `fallback` plays the fallback scene in its place",
+    )
 
 
-class OutputSpec(Strict):
+class OutputSpec(StrictModel):
     width: int = Field(1280, ge=16, le=16384)
     height: int = Field(720, ge=16, le=16384)
     fps: float = Field(30.0, gt=0, le=240)
     brightness: float = Field(1.0, ge=0.0, le=4.0)
-    fit: FitMode = Field("cover", description="how a frame fills the output: cover (crop the excess), "
-                                              "contain (whole frame, bars of `background`), stretch")
+    fit: FitMode = Field(
+        "cover",
+        description="how a frame fills the output: cover (crop the excess), "
+        "contain (whole frame, bars of `background`), stretch",
+    )
     anchor: Anchor = Field("center", description="the part kept by cover, or where contain places the frame")
     background: str = Field("#000000", description="colour of contain's letterbox/pillarbox bars, #rrggbb")
-    trim: float = Field(0.0, ge=0.0, le=0.25, description="fraction of the frame cut from each edge before "
-                                                          "fitting (a model's unreliable border texels)")
+    trim: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.25,
+        description="fraction of the frame cut from each edge before fitting (a model's unreliable border texels)",
+    )
 
     @field_validator("background")
     @classmethod
     def _colour(cls, v: str) -> str:
-        return _check_colour(v)
+        _check_colour(v)
+        return v
 
     @field_validator("width", "height")
     @classmethod
@@ -118,30 +144,33 @@ class OutputSpec(Strict):
         return v
 
 
-def _check_colour(v: Optional[str]) -> Optional[str]:
+def _check_colour(v: str | None) -> str | None:
     if v is not None and not _COLOUR.match(v):
-        raise ValueError(f"{v!r} is not a colour like \"#000000\" (#rrggbb, hex digits)")
+        raise ValueError(f'{v!r} is not a colour like "#000000" (#rrggbb, hex digits)')
     return v
 
 
-class WindowOutputOptions(Strict):
+class WindowOutputOptions(StrictModel):
     display: int = Field(0, ge=0, description="monitor index (0 = primary)")
     fullscreen: bool = False
-    position: Optional[tuple[int, int]] = Field(None, description="[x, y] desktop pixels of the window's corner")
+    position: tuple[int, int] | None = Field(None, description="[x, y] desktop pixels of the window's corner")
 
 
-class RecordOutputOptions(Strict):
+class RecordOutputOptions(StrictModel):
     path: str = Field(description="video file (H.264), relative to the show file")
     crf: int = Field(18, ge=0, le=51, description="H.264 quality: 0 lossless, 18 visually lossless")
 
 
-class HeadlessOutputOptions(Strict):
+class HeadlessOutputOptions(StrictModel):
     pass
 
 
 #: option tables of the built-in output types, checked with the show; plugin types check their own
-BUILTIN_OUTPUT_OPTIONS = {"window": WindowOutputOptions, "record": RecordOutputOptions,
-                          "headless": HeadlessOutputOptions}
+BUILTIN_OUTPUT_OPTIONS: dict[str, type[StrictModel]] = {
+    "window": WindowOutputOptions,
+    "record": RecordOutputOptions,
+    "headless": HeadlessOutputOptions,
+}
 
 
 class OutputEntry(PluginTable):
@@ -150,7 +179,7 @@ class OutputEntry(PluginTable):
     type: str = Field(description="output type: window, record, headless, or one a plugin registers")
 
     @model_validator(mode="after")
-    def _builtin_options(self) -> "OutputEntry":
+    def _builtin_options(self) -> OutputEntry:
         model = BUILTIN_OUTPUT_OPTIONS.get(self.type)
         if model is not None:
             from pydantic import ValidationError
@@ -171,41 +200,48 @@ class OutputEntry(PluginTable):
         return model.model_validate(self.options()).model_dump(exclude_unset=True)
 
 
-class SceneOutput(Strict):
+class SceneOutput(StrictModel):
     """Per-scene output parameters applied in the compositor."""
 
     opacity: float = Field(1.0, ge=0.0, le=1.0, description="layer opacity at full fade")
 
 
-class Scene(Strict):
+class Scene(StrictModel):
     name: str
-    duration: float = Field(60.0, gt=0, description="seconds the scene plays before the next (when no cue says otherwise)")
+    duration: float = Field(
+        60.0, gt=0, description="seconds the scene plays before the next (when no cue says otherwise)"
+    )
     keyframe_rate: float = Field(3.0, gt=0, le=120, description="keyframes generated per second")
-    transition: TransitionSpec = Field(default_factory=Transition, description="crossfade into this scene: seconds or {duration, curve}",
-                                       json_schema_extra=_number_too)
-    truncation: Optional[float] = Field(None, ge=0.0, le=2.0, description="truncation psi for w-space generators (1 = none)")
+    transition: TransitionSpec = Field(
+        default_factory=Transition,
+        description="crossfade into this scene: seconds or {duration, curve}",
+        json_schema_extra=_number_too,
+    )
+    truncation: float | None = Field(
+        None, ge=0.0, le=2.0, description="truncation psi for w-space generators (1 = none)"
+    )
     generator: GeneratorSpec
     walk: WalkSpec = Field(default_factory=WalkSpec)
     post: list[PostSpec] = []
     output: SceneOutput = Field(default_factory=SceneOutput)
-    fit: Optional[FitMode] = Field(None, description="this scene's fit (default: [output] fit)")
-    anchor: Optional[Anchor] = Field(None, description="this scene's anchor (default: [output] anchor)")
-    background: Optional[str] = Field(None, description="this scene's bar colour (default: [output] background)")
-    trim: Optional[float] = Field(None, ge=0.0, le=0.25, description="this scene's edge trim (default: [output] trim)")
+    fit: FitMode | None = Field(None, description="this scene's fit (default: [output] fit)")
+    anchor: Anchor | None = Field(None, description="this scene's anchor (default: [output] anchor)")
+    background: str | None = Field(None, description="this scene's bar colour (default: [output] background)")
+    trim: float | None = Field(None, ge=0.0, le=0.25, description="this scene's edge trim (default: [output] trim)")
 
     @field_validator("background")
     @classmethod
-    def _colour(cls, v: Optional[str]) -> Optional[str]:
+    def _colour(cls, v: str | None) -> str | None:
         return _check_colour(v)
 
 
-class PlaylistItem(Strict):
+class PlaylistItem(StrictModel):
     scene: str
-    duration: Optional[float] = Field(None, gt=0, description="default: the scene's duration")
-    transition: Optional[TransitionSpec] = Field(None, json_schema_extra=_number_too)
+    duration: float | None = Field(None, gt=0, description="default: the scene's duration")
+    transition: TransitionSpec | None = Field(None, json_schema_extra=_number_too)
 
 
-class Playlist(Strict):
+class Playlist(StrictModel):
     """A named sequence of scenes played back to back as one cue's action."""
 
     name: str
@@ -217,16 +253,17 @@ class Playlist(Strict):
         return [{"scene": x} if isinstance(x, str) else x for x in v] if isinstance(v, list) else v
 
 
-class Cue(Strict):
+class Cue(StrictModel):
     """One step of the show: play a scene (or a playlist) after ``pre_wait``, then continue."""
 
-    name: Optional[str] = None
-    scene: Optional[str] = None
-    playlist: Optional[str] = None
+    name: str | None = None
+    scene: str | None = None
+    playlist: str | None = None
     repeat: int = Field(1, ge=0, description="playlist passes; 0 = loop until the next cue fires")
-    duration: Optional[float] = Field(None, gt=0, description="action length (default: the scene's duration)")
-    transition: Optional[TransitionSpec] = Field(None, description="crossfade into this cue (default: the scene's)",
-                                                 json_schema_extra=_number_too)
+    duration: float | None = Field(None, gt=0, description="action length (default: the scene's duration)")
+    transition: TransitionSpec | None = Field(
+        None, description="crossfade into this cue (default: the scene's)", json_schema_extra=_number_too
+    )
     pre_wait: float = Field(0.0, ge=0)
     post_wait: float = Field(0.0, ge=0, description="auto-continue: seconds after the action starts")
     continue_: Continue = Field("auto-follow", alias="continue", description="manual waits for GO")
@@ -234,15 +271,15 @@ class Cue(Strict):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     @model_validator(mode="after")
-    def _one_target(self) -> "Cue":
+    def _one_target(self) -> Cue:
         if (self.scene is None) == (self.playlist is None):
             raise ValueError("a cue plays exactly one of `scene` or `playlist`")
         if self.repeat != 1 and self.playlist is None:
             raise ValueError("`repeat` applies to playlists only")
         if self.continue_ == "auto-follow" and self.repeat == 0:
-            raise ValueError("an endless playlist (repeat = 0) never ends: use continue = \"manual\" or \"auto-continue\"")
+            raise ValueError('an endless playlist (repeat = 0) never ends: use continue = "manual" or "auto-continue"')
         if self.post_wait and self.continue_ != "auto-continue":
-            raise ValueError("post_wait only applies with continue = \"auto-continue\"")
+            raise ValueError('post_wait only applies with continue = "auto-continue"')
         return self
 
 
@@ -250,23 +287,26 @@ def parse_hours(text: str) -> tuple[dt.time, dt.time]:
     """``"10:00-18:00"`` → (open, close); a close at or before the open runs past midnight."""
     m = _HOURS.match(text)
     if not m:
-        raise ValueError(f"{text!r} is not a time range like \"10:00-18:00\"")
+        raise ValueError(f'{text!r} is not a time range like "10:00-18:00"')
     h1, m1, h2, m2 = map(int, m.groups())
     if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
         raise ValueError(f"{text!r} has an impossible time")
     return dt.time(h1, m1), (dt.time(0, 0) if h2 == 24 else dt.time(h2, m2))
 
 
-class Schedule(Strict):
+class Schedule(StrictModel):
     """Opening hours: outside them the output is black or a holding scene."""
 
-    timezone: Optional[str] = Field(None, description="IANA zone, e.g. Europe/Berlin (default: the machine's)")
-    hours: dict[str, list[str]] = Field(default_factory=dict, description="weekday (mon..sun, or daily) → [\"10:00-18:00\"]")
+    timezone: str | None = Field(None, description="IANA zone, e.g. Europe/Berlin (default: the machine's)")
+    hours: dict[str, list[str]] = Field(
+        default_factory=dict, description='weekday (mon..sun, or daily) → ["10:00-18:00"]'
+    )
     closed: list[dt.date] = Field(default_factory=list, description="dates the venue is shut")
     outside: Literal["blackout", "hold"] = "blackout"
-    holding_scene: Optional[str] = None
+    holding_scene: str | None = None
     resume: Literal["opening", "continuous"] = Field(
-        "opening", description="show time restarts at each opening, or continues from `epoch` across days")
+        "opening", description="show time restarts at each opening, or continues from `epoch` across days"
+    )
     epoch: dt.date = Field(dt.date(2026, 1, 1), description="day the continuous show began")
     fade: float = Field(0.0, ge=0, description="fade up after opening and down before closing, seconds")
 
@@ -286,15 +326,21 @@ class Schedule(Strict):
 
                 names = dict(_FULL, **{d: d for d in WEEKDAYS}, daily="daily")
                 close = difflib.get_close_matches(day, list(names), n=1, cutoff=0.5)
-                raise ValueError(f"unknown weekday {day!r}" + (f"; did you mean {names[close[0]]!r}?" if close else
-                                                             "; use mon, tue, wed, thu, fri, sat, sun or daily"))
+                raise ValueError(
+                    f"unknown weekday {day!r}"
+                    + (
+                        f"; did you mean {names[close[0]]!r}?"
+                        if close
+                        else "; use mon, tue, wed, thu, fri, sat, sun or daily"
+                    )
+                )
             for r in ranges:
                 parse_hours(r)
         return v
 
     @field_validator("timezone")
     @classmethod
-    def _zone(cls, v: Optional[str]) -> Optional[str]:
+    def _zone(cls, v: str | None) -> str | None:
         if v is not None:
             import zoneinfo
 
@@ -305,37 +351,42 @@ class Schedule(Strict):
         return v
 
     @model_validator(mode="after")
-    def _holding(self) -> "Schedule":
+    def _holding(self) -> Schedule:
         if self.outside == "hold" and not self.holding_scene:
-            raise ValueError("outside = \"hold\" needs holding_scene")
+            raise ValueError('outside = "hold" needs holding_scene')
         return self
 
 
-class Show(Strict):
-    include: list[str] = Field(default_factory=list, description="TOML files merged under this one (paths relative to it)")
-    calibration: Optional[str] = Field(None, description="calibration profile, relative to the show file")
+class Show(StrictModel):
+    include: list[str] = Field(
+        default_factory=list, description="TOML files merged under this one (paths relative to it)"
+    )
+    calibration: str | None = Field(None, description="calibration profile, relative to the show file")
     show: ShowInfo = Field(default_factory=ShowInfo)
     output: OutputSpec = Field(default_factory=OutputSpec)
-    outputs: list[OutputEntry] = Field(default_factory=list, description="where the canvas goes: windows, recordings, "
-                                       "plugin outputs (empty: one window, or headless with --headless)")
+    outputs: list[OutputEntry] = Field(
+        default_factory=list,
+        description="where the canvas goes: windows, recordings, "
+        "plugin outputs (empty: one window, or headless with --headless)",
+    )
     scenes: list[Scene] = Field(min_length=1)
     playlists: list[Playlist] = []
     cues: list[Cue] = Field(default_factory=list, description="empty: one auto-follow cue per scene, in order")
     loop: bool = True
-    schedule: Optional[Schedule] = None
+    schedule: Schedule | None = None
     control: ControlTable = Field(default_factory=ControlTable)
     bindings: BindingList = Field(default_factory=list)
     web: WebConfig = Field(default_factory=WebConfig)
     #: set by the loader: the file the show came from (calibration is resolved against it)
-    _source: Optional[str] = PrivateAttr(None)
+    _source: str | None = PrivateAttr(None)
     _sources: Any = PrivateAttr(None)  # loader.Sources, to place later checks (plugin names) on lines
 
     @property
-    def source(self) -> Optional[Path]:
+    def source(self) -> Path | None:
         return Path(self._source) if self._source else None
 
     @property
-    def calibration_path(self) -> Optional[Path]:
+    def calibration_path(self) -> Path | None:
         """The calibration profile's path, resolved relative to the show file."""
         if self.calibration is None:
             return None
@@ -362,7 +413,12 @@ def check_references(show: Show) -> list[tuple[tuple, str]]:
     for i, p in enumerate(show.playlists):
         for j, item in enumerate(p.items):
             if item.scene not in names:
-                out.append((("playlists", i, "items", j, "scene"), f"unknown scene {item.scene!r}{_closest(item.scene, names)}"))
+                out.append(
+                    (
+                        ("playlists", i, "items", j, "scene"),
+                        f"unknown scene {item.scene!r}{_closest(item.scene, names)}",
+                    )
+                )
     for k, cue in enumerate(show.cues):
         if cue.scene is not None and cue.scene not in names:
             out.append((("cues", k, "scene"), f"unknown scene {cue.scene!r}{_closest(cue.scene, names)}"))
@@ -372,7 +428,12 @@ def check_references(show: Show) -> list[tuple[tuple, str]]:
         out.append((("show", "fallback"), f"unknown scene {show.show.fallback!r}{_closest(show.show.fallback, names)}"))
     sched = show.schedule
     if sched and sched.holding_scene and sched.holding_scene not in names:
-        out.append((("schedule", "holding_scene"), f"unknown scene {sched.holding_scene!r}{_closest(sched.holding_scene, names)}"))
+        out.append(
+            (
+                ("schedule", "holding_scene"),
+                f"unknown scene {sched.holding_scene!r}{_closest(sched.holding_scene, names)}",
+            )
+        )
     return out
 
 

@@ -87,9 +87,7 @@ class Event:
 
 def implicit_cues(show: Show) -> list[Cue]:
     """A show without ``[[cues]]`` plays its scenes in order, each following the last."""
-    # ignore: schema.py derives Cue from its ``Strict = StrictModel`` alias, and the pydantic mypy
-    # plugin sees no fields through an alias (fix there: subclass StrictModel by name)
-    return [Cue(scene=s.name) for s in show.scenes]  # type: ignore[call-arg]
+    return [Cue(scene=s.name) for s in show.scenes]
 
 
 def compile_actions(show: Show) -> list[Action]:
