@@ -33,6 +33,7 @@ LINT_PATHS=(
     installation/health
     installation/calibration
     installation/builtin
+    installation/audio
     # installation/show/ except schema.py (still being edited)
     installation/show/__init__.py
     installation/show/check.py
