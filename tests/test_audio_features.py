@@ -122,7 +122,7 @@ def test_events_pulse_and_deterministic():
         seen += [(n, v[0]) for addr, v in a if addr == "/audio/onset"]
     ones = [n for n, v in seen if v == 1.0]
     assert ones == [int(np.ceil(t * fps - 0.2)) for t in ts]  # the frame the onset falls in
-    assert [n for n, v in seen if v == 0.0] == [n + 1 for n in ones]
+    assert [n for n, v in seen if v == 0.0] == [0] + [n + 1 for n in ones]
 
 
 def test_decode_wav_and_errors(tmp_path):

@@ -52,3 +52,8 @@ def write_wav(path: str | Path, x: np.ndarray, samplerate: int) -> None:
         w.setsampwidth(2)
         w.setframerate(samplerate)
         w.writeframes(pcm.tobytes())
+
+
+def track_seconds(path: str | Path) -> float:
+    """The length of a sound file in seconds (decoded, so it is exact for every container)."""
+    return float(load(path, 8000).size) / 8000.0

@@ -85,7 +85,7 @@ class FeatureTrack:
             before = t_prev is not None and self._pulsed(name, t_prev)
             if now:
                 out.append((name, (1.0,)))
-            elif before:
+            elif before or t_prev is None:  # the first frame states that no pulse is on
                 out.append((name, (0.0,)))
         self._remember(t_prev, t, lo)
         if t_prev is None or self.section_at(t_prev) != self.section_at(t):
