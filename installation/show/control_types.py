@@ -81,6 +81,7 @@ class AudioConfig(StrictModel):
     blocksize: int = Field(1024, ge=64)
     onset_threshold: float = Field(3.0, gt=0, description="relative flux over its running median to count as an onset")
     level_epsilon: float = Field(0.002, ge=0, description="smallest level change that is sent")
+    file: str | None = Field(None, description="a sound file looped as the input instead of a device (a stand-in)")
 
 
 class SerialConfig(StrictModel):
