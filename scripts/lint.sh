@@ -44,6 +44,8 @@ LINT_PATHS=(
     installation/show/reload.py
     installation/show/schedule.py
     installation/show/timeline.py
+    installation/show/audio_types.py
+    installation/control/audio_file.py
 )
 
 VENV=${VENV:-.venv}

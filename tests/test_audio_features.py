@@ -135,3 +135,19 @@ def test_decode_wav_and_errors(tmp_path):
         load(tmp_path / "bad.wav")
     with pytest.raises(AudioError, match="no such"):
         load(tmp_path / "missing.wav")
+
+
+def test_at_beat_sends_an_address_on_the_beat_grid():
+    x, ts = clicks(dur=6.0)
+    tr = analyse(x, SR, sections="none")
+    tr.schedule_beats([(4, 4, "/scene/next", ()), (2, 0, "/cue/goto", ("drop",))])
+    fps, sent = 30.0, []
+    for n in range(180):
+        for address, args in tr.events(None if n == 0 else (n - 1) / fps, n / fps):
+            if address in ("/scene/next", "/cue/goto"):
+                sent.append((n, address, args))
+    expect = sorted(
+        [(int(np.ceil(ts[b] * fps - 0.2)), "/scene/next", ()) for b in (4, 8)]
+        + [(int(np.ceil(ts[2] * fps - 0.2)), "/cue/goto", ("drop",))]
+    )
+    assert sent == expect

@@ -99,11 +99,11 @@ def track_beats(env: np.ndarray, frame_rate: float, bpm: float, tightness: float
     # end on the best frame within the last period, among local score maxima
     tail = np.arange(max(0, n - int(round(period)) - 1), n)
     t = int(tail[np.argmax(score[tail])])
-    beats = [t]
+    path = [t]
     while back[t] >= 0:
         t = int(back[t])
-        beats.append(t)
-    beats = np.asarray(beats[::-1], int)
+        path.append(t)
+    beats = np.asarray(path[::-1], int)
     strong = env[beats] > 0.2 * np.median(env[beats]) if beats.size else beats.astype(bool)
     # trim beats in silence at either end (the programme bridges gaps at the period)
     idx = np.flatnonzero(strong)

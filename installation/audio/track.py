@@ -94,7 +94,7 @@ class FeatureTrack:
         return out
 
     # the previous frame's pulses, so the next frame sends the 0.0 that ends them
-    _last: tuple[float | None, float] | None = None
+    _last: tuple[float, float] | None = None
 
     def _remember(self, t_prev: float | None, t: float, lo: float) -> None:
         self._last = (lo, t)
