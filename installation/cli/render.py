@@ -51,6 +51,13 @@ def register(app: typer.Typer) -> None:
 
         logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         t0 = parse_time(start)
+        if audio is None:  # the show's own [audio] track is muxed too (and sets the length)
+            from ..show.loader import load_show
+
+            spec = load_show(show).audio  # a broken show file is printed by the CLI's error boundary
+            if spec is not None:
+                track = Path(spec.track).expanduser()
+                audio = track if track.is_absolute() else show.parent / track
         if duration is not None:
             length = parse_time(duration)
         elif audio is not None:
