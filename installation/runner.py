@@ -67,6 +67,7 @@ class RunOptions:
     web_port: int | None = None      # serve the web page here (0: any free port); None: the show's [web] port
     web_host: str | None = None      # None: the show's [web] host (default 127.0.0.1)
     progress: bool = True   # --record: a bar with ETA on a terminal, a log line every 10 s otherwise
+    audio: Path | None = None  # a soundtrack whose features drive the show's bindings (overrides [audio] track)
 
 
 @dataclass
@@ -137,7 +138,7 @@ def _run_show(opts: RunOptions, stop: _StopOnSignal) -> RunStats:
             if rejected is not None:
                 playhead.watcher.reject(rejected)
                 playhead.watcher.playing = "last good copy"
-        control = Control.from_show(show)
+        control = Control.from_show(show, audio=opts.audio)
         if opts.control:
             control.start_inputs(registry.inputs(), offline=clock.deterministic)
         policy = RestartPolicy(deadline=opts.plugin_deadline or (60.0 if clock.deterministic else 10.0),

@@ -34,6 +34,7 @@ LINT_PATHS=(
     installation/calibration
     installation/builtin
     installation/show/schema.py
+    installation/audio
     installation/show/__init__.py
     installation/show/check.py
     installation/show/control_types.py
@@ -84,6 +85,8 @@ LINT_PATHS=(
     installation/cli/plugins.py
     installation/cli/show.py
     installation/cli/timecode.py
+    installation/show/audio_types.py
+    installation/control/audio_file.py
 )
 
 VENV=${VENV:-.venv}

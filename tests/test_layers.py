@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1] / "installation"
 #: they talk to it only through events and snapshots, never by importing it.
 LAYERS: list[set[str]] = [
     {"installation", "problems", "protocols", "hookspecs", "weights", "clock", "plugins", "progress"},
-    {"show", "walks", "bank"},
+    {"show", "walks", "bank", "audio"},
     {"engine", "train", "studio"},
     {"render"},
     {"output", "calibration"},

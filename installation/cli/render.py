@@ -34,7 +34,11 @@ def register(app: typer.Typer) -> None:
         show: Path = typer.Argument(..., exists=True, dir_okay=False, help="Show file (TOML)."),
         out: Path = typer.Argument(..., help="Video file to write (.mp4)."),
         start: str = typer.Option("0", "--from", help="Show time to start at: seconds, MM:SS or HH:MM:SS."),
-        duration: str = typer.Option("10", "--duration", help="Length to render: seconds, MM:SS or HH:MM:SS."),
+        duration: Optional[str] = typer.Option(None, "--duration", help="Length to render: seconds, MM:SS or HH:MM:SS "
+                                               "(default: to the end of --audio, else 10 s)."),
+        audio: Optional[Path] = typer.Option(None, "--audio", exists=True, dir_okay=False,
+                                             help="Soundtrack (wav, mp3, flac): its features drive the show's "
+                                                  "bindings and it is muxed into OUT (AAC)."),
         fps: Optional[float] = typer.Option(None, "--fps", help="Frame rate (default: the show's)."),
         size: Optional[str] = typer.Option(None, "--size", help="WIDTHxHEIGHT (default: the show's output size)."),
         crf: int = typer.Option(18, "--crf", min=0, max=51, help="H.264 quality: 0 is lossless, 18 visually lossless."),
@@ -46,7 +50,26 @@ def register(app: typer.Typer) -> None:
         from ..runner import RunOptions, run_show
 
         logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-        t0, length = parse_time(start), parse_time(duration)
+        t0 = parse_time(start)
+        if audio is None:  # the show's own [audio] track is muxed too (and sets the length)
+            from ..show.loader import load_show
+
+            spec = load_show(show).audio  # a broken show file is printed by the CLI's error boundary
+            if spec is not None:
+                track = Path(spec.track).expanduser()
+                audio = track if track.is_absolute() else show.parent / track
+        if duration is not None:
+            length = parse_time(duration)
+        elif audio is not None:
+            from ..audio.decode import AudioError, track_seconds
+
+            try:
+                length = track_seconds(audio) - t0
+            except AudioError as exc:
+                typer.echo(str(exc), err=True)
+                raise typer.Exit(1)
+        else:
+            length = 10.0
         if length <= 0:
             raise typer.BadParameter("must be positive", param_hint="--duration")
         from ..output.video import RecordingError, open_check
@@ -58,7 +81,17 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         opts = RunOptions(show=show, headless=True, record=out, duration=length, start=t0, fps=fps,
                           size=_size(size), device=str(resolve_device(device)), plugins_dir=plugins_dir,
-                          crf=crf)
-        stats = run_show(opts)  # a broken show file is printed by the CLI's error boundary
+                          crf=crf, audio=audio)
+        from ..audio.decode import AudioError
+
+        try:
+            stats = run_show(opts)  # a broken show file is printed by the CLI's error boundary
+        except AudioError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1)
+        if audio is not None:
+            from ..output.audio_mux import add_audio
+
+            add_audio(out, audio, t0)  # as long as the video: frame 0 and sample 0 are show time t0
         typer.echo(f"rendered {stats.frames} frames ({t0:.2f}–{t0 + stats.show_seconds:.2f} s of show) "
                    f"in {stats.wall_seconds:.1f} s to {out}")

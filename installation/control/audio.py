@@ -3,12 +3,18 @@
 :class:`AudioAnalyzer` is pure numpy, fed blocks of samples, so tests drive it with synthetic
 signals; :class:`AudioInput` opens a sounddevice stream (the ``audio`` extra) whose callback
 analyses each block and enqueues ``/audio/level`` (RMS, 0..1 full scale) when it moved by more
-than ``level_epsilon`` and ``/audio/onset 1.0`` on each onset.
+than ``level_epsilon`` and ``/audio/onset 1.0`` on each onset, plus each block the causal
+versions of the file features (:class:`installation.audio.live.LiveFeatures`: bands, harmonic,
+percussive, flux, beat phase, tempo) under the addresses a show's ``[audio]`` track sends, so one
+show's bindings work with a track, a sound card, a file looped as a stand-in input (``file``) or a
+desk sending those addresses over OSC.
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -64,8 +70,15 @@ class AudioInput:
 
     def __init__(self, events: EventQueue, device: str | int | None = None, samplerate: int = 48000,
                  blocksize: int = 1024, onset_threshold: float = 3.0, level_epsilon: float = 0.002,
-                 counters: Counters | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 counters: Counters | None = None, clock: Callable[[], float] = time.monotonic,
+                 file: str | Path | None = None) -> None:
+        from ..audio.live import LiveFeatures
+
         self.events = events
+        self.file = Path(file) if file is not None else None
+        self.features = LiveFeatures(samplerate, blocksize)
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
         self.device = device
         self.samplerate = samplerate
         self.blocksize = blocksize
@@ -73,7 +86,7 @@ class AudioInput:
         self.counters = counters if counters is not None else events.counters
         self.clock = clock
         self.analyzer = AudioAnalyzer(samplerate, onset_threshold, blocksize=blocksize)
-        self.source = f"audio:{device if device is not None else 'default'}"
+        self.source = f"audio:file:{self.file.name}" if self.file else f"audio:{device if device is not None else 'default'}"
         self._last_level: float | None = None
         self._stream = None
 
@@ -89,8 +102,35 @@ class AudioInput:
             self.events.put(ControlEvent("/audio/level", (level,), self.source, now))
         if onset:
             self.events.put(ControlEvent("/audio/onset", (1.0,), self.source, now))
+        try:
+            extra = self.features.process(block, now)
+        except Exception:
+            self.counters.incr("audio_errors")
+            return
+        for address, value in extra.items():
+            self.events.put(ControlEvent(address, (value,), self.source, now))
+
+    def _loop_file(self, samples: np.ndarray) -> None:
+        """Feed the file block by block at its own pace, from the start again at its end."""
+        n, i = self.blocksize, 0
+        next_t = time.monotonic()
+        while not self._stop.is_set():
+            block = samples[i:i + n]
+            if block.size < n:
+                block = np.concatenate([block, samples[: n - block.size]])
+            self.feed(block)
+            i = (i + n) % samples.size
+            next_t += n / self.samplerate
+            self._stop.wait(max(0.0, next_t - time.monotonic()))
 
     def start(self) -> "AudioInput":
+        if self.file is not None:  # a file looped as the input: rehearsals and machines without a sound card
+            from ..audio.decode import load
+
+            samples = load(self.file, self.samplerate)
+            self._thread = threading.Thread(target=self._loop_file, args=(samples,), name="audio-file", daemon=True)
+            self._thread.start()
+            return self
         try:
             import sounddevice as sd
         except (ImportError, OSError) as exc:
@@ -107,6 +147,10 @@ class AudioInput:
         return self
 
     def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+            self._thread = None
         if self._stream is not None:
             self._stream.stop()
             self._stream.close()

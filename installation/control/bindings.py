@@ -88,7 +88,12 @@ class Binding:
             return True
         span = abs(self.out_hi - self.out_lo) or 1.0
         diff = self.target - self.current
-        if self.spec.smoothing == "slew":
+        if self.spec.smoothing == "envelope":
+            tau = self.spec.attack if diff > 0 else self.spec.release
+            self.current = self.target if tau <= 0 else self.current + diff * -math.expm1(-dt / tau)
+            if abs(self.target - self.current) < 1e-6 * span:
+                self.current = self.target
+        elif self.spec.smoothing == "slew":
             max_step = span / self.spec.time * dt
             self.current = self.target if abs(diff) <= max_step else self.current + math.copysign(max_step, diff)
         else:  # one-pole low-pass: y += (x - y)(1 - e^(-dt/tau))

@@ -26,7 +26,9 @@ def audio_input(events, **options):
     from .audio import AudioInput
 
     cfg = AudioConfig(**options)
-    return AudioInput(events, cfg.device, cfg.samplerate, cfg.blocksize, cfg.onset_threshold, cfg.level_epsilon)
+    return AudioInput(
+        events, cfg.device, cfg.samplerate, cfg.blocksize, cfg.onset_threshold, cfg.level_epsilon, file=cfg.file
+    )
 
 
 def serial_input(events, port="/dev/ttyACM0", baud=115200, **_):

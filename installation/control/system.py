@@ -65,7 +65,8 @@ def _tables(show: Any) -> tuple[ControlConfig, list[BindingSpec]]:
 
 class Control:
     def __init__(self, layout: ShowLayout, config: ControlConfig | None = None,
-                 bindings: Iterable[BindingSpec] = (), record: str | Path | None = None) -> None:
+                 bindings: Iterable[BindingSpec] = (), record: str | Path | None = None,
+                 track: Any = None) -> None:
         self.config = config or ControlConfig()
         self.counters = Counters()
         self.events = EventQueue(self.config.queue_size, self.counters)
@@ -80,11 +81,23 @@ class Control:
         rp = self.config.replay
         self.show_replay = (ShowTimeReplay(rp.path, rp.speed, rp.start, rp.loop)
                             if rp is not None and rp.timing == "show" else None)
+        self.track = track  # the soundtrack's features (audio_file.TrackSource), drained at show time
+
+    @staticmethod
+    def track_of(show: Any, audio: str | Path | None = None) -> Any:
+        """The show's ``[audio]`` track (or ``audio``, a file that overrides it) as a TrackSource."""
+        cfg = getattr(show, "audio", None)
+        if cfg is None and audio is None:
+            return None
+        from .audio_file import TrackSource
+
+        source = getattr(show, "source", None)
+        return TrackSource.from_config(cfg, source.parent if source else None, audio)
 
     @classmethod
-    def from_show(cls, show: Any, record: str | Path | None = None) -> "Control":
+    def from_show(cls, show: Any, record: str | Path | None = None, audio: str | Path | None = None) -> "Control":
         config, bindings = _tables(show)
-        return cls(layout_from_show(show, config), config, bindings, record)
+        return cls(layout_from_show(show, config), config, bindings, record, cls.track_of(show, audio))
 
     def relayout(self, show: Any) -> None:
         """A reloaded show: its addresses and bindings replace ours, values of addresses that remain
@@ -164,6 +177,8 @@ class Control:
         events = self.events.drain()
         if self.show_replay is not None and show_t is not None:
             events = self.show_replay.due(show_t) + events
+        if self.track is not None and show_t is not None:
+            events = self.track.due(show_t) + events
         if self.recorder is not None and events:
             self.recorder.record(events)
         self.router.update(events, dt)

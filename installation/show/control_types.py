@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from ..problems import StrictModel
 
 Curve = Literal["linear", "exp", "log", "s-curve"]
-Smoothing = Literal["none", "slew", "onepole"]
+Smoothing = Literal["none", "slew", "onepole", "envelope"]
 Combine = Literal["last", "sum", "max", "min", "mean"]
 
 
@@ -81,6 +81,7 @@ class AudioConfig(StrictModel):
     blocksize: int = Field(1024, ge=64)
     onset_threshold: float = Field(3.0, gt=0, description="relative flux over its running median to count as an onset")
     level_epsilon: float = Field(0.002, ge=0, description="smallest level change that is sent")
+    file: str | None = Field(None, description="a sound file looped as the input instead of a device (a stand-in)")
 
 
 class SerialConfig(StrictModel):
@@ -129,7 +130,8 @@ class BindingSpec(StrictModel):
     ``in_range`` → ``out_range`` (reversed ``out_range`` inverts), shaped by ``curve``; inputs
     that move less than ``deadband`` (a fraction of ``in_range``) are ignored; ``smoothing``
     ``slew`` limits the rate to a full ``out_range`` swing per ``time`` seconds, ``onepole``
-    follows with time constant ``time`` seconds.
+    follows with time constant ``time`` seconds, ``envelope`` is a one-pole follower with time
+    constant ``attack`` while rising and ``release`` while falling (a beat's pulse that decays).
     """
 
     input: str
@@ -142,6 +144,8 @@ class BindingSpec(StrictModel):
     smoothing: Smoothing = "none"
     time: float = Field(0.0, ge=0)
     deadband: float = Field(0.0, ge=0, lt=0.5)
+    attack: float = Field(0.0, ge=0, description="envelope: seconds (time constant) to follow a rise; 0 = at once")
+    release: float = Field(0.0, ge=0, description="envelope: seconds (time constant) to follow a fall; 0 = at once")
 
     @field_validator("input", "param")
     @classmethod
@@ -159,7 +163,7 @@ class BindingSpec(StrictModel):
 
     @model_validator(mode="after")
     def _smoothing_time(self):
-        if self.smoothing != "none" and self.time <= 0:
+        if self.smoothing not in ("none", "envelope") and self.time <= 0:
             raise ValueError(f"smoothing {self.smoothing!r} needs time > 0 (seconds)")
         return self
 

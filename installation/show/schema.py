@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from ..problems import StrictModel
+from .audio_types import AudioTrackConfig
 from .control_types import BindingList, ControlTable
 from .web_types import WebConfig
 
@@ -377,6 +378,9 @@ class Show(StrictModel):
     control: ControlTable = Field(default_factory=ControlTable)
     bindings: BindingList = Field(default_factory=list)
     web: WebConfig = Field(default_factory=WebConfig)
+    audio: AudioTrackConfig | None = Field(
+        None, description="the soundtrack whose features drive bindings (docs/audio.md)"
+    )
     #: set by the loader: the file the show came from (calibration is resolved against it)
     _source: str | None = PrivateAttr(None)
     _sources: Any = PrivateAttr(None)  # loader.Sources, to place later checks (plugin names) on lines
