@@ -59,24 +59,8 @@ LINT_PATHS=(
     plugins/superres
     plugins/stylegan2
     installation/render
-    installation/control/__init__.py
-    installation/control/builtin_inputs.py
-    installation/control/check.py
-    installation/control/config.py
-    installation/control/events.py
-    installation/control/midi.py
-    installation/control/osc_out.py
-    installation/control/osc_server.py
-    installation/control/osc_wire.py
-    installation/control/oscquery.py
-    installation/control/params.py
-    installation/control/pattern.py
-    installation/control/replay.py
-    installation/control/router.py
-    installation/control/serial_input.py
-    installation/control/standard.py
-    installation/control/stats.py
-    installation/control/ws.py
+    installation/control
+    installation/cli/render.py
     installation/cli/__init__.py
     installation/cli/calibrate.py
     installation/cli/common.py
@@ -86,7 +70,6 @@ LINT_PATHS=(
     installation/cli/show.py
     installation/cli/timecode.py
     installation/show/audio_types.py
-    installation/control/audio_file.py
 )
 
 VENV=${VENV:-.venv}

@@ -4,11 +4,11 @@ The render seeks: ``--from 00:10:00`` starts the fixed-step clock at 600 s; noth
 is played.  Given the same show, frame rate and size, a frame at show time t is the same in
 every render that contains it (with ``--crf 0`` bit for bit after decoding).
 """
+
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -16,7 +16,7 @@ from .common import resolve_device
 from .timecode import parse_time
 
 
-def _size(text: Optional[str]) -> tuple[int, int] | None:
+def _size(text: str | None) -> tuple[int, int] | None:
     if not text:
         return None
     try:
@@ -34,22 +34,33 @@ def register(app: typer.Typer) -> None:
         show: Path = typer.Argument(..., exists=True, dir_okay=False, help="Show file (TOML)."),
         out: Path = typer.Argument(..., help="Video file to write (.mp4)."),
         start: str = typer.Option("0", "--from", help="Show time to start at: seconds, MM:SS or HH:MM:SS."),
-        duration: Optional[str] = typer.Option(None, "--duration", help="Length to render: seconds, MM:SS or HH:MM:SS "
-                                               "(default: to the end of --audio, else 10 s)."),
-        audio: Optional[Path] = typer.Option(None, "--audio", exists=True, dir_okay=False,
-                                             help="Soundtrack (wav, mp3, flac): its features drive the show's "
-                                                  "bindings and it is muxed into OUT (AAC)."),
-        fps: Optional[float] = typer.Option(None, "--fps", help="Frame rate (default: the show's)."),
-        size: Optional[str] = typer.Option(None, "--size", help="WIDTHxHEIGHT (default: the show's output size)."),
+        duration: str | None = typer.Option(
+            None,
+            "--duration",
+            help="Length to render: seconds, MM:SS or HH:MM:SS (default: to the end of --audio, else 10 s).",
+        ),
+        audio: Path | None = typer.Option(
+            None,
+            "--audio",
+            exists=True,
+            dir_okay=False,
+            help="Soundtrack (wav, mp3, flac): its features drive the show's bindings and it is muxed into OUT (AAC).",
+        ),
+        fps: float | None = typer.Option(None, "--fps", help="Frame rate (default: the show's)."),
+        size: str | None = typer.Option(None, "--size", help="WIDTHxHEIGHT (default: the show's output size)."),
         crf: int = typer.Option(18, "--crf", min=0, max=51, help="H.264 quality: 0 is lossless, 18 visually lossless."),
         device: str = typer.Option("auto", "--device", help="Where models run: auto | cpu | cuda."),
-        plugins_dir: Optional[Path] = typer.Option(None, "--plugins-dir", help="Also load plugins from *.py files in this folder."),
+        plugins_dir: Path | None = typer.Option(
+            None, "--plugins-dir", help="Also load plugins from *.py files in this folder."
+        ),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Log plugin and scene events."),
     ):
         """Render SHOW from --from for --duration seconds of show time to OUT (headless, fixed-step clock)."""
         from ..runner import RunOptions, run_show
 
-        logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+        )
         t0 = parse_time(start)
         if audio is None:  # the show's own [audio] track is muxed too (and sets the length)
             from ..show.loader import load_show
@@ -67,7 +78,7 @@ def register(app: typer.Typer) -> None:
                 length = track_seconds(audio) - t0
             except AudioError as exc:
                 typer.echo(str(exc), err=True)
-                raise typer.Exit(1)
+                raise typer.Exit(1) from None
         else:
             length = 10.0
         if length <= 0:
@@ -78,20 +89,32 @@ def register(app: typer.Typer) -> None:
             open_check(out)
         except RecordingError as exc:
             typer.echo(str(exc), err=True)
-            raise typer.Exit(1)
-        opts = RunOptions(show=show, headless=True, record=out, duration=length, start=t0, fps=fps,
-                          size=_size(size), device=str(resolve_device(device)), plugins_dir=plugins_dir,
-                          crf=crf, audio=audio)
+            raise typer.Exit(1) from None
+        opts = RunOptions(
+            show=show,
+            headless=True,
+            record=out,
+            duration=length,
+            start=t0,
+            fps=fps,
+            size=_size(size),
+            device=str(resolve_device(device)),
+            plugins_dir=plugins_dir,
+            crf=crf,
+            audio=audio,
+        )
         from ..audio.decode import AudioError
 
         try:
             stats = run_show(opts)  # a broken show file is printed by the CLI's error boundary
         except AudioError as exc:
             typer.echo(str(exc), err=True)
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
         if audio is not None:
             from ..output.audio_mux import add_audio
 
             add_audio(out, audio, t0)  # as long as the video: frame 0 and sample 0 are show time t0
-        typer.echo(f"rendered {stats.frames} frames ({t0:.2f}–{t0 + stats.show_seconds:.2f} s of show) "
-                   f"in {stats.wall_seconds:.1f} s to {out}")
+        typer.echo(
+            f"rendered {stats.frames} frames ({t0:.2f}–{t0 + stats.show_seconds:.2f} s of show) "
+            f"in {stats.wall_seconds:.1f} s to {out}"
+        )

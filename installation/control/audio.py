@@ -9,13 +9,14 @@ percussive, flux, beat phase, tempo) under the addresses a show's ``[audio]`` tr
 show's bindings work with a track, a sound card, a file looped as a stand-in input (``file``) or a
 desk sending those addresses over OSC.
 """
+
 from __future__ import annotations
 
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -26,8 +27,16 @@ from .stats import Counters
 class AudioAnalyzer:
     """Level and onset detector; ``process(block)`` returns ``(rms, onset)``."""
 
-    def __init__(self, samplerate: int = 48000, onset_threshold: float = 3.0, history_s: float = 1.0,
-                 refractory_s: float = 0.08, gate: float = 1e-3, blocksize: int = 1024, min_flux: float = 0.5) -> None:
+    def __init__(
+        self,
+        samplerate: int = 48000,
+        onset_threshold: float = 3.0,
+        history_s: float = 1.0,
+        refractory_s: float = 0.08,
+        gate: float = 1e-3,
+        blocksize: int = 1024,
+        min_flux: float = 0.5,
+    ) -> None:
         self.samplerate = samplerate
         self.onset_threshold = onset_threshold
         self.refractory_s = refractory_s
@@ -57,8 +66,13 @@ class AudioAnalyzer:
         ref = float(np.median(self._history)) if self._history else 0.0
         # relative flux is loudness-free; min_flux (0.5 = half as much energy again) keeps a steady
         # tone's frame-to-frame wobble from counting, the gate keeps silence and dither quiet
-        onset = (rms > self.gate and flux > self.onset_threshold * ref and flux > self.min_flux
-                 and self._since_onset >= self.refractory_s and len(self._history) >= 2)
+        onset = (
+            rms > self.gate
+            and flux > self.onset_threshold * ref
+            and flux > self.min_flux
+            and self._since_onset >= self.refractory_s
+            and len(self._history) >= 2
+        )
         self._history.append(flux)
         if onset:
             self._since_onset = 0.0
@@ -68,10 +82,18 @@ class AudioAnalyzer:
 class AudioInput:
     """Analyses an input device (or blocks given to :meth:`feed`) and enqueues level and onset events."""
 
-    def __init__(self, events: EventQueue, device: str | int | None = None, samplerate: int = 48000,
-                 blocksize: int = 1024, onset_threshold: float = 3.0, level_epsilon: float = 0.002,
-                 counters: Counters | None = None, clock: Callable[[], float] = time.monotonic,
-                 file: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        events: EventQueue,
+        device: str | int | None = None,
+        samplerate: int = 48000,
+        blocksize: int = 1024,
+        onset_threshold: float = 3.0,
+        level_epsilon: float = 0.002,
+        counters: Counters | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        file: str | Path | None = None,
+    ) -> None:
         from ..audio.live import LiveFeatures
 
         self.events = events
@@ -86,7 +108,9 @@ class AudioInput:
         self.counters = counters if counters is not None else events.counters
         self.clock = clock
         self.analyzer = AudioAnalyzer(samplerate, onset_threshold, blocksize=blocksize)
-        self.source = f"audio:file:{self.file.name}" if self.file else f"audio:{device if device is not None else 'default'}"
+        self.source = (
+            f"audio:file:{self.file.name}" if self.file else f"audio:{device if device is not None else 'default'}"
+        )
         self._last_level: float | None = None
         self._stream = None
 
@@ -115,7 +139,7 @@ class AudioInput:
         n, i = self.blocksize, 0
         next_t = time.monotonic()
         while not self._stop.is_set():
-            block = samples[i:i + n]
+            block = samples[i : i + n]
             if block.size < n:
                 block = np.concatenate([block, samples[: n - block.size]])
             self.feed(block)
@@ -123,7 +147,7 @@ class AudioInput:
             next_t += n / self.samplerate
             self._stop.wait(max(0.0, next_t - time.monotonic()))
 
-    def start(self) -> "AudioInput":
+    def start(self) -> AudioInput:
         if self.file is not None:  # a file looped as the input: rehearsals and machines without a sound card
             from ..audio.decode import load
 
@@ -134,16 +158,19 @@ class AudioInput:
         try:
             import sounddevice as sd
         except (ImportError, OSError) as exc:
-            raise RuntimeError(f"audio input needs sounddevice and PortAudio: pip install 'installation[audio]' ({exc})") from None
+            raise RuntimeError(
+                f"audio input needs sounddevice and PortAudio: pip install 'installation[audio]' ({exc})"
+            ) from None
 
         def callback(indata, frames, t, status):
             if status:
                 self.counters.incr("audio_overflows")
             self.feed(indata.copy())
 
-        self._stream = sd.InputStream(device=self.device, channels=1, samplerate=self.samplerate,
-                                      blocksize=self.blocksize, callback=callback)
-        self._stream.start()
+        self._stream = stream = sd.InputStream(
+            device=self.device, channels=1, samplerate=self.samplerate, blocksize=self.blocksize, callback=callback
+        )
+        stream.start()
         return self
 
     def stop(self) -> None:

@@ -5,6 +5,7 @@ with the clock's ``dt`` (:meth:`Binding.step`), so with a fixed-step clock a ren
 run to run.  Several bindings may drive one parameter; :class:`BindingGroup` combines them with
 the rule the show names (``last`` writer wins by default, or ``sum``/``max``/``min``/``mean``).
 """
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,10 @@ def shape(u: float, curve: str, k: float = 4.0) -> float:
     if curve == "log":
         return math.log1p(math.expm1(k) * u) / k
     if curve == "s-curve":
+
         def sig(x: float) -> float:
             return 1.0 / (1.0 + math.exp(-x))
+
         lo, hi = sig(-k / 2), sig(k / 2)
         return (sig(k * (u - 0.5)) - lo) / (hi - lo)
     raise ValueError(f"unknown curve {curve!r}")
@@ -127,13 +130,16 @@ class BindingGroup:
                 if binding.rising():
                     registry.fire(self.param.address)
             elif self.param.type == "bool":
+                assert binding.target is not None  # feed() set it
                 registry.set(self.param.address, binding.target >= 0.5)
             binding.current = binding.target
             return
         if binding.current is None:
             now = registry.get(self.param.address)
             # smoothing starts from where the parameter is, not from the new input
-            binding.current = float(now) if isinstance(now, (int, float)) and not isinstance(now, bool) else binding.target
+            binding.current = (
+                float(now) if isinstance(now, (int, float)) and not isinstance(now, bool) else binding.target
+            )
         self.dirty = True
 
     def step(self, dt: float, registry: ParameterRegistry) -> bool:
@@ -146,10 +152,11 @@ class BindingGroup:
         self.dirty = not all(b.settled for b in self.bindings if b.target is not None)
         if not moved:
             return False
-        active = [b for b in self.bindings if b.current is not None]
-        values = [b.current for b in active]
+        fed = [(b.fed, b.current) for b in self.bindings if b.current is not None]
+        values = [current for _, current in fed]
+        value: float
         if self.combine == "last":
-            value = max(active, key=lambda b: b.fed).current
+            value = max(fed, key=lambda pair: pair[0])[1]
         elif self.combine == "sum":
             value = sum(values)
         elif self.combine == "max":

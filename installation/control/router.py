@@ -8,7 +8,7 @@ bindings and replies never race with input threads.  Bad events are counted and 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
 from .bindings import Binding, BindingGroup
@@ -33,7 +33,7 @@ class ControlRouter:
         self,
         registry: ParameterRegistry,
         bindings: Iterable[BindingSpec] = (),
-        combine: dict[str, str] | None = None,
+        combine: Mapping[str, str] | None = None,
         counters: Counters | None = None,
         query_address: str = "/query",
         responder: QueryResponder | None = None,

@@ -6,13 +6,15 @@ once a frame with the clock's ``dt`` and acts on the triggers and changes it ret
 :meth:`Control.publish` with the show state for controllers.  Inputs that cannot start (port in
 use, no MIDI device) are logged and reported in ``health``; the show goes on without them.
 """
+
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .config import BindingSpec, ControlConfig
 from .events import ControlEvent, EventQueue
@@ -26,8 +28,17 @@ from .stats import Counters
 log = logging.getLogger(__name__)
 
 # counters that mean an input was refused; their sum is reported as ``rejected`` in health
-REJECT_COUNTERS = ("not_allowed", "malformed", "rate_limited", "kernel_dropped", "queue_full", "unknown_address",
-                   "wrong_type", "out_of_range", "errors")
+REJECT_COUNTERS = (
+    "not_allowed",
+    "malformed",
+    "rate_limited",
+    "kernel_dropped",
+    "queue_full",
+    "unknown_address",
+    "wrong_type",
+    "out_of_range",
+    "errors",
+)
 
 
 @dataclass
@@ -58,29 +69,43 @@ def _tables(show: Any) -> tuple[ControlConfig, list[BindingSpec]]:
     config = getattr(show, "control", None)
     if not isinstance(config, ControlConfig):  # absent (the schema's default is {}) or plain data
         config = ControlConfig.model_validate(config or {})
-    bindings = [b if isinstance(b, BindingSpec) else BindingSpec.model_validate(b)
-                for b in getattr(show, "bindings", None) or ()]
+    bindings = [
+        b if isinstance(b, BindingSpec) else BindingSpec.model_validate(b)
+        for b in getattr(show, "bindings", None) or ()
+    ]
     return config, bindings
 
 
 class Control:
-    def __init__(self, layout: ShowLayout, config: ControlConfig | None = None,
-                 bindings: Iterable[BindingSpec] = (), record: str | Path | None = None,
-                 track: Any = None) -> None:
+    def __init__(
+        self,
+        layout: ShowLayout,
+        config: ControlConfig | None = None,
+        bindings: Iterable[BindingSpec] = (),
+        record: str | Path | None = None,
+        track: Any = None,
+    ) -> None:
         self.config = config or ControlConfig()
         self.counters = Counters()
         self.events = EventQueue(self.config.queue_size, self.counters)
         self.registry: ParameterRegistry = build_registry(layout, self.config, self.counters)
         self.osc_out = OscOut.from_config(self.config.osc_out, self.counters)
-        self.router = ControlRouter(self.registry, bindings, self.config.combine, self.counters,
-                                    self.config.osc.query_address, responder=self.osc_out,
-                                    on_learn=lambda spec: log.warning("learned binding:\n%s", spec.to_toml()))
+        self.router = ControlRouter(
+            self.registry,
+            bindings,
+            self.config.combine,
+            self.counters,
+            self.config.osc.query_address,
+            responder=self.osc_out,
+            on_learn=lambda spec: log.warning("learned binding:\n%s", spec.to_toml()),
+        )
         self.inputs: dict[str, Any] = {}
         self.input_failures: dict[str, str] = {}
         self.recorder = EventRecorder(record) if record else None
         rp = self.config.replay
-        self.show_replay = (ShowTimeReplay(rp.path, rp.speed, rp.start, rp.loop)
-                            if rp is not None and rp.timing == "show" else None)
+        self.show_replay = (
+            ShowTimeReplay(rp.path, rp.speed, rp.start, rp.loop) if rp is not None and rp.timing == "show" else None
+        )
         self.track = track  # the soundtrack's features (audio_file.TrackSource), drained at show time
 
     @staticmethod
@@ -95,7 +120,7 @@ class Control:
         return TrackSource.from_config(cfg, source.parent if source else None, audio)
 
     @classmethod
-    def from_show(cls, show: Any, record: str | Path | None = None, audio: str | Path | None = None) -> "Control":
+    def from_show(cls, show: Any, record: str | Path | None = None, audio: str | Path | None = None) -> Control:
         config, bindings = _tables(show)
         return cls(layout_from_show(show, config), config, bindings, record, cls.track_of(show, audio))
 
@@ -105,8 +130,15 @@ class Control:
         the old layout stays and ValueError says why."""
         config, bindings = _tables(show)
         registry = build_registry(layout_from_show(show, config), config, self.counters)
-        router = ControlRouter(registry, bindings, config.combine, self.counters, self.config.osc.query_address,
-                               responder=self.osc_out, on_learn=self.router.on_learn)
+        router = ControlRouter(
+            registry,
+            bindings,
+            config.combine,
+            self.counters,
+            self.config.osc.query_address,
+            responder=self.osc_out,
+            on_learn=self.router.on_learn,
+        )
         for address, value in self.registry.values().items():
             if address in registry and value is not None and registry.param(address).coerce(value)[1] is None:
                 registry.set(address, value, quiet=True)
@@ -192,8 +224,11 @@ class Control:
         """``ok`` or ``degraded: ...`` naming failed inputs and anything else the app reports."""
         problems = [f"{name} input down" for name in self.input_failures]
         now = time.monotonic()
-        problems += [f"{name} input stalled" for name, inp in self.inputs.items()
-                     if callable(getattr(inp, "stalled", None)) and inp.stalled(now)]
+        problems += [
+            f"{name} input stalled"
+            for name, inp in self.inputs.items()
+            if callable(getattr(inp, "stalled", None)) and inp.stalled(now)
+        ]
         problems += list(extra)
         return "ok" if not problems else "degraded: " + "; ".join(problems)
 
