@@ -61,6 +61,7 @@ LINT_PATHS=(
     installation/render
     installation/control
     installation/cli/render.py
+    installation/train
     installation/cli/__init__.py
     installation/cli/calibrate.py
     installation/cli/common.py

@@ -1,4 +1,5 @@
 """One training loop and one progress display for every trainable plugin."""
+
 from .data import ImageFolder, save_grid
 from .loop import TrainConfig, TrainResult, TrainTask, run_training
 

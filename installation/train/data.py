@@ -4,6 +4,7 @@ The data sets these models train on are small (hundreds to tens of thousands of 
 64–256 px), so decoding once and sampling batches from memory is both simplest and fastest
 on a 2-core machine.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,7 +34,7 @@ def load_image(path: Path | str, size: int | None = None) -> np.ndarray:
         h, w = img.shape[:2]
         s = min(h, w)
         y, x = (h - s) // 2, (w - s) // 2
-        img = img[y:y + s, x:x + s]
+        img = img[y : y + s, x : x + s]
         if s != size:
             interp = cv2.INTER_AREA if s > size else cv2.INTER_CUBIC
             img = cv2.resize(img, (size, size), interpolation=interp)
@@ -57,14 +58,14 @@ class ImageFolder:
     def __len__(self) -> int:
         return self.images.shape[0]
 
-    def split(self, val_fraction: float, seed: int = 0) -> tuple["ImageFolder", "ImageFolder"]:
+    def split(self, val_fraction: float, seed: int = 0) -> tuple[ImageFolder, ImageFolder]:
         """Deterministic train/validation split (the validation part is at least one image)."""
         g = torch.Generator().manual_seed(seed)
         order = torch.randperm(len(self), generator=g)
         n_val = max(1, int(round(len(self) * val_fraction)))
         return self._subset(order[n_val:]), self._subset(order[:n_val])
 
-    def _subset(self, idx: torch.Tensor) -> "ImageFolder":
+    def _subset(self, idx: torch.Tensor) -> ImageFolder:
         sub = object.__new__(ImageFolder)
         sub.images = self.images[idx]
         sub.size = self.size
@@ -87,7 +88,7 @@ def make_grid(images: torch.Tensor, nrow: int | None = None, pad: int = 2) -> np
     for i in range(n):
         r, col = divmod(i, nrow)
         y, x = pad + r * (h + pad), pad + col * (w + pad)
-        grid[y:y + h, x:x + w] = arr[i][..., :3]
+        grid[y : y + h, x : x + w] = arr[i][..., :3]
     return grid
 
 

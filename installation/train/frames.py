@@ -5,6 +5,7 @@ square from the centre, resized and stored as a numbered JPEG sequence that
 :class:`installation.train.data.ImageFolder` reads back.  Decoding uses av (FFmpeg), the same
 library the runtime records video with.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,13 +26,21 @@ def square(img: np.ndarray, size: int, crop: str = "center") -> np.ndarray:
     if crop == "center":
         s = min(h, w)
         y, x = (h - s) // 2, (w - s) // 2
-        img = img[y:y + s, x:x + s]
+        img = img[y : y + s, x : x + s]
     interp = cv2.INTER_AREA if min(img.shape[:2]) > size else cv2.INTER_CUBIC
     return cv2.resize(img, (size, size), interpolation=interp)
 
 
-def frames_from_video(clip: Path | str, out_dir: Path | str, size: int = 256, every: int = 1, crop: str = "center",
-                      start: float = 0.0, limit: int | None = None, quality: int = 95) -> list[Path]:
+def frames_from_video(
+    clip: Path | str,
+    out_dir: Path | str,
+    size: int = 256,
+    every: int = 1,
+    crop: str = "center",
+    start: float = 0.0,
+    limit: int | None = None,
+    quality: int = 95,
+) -> list[Path]:
     """Write every ``every``-th decoded frame of ``clip`` (from ``start`` seconds) as JPEG; return the paths.
 
     Raises ``ValueError`` naming the clip when it cannot be opened or holds no video stream.
@@ -72,8 +81,9 @@ def frames_from_video(clip: Path | str, out_dir: Path | str, size: int = 256, ev
     return paths
 
 
-def frames_from_images(folder: Path | str, out_dir: Path | str, size: int = 256, crop: str = "center",
-                       quality: int = 95) -> list[Path]:
+def frames_from_images(
+    folder: Path | str, out_dir: Path | str, size: int = 256, crop: str = "center", quality: int = 95
+) -> list[Path]:
     """Square-crop and resize every image under ``folder`` into ``out_dir`` as JPEG."""
     folder, out = Path(folder), Path(out_dir)
     sources = list_images(folder)

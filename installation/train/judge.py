@@ -4,6 +4,7 @@ The real images' features are computed once; at each checkpoint ``count`` sample
 seeds, so the figures follow the model and not the draw) are compared with them.  The numbers
 go to the log line and the run's history (``fid``, ``kid``).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,7 +20,7 @@ class CheckpointMetrics:
         self.net = load_inception(features).to(device)
         self.device, self.count, self.seed, self.batch = device, max(4, int(count)), int(seed), batch
         real = data.images[: self.count]
-        self.real = self._features(real[i:i + batch].float() / 255 for i in range(0, real.shape[0], batch))
+        self.real = self._features(real[i : i + batch].float() / 255 for i in range(0, real.shape[0], batch))
 
     @torch.no_grad()
     def _features(self, chunks) -> torch.Tensor:
@@ -27,7 +28,9 @@ class CheckpointMetrics:
 
     @torch.no_grad()
     def __call__(self, task) -> dict[str, float]:
-        chunks = (task.sample(min(self.batch, self.count - i), self.seed + 1 + i) for i in range(0, self.count, self.batch))
+        chunks = (
+            task.sample(min(self.batch, self.count - i), self.seed + 1 + i) for i in range(0, self.count, self.batch)
+        )
         fake = self._features(chunks)
         k, _ = kid(self.real, fake, subsets=10, subset_size=min(1000, self.real.shape[0], fake.shape[0]))
         return {"fid": fid(self.real, fake), "kid": k}

@@ -14,6 +14,7 @@ the CLI reuses on resume; a resumed run whose options no longer fit the saved ne
 clear error naming them, other changes are printed; :mod:`.watch` warns of collapse and
 divergence.
 """
+
 from __future__ import annotations
 
 import json
@@ -85,8 +86,19 @@ class TrainConfig:
 
     def run_record(self, task_name: str) -> dict[str, Any]:
         """Every option of the run, as the checkpoint stores it (plain values only)."""
-        keep = ("steps", "batch_size", "resolution", "seed", "checkpoint_every", "sample_every", "sample_count",
-                "val_fraction", "val_every", "patience", "timelapse_every")
+        keep = (
+            "steps",
+            "batch_size",
+            "resolution",
+            "seed",
+            "checkpoint_every",
+            "sample_every",
+            "sample_count",
+            "val_fraction",
+            "val_every",
+            "patience",
+            "timelapse_every",
+        )
         return {"task": task_name, "options": dict(self.options), **{k: getattr(self, k) for k in keep}}
 
 
@@ -142,8 +154,16 @@ CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"  # the best validated task state, kept across resumes
 
 
-def save_checkpoint(path: Path, task: TrainTask, step: int, images_seen: int, rng: torch.Generator, extra: dict | None = None) -> None:
-    state = {"task": task.state_dict(), "step": step, "images_seen": images_seen, "rng": rng.get_state(), "extra": extra or {}}
+def save_checkpoint(
+    path: Path, task: TrainTask, step: int, images_seen: int, rng: torch.Generator, extra: dict | None = None
+) -> None:
+    state = {
+        "task": task.state_dict(),
+        "step": step,
+        "images_seen": images_seen,
+        "rng": rng.get_state(),
+        "extra": extra or {},
+    }
     _save_atomic(state, path)
 
 
@@ -158,22 +178,33 @@ def load_checkpoint(path: Path) -> dict:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a ProblemError is a ValueError: callers that caught that still do
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ProblemError(path, Problem(None, "checkpoint", f"cannot read as a training checkpoint ({first[:200]})",
-                                         "delete it, train into a new --out, or pass --no-resume")) from None
+        raise ProblemError(
+            path,
+            Problem(
+                None,
+                "checkpoint",
+                f"cannot read as a training checkpoint ({first[:200]})",
+                "delete it, train into a new --out, or pass --no-resume",
+            ),
+        ) from None
 
 
 def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainResult:
     """Train ``task`` on ``data`` for ``cfg.steps`` steps (counting steps already done on resume)."""
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}, indent=2))
+    (out / "config.json").write_text(
+        json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}, indent=2)
+    )
     device = torch.device(cfg.device)
     torch.manual_seed(cfg.seed)
     task.setup(device, cfg.resolution)
     rng = torch.Generator().manual_seed(cfg.seed)
 
     val_data = None
-    can_validate = cfg.val_fraction > 0 and hasattr(task, "validate")
+    # ``validate`` is optional in a TrainTask: early stopping only for a task that has it
+    validate = getattr(task, "validate", None) if cfg.val_fraction > 0 else None
+    can_validate = validate is not None
     if can_validate:
         data, val_data = data.split(cfg.val_fraction, cfg.seed)
 
@@ -188,11 +219,21 @@ def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainR
             task.load_state_dict(state["task"])
         except (RuntimeError, KeyError, ValueError, IndexError, TypeError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            what = (f"these options changed the model's shape: {_describe(changes)}" if changes
-                    else "the saved networks do not fit this model")
-            raise ProblemError(ckpt, Problem(None, "options", f"cannot resume: {what} ({first[:200]})",
-                                             "resume with the options the run was started with (they are stored in the "
-                                             "checkpoint and reused when not given), or train into a new --out")) from None
+            what = (
+                f"these options changed the model's shape: {_describe(changes)}"
+                if changes
+                else "the saved networks do not fit this model"
+            )
+            raise ProblemError(
+                ckpt,
+                Problem(
+                    None,
+                    "options",
+                    f"cannot resume: {what} ({first[:200]})",
+                    "resume with the options the run was started with (they are stored in the "
+                    "checkpoint and reused when not given), or train into a new --out",
+                ),
+            ) from None
         if changes:
             _say(f"{task.name}: resuming {ckpt} with changed options: {_describe(changes)}")
         step, images_seen = int(state["step"]), int(state["images_seen"])
@@ -216,8 +257,9 @@ def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainR
         judge = CheckpointMetrics(cfg.metrics_features, data, cfg.metrics_count, device, cfg.seed)
 
     def save() -> None:
-        save_checkpoint(ckpt, task, step, images_seen, rng,
-                        {"best_val": best_val, "bad_evals": bad_evals, "run": record})
+        save_checkpoint(
+            ckpt, task, step, images_seen, rng, {"best_val": best_val, "bad_evals": bad_evals, "run": record}
+        )
 
     film = None
     if cfg.timelapse is not None:
@@ -238,9 +280,9 @@ def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainR
             progress.advance(1, _note(losses, images_seen))
             if watch is not None and (w := watch.losses(step, losses)):
                 _say(w)
-            if can_validate and step % cfg.val_every == 0:
+            if validate is not None and val_data is not None and step % cfg.val_every == 0:
                 with torch.no_grad():
-                    vloss = float(task.validate(val_data.images.float().div(255).to(device)))
+                    vloss = float(validate(val_data.images.float().div(255).to(device)))
                 history[-1]["val"] = vloss
                 if best_val is None or vloss < best_val:
                     best_val, bad_evals = vloss, 0
@@ -279,8 +321,17 @@ def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainR
     weights = task.export(out)
     if film is not None:
         film.write()
-    return TrainResult(step, images_seen, losses, weights, stopped_early, best_val, history, interrupted,
-                       watch.warnings if watch is not None else [])
+    return TrainResult(
+        step,
+        images_seen,
+        losses,
+        weights,
+        stopped_early,
+        best_val,
+        history,
+        interrupted,
+        watch.warnings if watch is not None else [],
+    )
 
 
 def _clone(obj):

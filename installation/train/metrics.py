@@ -3,6 +3,7 @@
 One definition each, so a PSNR or a "samples differ" figure means the same thing for the deblur
 stage, super-resolution and any plugin that follows.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,19 +5,20 @@ step cut in half would leave G and D out of step); the loop then saves a checkpo
 the weights.  A second signal while that happens gets the default behaviour (stop now).
 Handlers are installed only in the main thread (signal handlers cannot be set elsewhere).
 """
+
 from __future__ import annotations
 
 import signal
 import threading
-from typing import Any, Optional
+from typing import Any
 
 
 class StopOnSignal:
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self) -> None:
-        self.requested: Optional[str] = None
-        self.signum: Optional[int] = None
+        self.requested: str | None = None
+        self.signum: int | None = None
         self._old: dict[int, Any] = {}
 
     def _handler(self, signum: int, _frame: Any) -> None:
@@ -25,7 +26,7 @@ class StopOnSignal:
         for s, old in self._old.items():  # a second signal: the default (or previous) behaviour
             signal.signal(s, old)
 
-    def __enter__(self) -> "StopOnSignal":
+    def __enter__(self) -> StopOnSignal:
         if threading.current_thread() is threading.main_thread():
             for s in self.SIGNALS:
                 self._old[s] = signal.getsignal(s)

@@ -4,9 +4,11 @@ Each frame is kept as a PNG in ``OUT/timelapse/`` (named by step), so a stopped 
 keeps adding to the same film; the video is encoded from all of them (H.264, even size) when the
 run ends or is stopped.  Every frame carries its step and kimg in a corner.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -49,7 +51,7 @@ class Timelapse:
         paths = self.frames()
         if not paths:
             return None
-        first = cv2.imread(str(paths[0]))
+        first = _read(cv2, paths[0])
         h, w = (first.shape[0] + 1) // 2 * 2, (first.shape[1] + 1) // 2 * 2
         self.video.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.video.with_name(self.video.stem + ".tmp" + self.video.suffix)
@@ -58,9 +60,9 @@ class Timelapse:
             stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
             stream.options = {"crf": str(self.crf)}
             for p in paths:
-                img = cv2.imread(str(p))
+                img = _read(cv2, p)
                 canvas = np.zeros((h, w, 3), np.uint8)
-                canvas[: img.shape[0], : img.shape[1]] = img[: h, : w]
+                canvas[: img.shape[0], : img.shape[1]] = img[:h, :w]
                 frame = av.VideoFrame.from_ndarray(canvas, format="bgr24")
                 for packet in stream.encode(frame):
                     container.mux(packet)
@@ -68,3 +70,11 @@ class Timelapse:
                 container.mux(packet)
         tmp.replace(self.video)
         return self.video
+
+
+def _read(cv2: Any, path: Path) -> np.ndarray:
+    """A kept frame as BGR; cv2 answers ``None`` for an unreadable file, this names it instead."""
+    img = cv2.imread(str(path))
+    if img is None:
+        raise OSError(f"cannot read the time-lapse frame {path}")
+    return img

@@ -14,6 +14,7 @@ turns into the same noisy shape.  Two figures catch it early enough to act:
 Each warning is given once until the figure recovers, with the cure that worked before on the
 bike data: a faster generator learning rate and more critic steps, resumed from the checkpoint.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,9 +22,11 @@ from dataclasses import dataclass, field
 
 import torch
 
-ADVICE = ("resume from the checkpoint with a faster generator learning rate or more critic/discriminator "
-          "steps per generator step (wgan: -O lr_g=4e-4 -O n_critic=5; stylegan2: -O lr=0.002), "
-          "or fewer steps of a smaller model; optimiser options may change on resume")
+ADVICE = (
+    "resume from the checkpoint with a faster generator learning rate or more critic/discriminator "
+    "steps per generator step (wgan: -O lr_g=4e-4 -O n_critic=5; stylegan2: -O lr=0.002), "
+    "or fewer steps of a smaller model; optimiser options may change on resume"
+)
 
 
 def spread(images: torch.Tensor) -> float:
@@ -69,7 +72,8 @@ class RunWatch:
                 self._collapsed = True
                 return self._warn(
                     f"warning: step {step}: the samples are collapsing (spread {s:.4f}, the data's "
-                    f"{self.data_spread:.4f}, under {self.floor:g}x for {self._low} sample grids): {ADVICE}")
+                    f"{self.data_spread:.4f}, under {self.floor:g}x for {self._low} sample grids): {ADVICE}"
+                )
         else:
             self._low, self._collapsed = 0, False
         return None
@@ -93,9 +97,11 @@ class RunWatch:
             if best is not None and mean > max(1.0, self.factor * best):
                 if key not in self._diverged:
                     self._diverged.add(key)
-                    return self._warn(f"warning: step {step}: |{key}| averaged {mean:.3g} over the last "
-                                      f"{n} steps, {mean / max(best, 1e-12):.0f}x its lowest ({best:.3g}): "
-                                      f"the losses are diverging: {ADVICE}")
+                    return self._warn(
+                        f"warning: step {step}: |{key}| averaged {mean:.3g} over the last "
+                        f"{n} steps, {mean / max(best, 1e-12):.0f}x its lowest ({best:.3g}): "
+                        f"the losses are diverging: {ADVICE}"
+                    )
             else:
                 self._diverged.discard(key)
             self._best[key] = mean if best is None else min(best, mean)
