@@ -18,6 +18,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 LINT_PATHS=(
+    installation/studio/ppl.py
     installation/problems.py
     installation/protocols.py
     installation/hookspecs.py

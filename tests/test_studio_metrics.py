@@ -125,3 +125,18 @@ def test_training_logs_fid_and_kid_at_checkpoints(inception_file, tmp_path):
     lines = [l for l in res.output.splitlines() if " fid " in l]
     assert [l.split(":")[1].strip() for l in lines] == ["step 2", "step 4"]
     assert all(float(l.split(" fid ")[1].split()[0]) > 0 for l in lines)
+
+
+@pytest.mark.slow
+def test_ppl_command_on_shipped_models(inception_file):
+    path, _net = inception_file
+    figures = {}
+    for model, space in (("stylegan2", "w"), ("vae", "z")):
+        res = CliRunner().invoke(build_app(), ["ppl", model, "--features", str(path), "--count", "8", "--batch", "4",
+                                               "--device", "cpu"])
+        assert res.exit_code == 0, res.output
+        assert f"8 paths in {space} (full)" in res.output
+        figures[model] = float(next(l for l in res.output.splitlines() if l.startswith("PPL ")).split()[1])
+        assert figures[model] > 0
+    res = CliRunner().invoke(build_app(), ["ppl", "vae", "--features", str(path), "--space", "w", "--device", "cpu"])
+    assert res.exit_code != 0 and "no mapping network" in res.output

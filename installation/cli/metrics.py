@@ -72,3 +72,59 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"A: {what_a}\nB: {what_b}")
         for line in compare(fa, fb, kid_subsets, kid_size).lines():
             typer.echo(line)
+
+    @app.command("ppl")
+    def ppl(
+        model: str = typer.Argument(..., help="A model: a generator plugin name, or a checkpoint file."),
+        features: Path = typer.Option(..., "--features", exists=True, dir_okay=False,
+                                      help="Inception v3 state dict the distances are measured with (as for metrics)."),
+        count: int = typer.Option(1000, "--count", min=2, help="Path samples (the paper uses 100 000)."),
+        space: str = typer.Option("auto", "--space", help="auto (w where the model has a mapping network) | w | z"),
+        end: bool = typer.Option(False, "--end", help="t in {0, 1} only (the paper's PPL end); else t in [0, 1]."),
+        crop: float = typer.Option(1.0, "--crop", min=0.05, max=1.0, help="Middle share of each side measured."),
+        seed: int = typer.Option(0, "--seed"),
+        batch: int = typer.Option(16, "--batch", min=1),
+        plugin: Optional[str] = typer.Option(None, "--plugin", help="Generator plugin that reads a checkpoint model."),
+        device: str = typer.Option("auto", help="auto | cpu | cuda"),
+        option: List[str] = typer.Option([], "--option", "-O", help="Generator option KEY=VALUE (repeatable)."),
+    ):
+        """Perceptual path length of MODEL (Karras et al. 2019): slerp in z or lerp in w, eps 1e-4, 1st-99th percentile."""
+        import torch
+
+        from ..progress import Progress
+        from ..studio.inception import load_inception
+        from ..studio.ppl import filtered_mean, path_lengths
+        from ..walks.wspace import has_w_space
+        from .seeds import load_model
+
+        dev = resolve_device(device)
+        net = load_inception(features).to(dev).eval()
+        name, _ckpt, gen = load_model(model, plugin, dev, parse_options(option))
+        if space == "auto":
+            space = "w" if has_w_space(gen) else "z"
+        if space not in ("w", "z"):
+            raise typer.BadParameter("use auto, w or z", param_hint="--space")
+        if space == "w" and not has_w_space(gen):
+            raise typer.BadParameter(f"{name} has no mapping network (no w space); use --space z", param_hint="--space")
+        dim = int(gen.latent_dim)
+        if space == "w":
+            from ..studio.latents import w_of
+
+            def sample(n, rng):
+                return w_of(gen, torch.randn(2 * n, dim, generator=rng)).to(gen.device)
+
+            def render(lat):
+                return gen.synthesize(lat)[:, :3].float()
+        else:
+            def sample(n, rng):
+                return torch.randn(2 * n, dim, generator=rng)
+
+            def render(lat):
+                # slerp runs on the unit sphere; scaled back to the prior's typical radius sqrt(D)
+                return gen.generate((lat * dim ** 0.5).to(gen.device))[:, :3].float()
+
+        with Progress(f"ppl {name}", count, "paths") as bar:
+            lengths = path_lengths(render, lambda x: net(x.clamp(0, 1).to(dev)), sample, count, space, end,
+                                   batch, crop, seed, progress=bar)
+        typer.echo(f"{name}: {count} paths in {space} ({'end' if end else 'full'}), crop {crop:g}")
+        typer.echo(f"PPL {filtered_mean(lengths):.6g} (1st-99th percentile; median {float(lengths.median()):.6g})")

@@ -182,14 +182,14 @@ def register(app: typer.Typer) -> None:
         bank: Optional[Path] = typer.Option(None, "--bank", help="Bank file [beside --show, else ./seeds.safetensors]."),
         show: Optional[Path] = typer.Option(None, "--show", help="Keep in the bank beside this show file."),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Before/after PNG [NAME-projection.png beside the bank]."),
-        steps: int = typer.Option(300, "--steps", min=1, help="Optimisation steps (w-space models)."),
-        lr: float = typer.Option(0.08, "--lr", min=1e-5, help="Learning rate of the w optimisation."),
+        steps: int = typer.Option(300, "--steps", min=1, help="Optimisation steps (w for StyleGAN2, z from the encoder mean for the VAE)."),
+        lr: float = typer.Option(0.08, "--lr", min=1e-5, help="Learning rate of the optimisation."),
         force: bool = typer.Option(False, "--force", help="Replace an entry of that name."),
         plugin: Optional[str] = typer.Option(None, "--plugin", help="Generator plugin that reads a checkpoint MODEL [try each]."),
         device: str = typer.Option("auto", help="auto | cpu | cuda"),
         option: List[str] = typer.Option([], "--option", "-O", help="Generator option KEY=VALUE (repeatable)."),
     ):
-        """Find the latent that reproduces IMAGE (w for StyleGAN2, the encoder mean for the VAE) and keep it."""
+        """Find the latent that reproduces IMAGE (w for StyleGAN2; the encoder mean refined through the decoder for the VAE) and keep it."""
         import numpy as np
         import torch
 

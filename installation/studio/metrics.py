@@ -13,7 +13,7 @@
   generated one.
 
 Features come from :class:`.inception.InceptionFeatures` (pool3) for the standard figures, or
-from any network for tests.  Perceptual path length is not implemented yet (docs/studio.md).
+from any network for tests.  Perceptual path length: .ppl (`installation ppl MODEL`).
 """
 from __future__ import annotations
 

@@ -45,6 +45,11 @@ class VAEGenerator:
             e = latents.to(self.device, torch.float32) * self.temperature
             return self.model.decoder(self.model.to_prior(e))
 
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """``generate`` with gradients (weights untouched): projection refines z through the decoder."""
+        e = latents.to(self.device, torch.float32) * self.temperature
+        return self.model.decoder(self.model.to_prior(e))
+
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """``[N, 3, H, W]`` in [0, 1] (any size; resized to the model's) → latents ``[N, latent_dim]`` on the CPU.
 
