@@ -20,8 +20,9 @@ import typer
 EXTRAS = {"mido": "midi", "rtmidi": "midi", "sounddevice": "audio", "serial": "serial", "spandrel": "esrgan",
           "hypothesis": "test", "pytest": "test"}
 
-#: exit codes: a file the runtime reads is wrong; the machine lacks something the command needs
-EXIT_PROBLEMS, EXIT_ENVIRONMENT = 1, 2
+#: exit codes: a file the runtime reads is wrong; the machine lacks something the command needs;
+#: a recording stopped early (a full disk) while the show rendered on to --duration
+EXIT_PROBLEMS, EXIT_ENVIRONMENT, EXIT_RECORDING = 1, 2, 3
 
 
 def resolve_device(name: str):
@@ -85,3 +86,12 @@ def error_boundary() -> Iterator[None]:
         text, code = found
         typer.echo(text, err=True)
         raise typer.Exit(code) from None
+
+
+def exit_if_recording_lost(stats) -> None:
+    """After a run (``RunStats``): a recording that stopped early (a full disk) is one line on stderr
+    naming the file and what it kept, and exit status :data:`EXIT_RECORDING`."""
+    for line in stats.lost_recordings:
+        typer.echo(line, err=True)
+    if stats.lost_recordings:
+        raise typer.Exit(EXIT_RECORDING)

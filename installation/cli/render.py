@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from .common import resolve_device
+from .common import exit_if_recording_lost, resolve_device
 from .timecode import parse_time
 
 
@@ -42,7 +42,10 @@ def register(app: typer.Typer) -> None:
         plugins_dir: Optional[Path] = typer.Option(None, "--plugins-dir", help="Also load plugins from *.py files in this folder."),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Log plugin and scene events."),
     ):
-        """Render SHOW from --from for --duration seconds of show time to OUT (headless, fixed-step clock)."""
+        """Render SHOW from --from for --duration seconds of show time to OUT (headless, fixed-step clock).
+
+        Exit status 3: the recording stopped early (full disk); the show rendered on, what was written decodes.
+        """
         from ..runner import RunOptions, run_show
 
         logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -62,3 +65,4 @@ def register(app: typer.Typer) -> None:
         stats = run_show(opts)  # a broken show file is printed by the CLI's error boundary
         typer.echo(f"rendered {stats.frames} frames ({t0:.2f}–{t0 + stats.show_seconds:.2f} s of show) "
                    f"in {stats.wall_seconds:.1f} s to {out}")
+        exit_if_recording_lost(stats)
