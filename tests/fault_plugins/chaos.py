@@ -2,7 +2,9 @@
 
 Each ``generate`` call draws from ``random.Random(f"{seed}:{key}:{n}")`` (``n``: the call number,
 kept across worker-process restarts in ``log``), so a run with the same seed injects the same
-faults at the same calls.  With probability ``rate`` the call faults with one of ``kinds``:
+faults at the same calls.  With probability ``rate`` the call faults with one of ``kinds`` (in a
+seeded random order, each kind once per round of ``len(kinds)`` faults over all scenes, so a short
+run covers them all):
 
   raise    RuntimeError                       nan    frames of NaN
   shape    a 5-d tensor                       hang   sleeps ``hang_s`` (the worker's deadline ends it)
@@ -66,12 +68,28 @@ class Chaos:
         finally:
             os.close(fd)
 
+    def _next_kind(self) -> str:
+        """The kinds in a seeded random order, each once per round, counted over every scene using this
+        log folder (``faults`` beside ``log``): the first ``len(kinds)`` faults of a run cover them all."""
+        mine = f"{os.getpid()} {self.key} {self.calls}\n"
+        shared = self.log.with_name("faults")
+        fd = os.open(shared, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, mine.encode())
+        finally:
+            os.close(fd)
+        lines = shared.read_text().splitlines(keepends=True)
+        turn = lines.index(mine) if mine in lines else len(lines) - 1
+        n = len(self.kinds)
+        order = random.Random(f"{self.seed}:round {turn // n}").sample(self.kinds, n)
+        return order[turn % n]
+
     def generate(self, latents: torch.Tensor) -> torch.Tensor:
         n, self.calls = self.calls, self.calls + 1
         draw = random.Random(f"{self.seed}:{self.key}:{n}")
         kind = "ok"
         if draw.random() < self.rate and not (self.quiet is not None and self.quiet.exists()):
-            kind = draw.choice(self.kinds)
+            kind = self._next_kind()
         self._record(n, kind)
         z = latents.to(self.device, torch.float32)
         rgb = 0.2 + 0.6 * torch.sigmoid(2 * z[0, :3])  # never dark: a black frame means nothing was shown
