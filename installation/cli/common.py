@@ -22,7 +22,8 @@ EXTRAS = {"mido": "midi", "rtmidi": "midi", "sounddevice": "audio", "serial": "s
 
 #: exit codes: a file the runtime reads is wrong; the machine lacks something the command needs;
 #: a recording stopped early (a full disk) while the show rendered on to --duration
-EXIT_PROBLEMS, EXIT_ENVIRONMENT, EXIT_RECORDING = 1, 2, 3
+EXIT_PROBLEMS, EXIT_ENVIRONMENT = 1, 2
+from ..output.base import EXIT_RECORDING  # noqa: E402 - named with the others; the supervisor reads it too
 
 
 def resolve_device(name: str):

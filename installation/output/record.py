@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Canvas, Frame, OutputError
+from .base import EXIT_RECORDING, Canvas, Frame, OutputError  # noqa: F401 - EXIT_RECORDING: named here too
 from .video import VideoRecorder
 
 
