@@ -5,7 +5,9 @@ sees ``rate`` times faster than real time.  The show keeps opening hours in Euro
 with fades; the default start crosses the end of daylight-saving time) and plays the ``chaos``
 generator from ``tests/fault_plugins`` (loaded as ``--plugins-dir`` loads it) in process-isolated
 workers with a memory cap.  Each keyframe call faults with a seeded probability, one of: raise,
-NaN, wrong shape, hang, native crash (segfault through ctypes), memory exhaustion.  Plugin
+NaN, wrong shape, hang, native crash (segfault through ctypes), memory exhaustion; none in the
+last ``quiet_hours`` (a full opening day by default), so every scene plays again after its last
+fault and each fault can be seen to recover.  Plugin
 deadlines and back-off stay on the real clock, so a fault costs ``rate`` times more show time than
 in a venue.
 
@@ -178,7 +180,7 @@ def run_compressed(
     memory_mb: float = 256.0,
     fade: float = 600.0,
     start: str = START,
-    quiet_hours: float = 6.0,
+    quiet_hours: float = 24.0,
     samples_every_s: float = 5.0,
     progress=None,
 ) -> dict:
