@@ -8,6 +8,11 @@ GL textures), exceptions and plugin faults (target: 0), and frames produced.
     python benchmarks/soak.py --hours 72 --fps 1 --size 64 --json soak.json
 
 Runs with one torch thread.  A short version runs in ``tests/test_soak.py``.
+
+``--compressed`` runs the other soak (:mod:`soak_compressed`): an accelerated clock, opening hours
+in Europe/Berlin, process-isolated workers and every plugin fault injected at random::
+
+    python benchmarks/soak.py --compressed --hours 72 --rate 540 --fps 10 --size 32 --json soak.json
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's package, not an installed one
+sys.path.insert(1, str(Path(__file__).resolve().parent))  # soak_compressed beside it
 
 from installation.app import App
 from installation.clock import FixedStepClock
@@ -191,7 +197,16 @@ def main() -> None:
     ap.add_argument("--warmup-hours", type=float, default=1.0)
     ap.add_argument("--record", type=Path, default=None, help="also encode the output to this video file")
     ap.add_argument("--json", type=Path, default=None, help="write the full result (with the memory series) here")
+    ap.add_argument("--compressed", action="store_true",
+                    help="accelerated clock, opening hours, isolated workers, random faults of every kind")
+    ap.add_argument("--rate", type=float, default=540.0, help="--compressed: show time per real second")
+    ap.add_argument("--seed", type=int, default=1, help="--compressed: which faults, when")
+    ap.add_argument("--fault-rate", type=float, default=0.03, help="--compressed: chance a keyframe call faults")
+    ap.add_argument("--memory-mb", type=float, default=256.0, help="--compressed: each worker's memory cap (MiB)")
     args = ap.parse_args()
+    if args.compressed:
+        compressed(args)
+        return
     frames = round(args.hours * 3600 * args.fps)
     print(f"soak: {args.hours:g} h of show at {args.fps:g} fps = {frames} frames, {args.size}x{args.size}", flush=True)
 
@@ -205,6 +220,29 @@ def main() -> None:
     summary = {k: v for k, v in result.items() if k != "series"}
     print(json.dumps(summary, indent=1))
     sys.exit(1 if result["exceptions"] else 0)
+
+
+def compressed(args) -> None:
+    from soak_compressed import run_compressed
+
+    fps = args.fps if args.fps != 1.0 else 10.0  # frames per real second; 1 (the fixed-step default) is too few
+    print(f"compressed soak: {args.hours:g} h of show at {args.rate:g}x, {fps:g} frames per real second, "
+          f"{args.size}x{args.size}, faults at {args.fault_rate:g} per keyframe (seed {args.seed})", flush=True)
+
+    def progress(s):
+        print(f"  {s['show_h']:8.2f} h show  {s['wall_s']:7.1f} s wall  {s['label']:6s}  runtime {s['rss_runtime_mb']:.1f} MiB"
+              f"  workers {s['workers']} ({s['rss_workers_mb']:.0f} MiB)  threads {s['threads']}", flush=True)
+
+    result = run_compressed(args.hours, args.rate, fps, args.size, args.seed, args.fault_rate, args.memory_mb,
+                            progress=progress)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    print(json.dumps({k: v for k, v in result.items() if k != "series"}, indent=1))
+    ok = (result["black_open_frames"] == 0 and result["all_recovered"] and not result["leaked_children"]
+          and not result["shm_leaked"] and result["fds_end"] <= result["fds_base"]
+          and result["threads_end"] <= result["threads_base"] and result["final_open"] == result["expected_open"]
+          and result["exceptions"] == 0)
+    sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":

@@ -66,3 +66,38 @@ class FixedStepClock:
 
     def wall(self) -> float:
         return time.perf_counter()
+
+
+class AcceleratedClock:
+    """Show time and the wall instant the schedule sees both run ``rate`` times faster than real time.
+
+    For soaks that compress days of a scheduled show into minutes: :meth:`instant` is epoch seconds
+    (what ``time.time()`` would read in the accelerated world) for the schedule's ``now`` callable,
+    :meth:`now` is show time.  Plugin deadlines and back-off stay on the real clock (:meth:`wall`),
+    so a hung plugin costs ``rate`` times more show time than it would in a venue: a harder test.
+    """
+
+    deterministic = False
+
+    def __init__(self, rate: float, start: float = 0.0, instant: float | None = None):
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = float(rate)
+        self.start = float(start)
+        self.instant0 = time.time() if instant is None else float(instant)
+        self._t0 = time.perf_counter()
+        self._elapsed = 0.0  # accelerated seconds since construction, as of the last tick
+
+    def now(self) -> float:
+        return self.start + self._elapsed
+
+    def instant(self) -> float:
+        """Epoch seconds of the current frame in the accelerated world (the schedule's ``now``)."""
+        return self.instant0 + self._elapsed
+
+    def tick(self) -> float:
+        self._elapsed = self.rate * (time.perf_counter() - self._t0)
+        return self.now()
+
+    def wall(self) -> float:
+        return time.perf_counter()

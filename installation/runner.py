@@ -25,6 +25,7 @@ from .engine.transport import warm_up
 from .engine.worker import RestartPolicy, interrupt_waits, reset_interrupt
 from .health import HealthMonitor, Heartbeat, StatusServer
 from .output.base import Canvas, Frame
+from .output.record import lost_recordings
 from .output.setup import build_outputs, close_outputs, open_outputs, select_outputs
 from .plugins import make_plugin_manager
 from .progress import Progress
@@ -75,6 +76,7 @@ class RunStats:
     frames: int
     show_seconds: float
     wall_seconds: float
+    lost_recordings: tuple[str, ...] = ()  # a recording that stopped early (full disk): file and what was kept
 
     @property
     def fps(self) -> float:
@@ -169,7 +171,7 @@ def _run_show(opts: RunOptions, stop: _StopOnSignal) -> RunStats:
         elif control is not None:
             control.stop()
         close_outputs(slots)
-    return RunStats(frames, clock.now() - opts.start, time.perf_counter() - t0)
+    return RunStats(frames, clock.now() - opts.start, time.perf_counter() - t0, tuple(lost_recordings(outputs)))
 
 
 def _start_servers(opts: RunOptions, show, app: App, monitor, canvas: Canvas, outputs: list) -> list:

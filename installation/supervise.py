@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .health.heartbeat import Beat, read_heartbeat
+from .output.base import EXIT_RECORDING
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +220,8 @@ class Supervisor:
             reason, beat = self._watch(self.child, started)
             code = self.child.returncode
             self._reap_group(self.child)
-            if self.stopping or reason == "exit" and code == 0:
+            # a recording stopped by a full disk: the run ended, a restart would only fail again
+            if self.stopping or reason == "exit" and code in (0, EXIT_RECORDING):
                 return SuperviseResult(self.restarts, code or 0, self.positions)
             if self.opts.record is not None:
                 self._position = self._resume_position(beat, segment_start)

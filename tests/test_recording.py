@@ -102,12 +102,15 @@ def test_a_full_disk_stops_the_recording_and_the_show_renders_on(show, tmp_path)
     assert len(reference) == 1500
     with mounted(tmp_path / "small", "size=1M") as small:
         proc = cli("run", str(show), "--headless", "--record", str(small / "out.mp4"), "--duration", "150")
-        assert proc.returncode == 0, proc.stderr
+        assert proc.returncode == 3, proc.stderr  # the run is not a success: its recording is incomplete
         assert "1500 frames" in proc.stdout  # rendered on to --duration
         errors = [line for line in proc.stderr.splitlines() if "recording" in line and "stopped" in line]
-        assert len(errors) == 1 and str(small / "out.mp4") in errors[0] and "No space left" in errors[0], proc.stderr
+        # one line logged when it happened, one at the end naming the file and what was kept
+        assert len(errors) == 2 and all(str(small / "out.mp4") in e and "No space left" in e for e in errors), proc.stderr
         assert "Traceback" not in proc.stderr
         frames, fps = read_video(small / "out.mp4")  # decodes to the end without an error
+        final = proc.stderr.strip().splitlines()[-1]
+        assert final.startswith(f"recording {small / 'out.mp4'} stopped early") and f"kept {len(frames)} frames" in final
     assert fps == FPS
     assert 100 < len(frames) < 1500
     for got, want in zip(frames, reference):  # what was written is the show, frame for frame

@@ -28,8 +28,10 @@ EXTRAS = {
     "pytest": "test",
 }
 
-#: exit codes: a file the runtime reads is wrong; the machine lacks something the command needs
+#: exit codes: a file the runtime reads is wrong; the machine lacks something the command needs;
+#: a recording stopped early (a full disk) while the show rendered on to --duration
 EXIT_PROBLEMS, EXIT_ENVIRONMENT = 1, 2
+from ..output.base import EXIT_RECORDING  # noqa: E402 - named with the others; the supervisor reads it too
 
 
 def resolve_device(name: str):
@@ -96,3 +98,12 @@ def error_boundary() -> Iterator[None]:
         text, code = found
         typer.echo(text, err=True)
         raise typer.Exit(code) from None
+
+
+def exit_if_recording_lost(stats) -> None:
+    """After a run (``RunStats``): a recording that stopped early (a full disk) is one line on stderr
+    naming the file and what it kept, and exit status :data:`EXIT_RECORDING`."""
+    for line in stats.lost_recordings:
+        typer.echo(line, err=True)
+    if stats.lost_recordings:
+        raise typer.Exit(EXIT_RECORDING)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from .common import resolve_device
+from .common import exit_if_recording_lost, resolve_device
 from .timecode import parse_time
 
 
@@ -55,7 +55,10 @@ def register(app: typer.Typer) -> None:
         ),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Log plugin and scene events."),
     ):
-        """Render SHOW from --from for --duration seconds of show time to OUT (headless, fixed-step clock)."""
+        """Render SHOW from --from for --duration seconds of show time to OUT (headless, fixed-step clock).
+
+        Exit status 3: the recording stopped early (full disk); the show rendered on, what was written decodes.
+        """
         from ..runner import RunOptions, run_show
 
         logging.basicConfig(
@@ -110,7 +113,7 @@ def register(app: typer.Typer) -> None:
         except AudioError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(1) from None
-        if audio is not None:
+        if audio is not None and not stats.lost_recordings:  # a cut recording is left as it decodes
             from ..output.audio_mux import add_audio
 
             add_audio(out, audio, t0)  # as long as the video: frame 0 and sample 0 are show time t0
@@ -118,3 +121,4 @@ def register(app: typer.Typer) -> None:
             f"rendered {stats.frames} frames ({t0:.2f}–{t0 + stats.show_seconds:.2f} s of show) "
             f"in {stats.wall_seconds:.1f} s to {out}"
         )
+        exit_if_recording_lost(stats)

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from .common import resolve_device
+from .common import exit_if_recording_lost, resolve_device
 
 
 def _opens_window(show: Path) -> bool:
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         headless: bool = typer.Option(False, "--headless", help="Drop the window outputs and render through an offscreen EGL context (no display needed)."),
         fullscreen: bool = typer.Option(False, "--fullscreen", help="Fill the chosen display (the window is borderless, the cursor hidden)."),
         display: int = typer.Option(0, "--display", help="Index of the monitor to open the window on (0 = primary; a show that lists [[outputs]] sets each window's display there)."),
-        record: Optional[Path] = typer.Option(None, "--record", help="Add a record output: encode what is shown to this video file (H.264, yuv420p) with a fixed-step clock: identical on every run."),
+        record: Optional[Path] = typer.Option(None, "--record", help="Add a record output: encode what is shown to this video file (H.264, yuv420p) with a fixed-step clock: identical on every run. If the disk fills, the show renders on to --duration and the run exits with status 3."),
         duration: Optional[float] = typer.Option(None, "--duration", help="Stop after this many seconds of show time (default: run until Esc / Ctrl-C)."),
         start: float = typer.Option(0.0, "--from", help="Start at this show time in seconds."),
         device: str = typer.Option("auto", "--device", help="Where models run: auto | cpu | cuda."),
@@ -51,7 +51,11 @@ def register(app: typer.Typer) -> None:
         plugin_memory: Optional[float] = typer.Option(None, "--plugin-memory", help="MiB each generator's worker process may allocate once built; past it the plugin is out of memory (degraded, then restarted)."),
         no_isolation: bool = typer.Option(False, "--no-isolation", help="Run generators in threads of this process instead of worker processes (debugging only: a crash or GIL-holding hang then stops the show)."),
     ):
-        """Run a show. Without a display, use --headless (and --record out.mp4 to keep the result). Esc quits."""
+        """Run a show. Without a display, use --headless (and --record out.mp4 to keep the result). Esc quits.
+
+        Exit status: 0 done; 1 a file is wrong (show, plugin, recording path); 2 the machine lacks
+        something (display, package); 3 a recording stopped early (full disk), what was written decodes.
+        """
         from ..health.logs import setup_logging
         from ..render.context import has_display
         from ..runner import RunOptions, run_show
@@ -118,4 +122,5 @@ def register(app: typer.Typer) -> None:
                           start_wall=float(os.environ["INSTALLATION_FROM_WALL"]) if os.environ.get("INSTALLATION_FROM_WALL") else None)
         stats = run_show(opts)  # errors the user can fix are printed by the CLI's error boundary
         typer.echo(f"{stats.frames} frames, {stats.show_seconds:.1f} s of show in {stats.wall_seconds:.1f} s ({stats.fps:.1f} fps)"
-                   + (f"; recorded {record}" if record else ""))
+                   + (f"; recorded {record}" if record and not stats.lost_recordings else ""))
+        exit_if_recording_lost(stats)

@@ -16,6 +16,10 @@ from typing import Any
 
 import numpy as np
 
+#: exit status of a run whose recording stopped early (a full disk) while the show rendered on to
+#: the end: the CLI exits with it and the supervisor does not restart on it (a restart would fail again)
+EXIT_RECORDING = 3
+
 
 class OutputError(RuntimeError):
     """An output could not open or write; the message names the output."""

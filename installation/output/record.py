@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Canvas, Frame, OutputError
+from .base import EXIT_RECORDING, Canvas, Frame, OutputError  # noqa: F401 - EXIT_RECORDING: named here too
 from .video import VideoRecorder
 
 
@@ -44,3 +44,35 @@ class RecordOutput:
 
     def describe(self) -> str:
         return f"record {self.path}"
+
+
+def lost_recordings(outputs: list) -> list[str]:
+    """One line per record output whose recording stopped before the run ended (a disk that filled),
+    naming the file and what it kept; read after the outputs are closed.  The run exits non-zero on one."""
+    lines = []
+    for output in outputs:
+        recorder = getattr(output, "recorder", None)
+        if not isinstance(recorder, VideoRecorder) or recorder.failed is None:
+            continue
+        error = recorder.failed.strerror or str(recorder.failed)
+        frames, seconds = _decodable(recorder.path)
+        size = recorder.path.stat().st_size / 1e6 if recorder.path.exists() else 0.0
+        lines.append(
+            f"recording {recorder.path} stopped early ({error}): kept {frames} frames "
+            f"({seconds:.1f} s, {size:.1f} MB), which decode; the show rendered on without it"
+        )
+    return lines
+
+
+def _decodable(path: Path) -> tuple[int, float]:
+    """Frames and seconds in what is left of a recording, from its packets (no decoding)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            n = sum(1 for p in container.demux(stream) if p.size)
+            rate = float(stream.average_rate or stream.base_rate or 0) or None
+    except (OSError, av.error.FFmpegError, IndexError):
+        return 0, 0.0
+    return n, (n / rate if rate else 0.0)
