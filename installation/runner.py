@@ -7,6 +7,7 @@ the show runs on the wall clock and the generator workers run in the background.
 Each frame the app updates and draws once into the canvas; the same :class:`Frame` is then
 handed to every output (windows, recordings, plugin outputs: see :mod:`installation.output.setup`).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,6 +20,7 @@ from pathlib import Path
 import torch
 
 from .app import App
+from .checks import check_show
 from .clock import FixedStepClock, RealClock
 from .control.system import Control
 from .engine.transport import warm_up
@@ -30,7 +32,6 @@ from .output.setup import build_outputs, close_outputs, open_outputs, select_out
 from .plugins import make_plugin_manager
 from .progress import Progress
 from .render.compositor import Compositor
-from .checks import check_show
 from .show.check import scene_load_error
 from .show.loader import ShowError
 from .show.playhead import Playhead
@@ -52,22 +53,22 @@ class RunOptions:
     start: float = 0.0
     fps: float | None = None
     size: tuple[int, int] | None = None
-    schedule: bool = True   # follow the show's opening hours (live runs without --from only)
-    watch: bool = True      # hot-reload the show file at the next cue (live runs only)
-    crf: int = 18           # H.264 quality of --record (0 = lossless)
+    schedule: bool = True  # follow the show's opening hours (live runs without --from only)
+    watch: bool = True  # hot-reload the show file at the next cue (live runs only)
+    crf: int = 18  # H.264 quality of --record (0 = lossless)
     calibration: Path | None = None  # overrides the show's `calibration` (relative to the working directory)
     output: int | None = None  # with a per-display profile: the one output this process shows
-    control: bool = True    # start the show's OSC/MIDI/audio/serial inputs
-    health_port: int | None = None   # serve GET /status here (0: any free port)
+    control: bool = True  # start the show's OSC/MIDI/audio/serial inputs
+    health_port: int | None = None  # serve GET /status here (0: any free port)
     health_host: str = "127.0.0.1"
-    heartbeat: Path | None = None    # file the supervisor watches
+    heartbeat: Path | None = None  # file the supervisor watches
     start_wall: float | None = None  # time.time() at which show time was ``start`` (live resume after a restart)
     plugin_deadline: float | None = None  # seconds a keyframe may take before the plugin counts as hung
-    isolated: bool = True   # each generator in a worker process of its own (False: threads, for debugging)
+    isolated: bool = True  # each generator in a worker process of its own (False: threads, for debugging)
     plugin_memory: float | None = None  # MiB a generator's worker process may allocate once built (then: oom)
-    web_port: int | None = None      # serve the web page here (0: any free port); None: the show's [web] port
-    web_host: str | None = None      # None: the show's [web] host (default 127.0.0.1)
-    progress: bool = True   # --record: a bar with ETA on a terminal, a log line every 10 s otherwise
+    web_port: int | None = None  # serve the web page here (0: any free port); None: the show's [web] port
+    web_host: str | None = None  # None: the show's [web] host (default 127.0.0.1)
+    progress: bool = True  # --record: a bar with ETA on a terminal, a log line every 10 s otherwise
     audio: Path | None = None  # a soundtrack whose features drive the show's bindings (overrides [audio] track)
 
 
@@ -100,8 +101,15 @@ def _canvas(show, opts: RunOptions, size: tuple[int, int], fps: float, windows: 
         profile = show_calibration(show, opts.calibration, size)  # checked against the canvas size
     elif opts.calibration or show.calibration:
         log.info("calibration applies to window outputs; a headless run renders the canvas")
-    return Canvas(size, fps, title=show.show.name, base=show.source.parent if show.source else None,
-                  show_path=opts.show, calibration=profile, calibration_output=opts.output)
+    return Canvas(
+        size,
+        fps,
+        title=show.show.name,
+        base=show.source.parent if show.source else None,
+        show_path=opts.show,
+        calibration=profile,
+        calibration_output=opts.output,
+    )
 
 
 def run_show(opts: RunOptions) -> RunStats:
@@ -121,8 +129,9 @@ def _run_show(opts: RunOptions, stop: _StopOnSignal) -> RunStats:
     fps = opts.fps or show.output.fps
     size = opts.size or (show.output.width, show.output.height)
 
-    slots = build_outputs(select_outputs(show, opts.headless, opts.record, opts.crf, opts.fullscreen, opts.display),
-                          registry.outputs())
+    slots = build_outputs(
+        select_outputs(show, opts.headless, opts.record, opts.crf, opts.fullscreen, opts.display), registry.outputs()
+    )
     canvas = _canvas(show, opts, size, fps, windows=any(s.type == "window" for s in slots))
     ctx = open_outputs(slots, canvas)
     outputs = [s.output for s in slots]
@@ -130,10 +139,14 @@ def _run_show(opts: RunOptions, stop: _StopOnSignal) -> RunStats:
     servers: list = []  # the web page and OSCQuery, closed before the app
     try:
         if opts.start_wall is not None and not opts.record:  # a live show resumes where the wall clock is now
-            opts = dataclasses.replace(opts, start=opts.start + max(0.0, time.time() - opts.start_wall), start_wall=None)
+            opts = dataclasses.replace(
+                opts, start=opts.start + max(0.0, time.time() - opts.start_wall), start_wall=None
+            )
         clock = FixedStepClock(fps, start=opts.start) if opts.record else RealClock(start=opts.start)
         live = not opts.record
-        now = time.time if (live and opts.schedule and show.schedule and not opts.start) else None  # an instant: the schedule converts to the venue zone
+        now = (
+            time.time if (live and opts.schedule and show.schedule and not opts.start) else None
+        )  # an instant: the schedule converts to the venue zone
         playhead = Playhead(show, now=now, watch=opts.show if (live and opts.watch) else None)
         if playhead.watcher is not None:
             playhead.watcher.check, playhead.watcher.store = (lambda s: check_show(s, registry, opts.show)), store
@@ -143,21 +156,40 @@ def _run_show(opts: RunOptions, stop: _StopOnSignal) -> RunStats:
         control = Control.from_show(show, audio=opts.audio)
         if opts.control:
             control.start_inputs(registry.inputs(), offline=clock.deterministic)
-        policy = RestartPolicy(deadline=opts.plugin_deadline or (60.0 if clock.deterministic else 10.0),
-                               isolated=opts.isolated, memory_mb=opts.plugin_memory)
+        policy = RestartPolicy(
+            deadline=opts.plugin_deadline or (60.0 if clock.deterministic else 10.0),
+            isolated=opts.isolated,
+            memory_mb=opts.plugin_memory,
+        )
         compositor = Compositor(ctx, size)
-        app = App(show, registry, compositor, clock, device=torch.device(opts.device), playhead=playhead,
-                  control=control, policy=policy)
+        app = App(
+            show,
+            registry,
+            compositor,
+            clock,
+            device=torch.device(opts.device),
+            playhead=playhead,
+            control=control,
+            policy=policy,
+        )
         monitor = HealthMonitor(app, fps).activate()
-        status = StatusServer(monitor.snapshot, opts.health_port, opts.health_host).start() if opts.health_port is not None else None
+        status = (
+            StatusServer(monitor.snapshot, opts.health_port, opts.health_host).start()
+            if opts.health_port is not None
+            else None
+        )
         if live:
             servers = _start_servers(opts, show, app, monitor, canvas, outputs)
         heartbeat = Heartbeat(opts.heartbeat) if opts.heartbeat else None
         n_frames = round(opts.duration * fps) if opts.duration is not None else None
         # real time without an output that waits for the display's refresh: pace to the show's frame rate
         pace = not clock.deterministic and not any(getattr(o, "paced", False) for o in outputs)
-        with Progress(f"record {Path(opts.record).name}" if opts.record else "run", n_frames or 0, "frames",
-                      enabled=bool(opts.record and opts.progress)) as bar:
+        with Progress(
+            f"record {Path(opts.record).name}" if opts.record else "run",
+            n_frames or 0,
+            "frames",
+            enabled=bool(opts.record and opts.progress),
+        ) as bar:
             frames, t0 = _loop(opts, clock, app, outputs, monitor, heartbeat, n_frames, fps, pace, stop, bar)
     finally:
         if monitor is not None:
@@ -222,8 +254,19 @@ class _StopOnSignal:
             signal.signal(s, h)
 
 
-def _loop(opts, clock, app: App, outputs: list, monitor, heartbeat, n_frames, fps, pace,
-          stop: _StopOnSignal, progress: Progress | None = None) -> tuple[int, float]:
+def _loop(
+    opts,
+    clock,
+    app: App,
+    outputs: list,
+    monitor,
+    heartbeat,
+    n_frames,
+    fps,
+    pace,
+    stop: _StopOnSignal,
+    progress: Progress | None = None,
+) -> tuple[int, float]:
     """Until done or stopped: poll the outputs for input, draw one frame, hand it to every output."""
     pollers = [o for o in outputs if callable(getattr(o, "poll", None))]
     frames, t0 = 0, time.perf_counter()

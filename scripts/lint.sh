@@ -18,7 +18,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 LINT_PATHS=(
-    installation/studio/ppl.py
     installation/problems.py
     installation/protocols.py
     installation/hookspecs.py
@@ -34,17 +33,7 @@ LINT_PATHS=(
     installation/health
     installation/calibration
     installation/builtin
-    installation/show/schema.py
     installation/audio
-    installation/show/__init__.py
-    installation/show/check.py
-    installation/show/control_types.py
-    installation/show/easing.py
-    installation/show/loader.py
-    installation/show/playhead.py
-    installation/show/reload.py
-    installation/show/schedule.py
-    installation/show/timeline.py
     installation/walks
     installation/web
     installation/bank
@@ -59,19 +48,13 @@ LINT_PATHS=(
     plugins/wgan
     plugins/superres
     plugins/stylegan2
+    installation/show
     installation/render
+    installation/cli
+    installation/studio
+    installation/runner.py
     installation/control
-    installation/cli/render.py
     installation/train
-    installation/cli/__init__.py
-    installation/cli/calibrate.py
-    installation/cli/common.py
-    installation/cli/dataset.py
-    installation/cli/osc.py
-    installation/cli/plugins.py
-    installation/cli/show.py
-    installation/cli/timecode.py
-    installation/show/audio_types.py
 )
 
 VENV=${VENV:-.venv}

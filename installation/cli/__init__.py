@@ -43,10 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "osc": ("osc", "OSC address map, test sender, monitor and MIDI/OSC learn."),
     "seeds": ("seeds", "Contact sheets of a model's seeds; keep favourite latents in a seed bank."),
     "metrics": ("metrics", "FID, KID, precision and recall of B against A (folders of images or models)."),
-    "ppl": (
-        "metrics",
-        "Perceptual path length of MODEL (Karras et al. 2019): slerp in z or lerp in w, eps 1e-4, 1st-99th percentile.",
-    ),
+    "ppl": ("metrics", "Perceptual path length of MODEL (Karras et al. 2019)."),
     "dataset": (
         "dataset",
         "Make a folder of square training images (JPEG) from a video clip, images, or a procedural maker.",

@@ -11,6 +11,7 @@ and is then asked instead.
 Names follow the loaders: ``NAME`` without a suffix means ``NAME.safetensors``, a ``.json`` means
 the ``.safetensors`` beside it, a folder must hold weights.
 """
+
 from __future__ import annotations
 
 import json

@@ -15,6 +15,7 @@ are ignored); every key they need must be present with its shape, or the file is
 naming what is missing.  Images go in as ``[N, 3, H, W]`` in [0, 1], are resized to 299x299
 (bilinear) and scaled to [-1, 1].
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -53,9 +54,15 @@ class InceptionA(nn.Module):
         self.branch_pool = BasicConv2d(c_in, pool, kernel_size=1)
 
     def forward(self, x):
-        return torch.cat([self.branch1x1(x), self.branch5x5_2(self.branch5x5_1(x)),
-                          self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x))),
-                          self.branch_pool(_avg(x, self.fid))], 1)
+        return torch.cat(
+            [
+                self.branch1x1(x),
+                self.branch5x5_2(self.branch5x5_1(x)),
+                self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x))),
+                self.branch_pool(_avg(x, self.fid)),
+            ],
+            1,
+        )
 
 
 class InceptionB(nn.Module):
@@ -67,8 +74,14 @@ class InceptionB(nn.Module):
         self.branch3x3dbl_3 = BasicConv2d(96, 96, kernel_size=3, stride=2)
 
     def forward(self, x):
-        return torch.cat([self.branch3x3(x), self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x))),
-                          F.max_pool2d(x, 3, 2)], 1)
+        return torch.cat(
+            [
+                self.branch3x3(x),
+                self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x))),
+                F.max_pool2d(x, 3, 2),
+            ],
+            1,
+        )
 
 
 class InceptionC(nn.Module):
@@ -88,10 +101,23 @@ class InceptionC(nn.Module):
 
     def forward(self, x):
         d = x
-        for m in (self.branch7x7dbl_1, self.branch7x7dbl_2, self.branch7x7dbl_3, self.branch7x7dbl_4, self.branch7x7dbl_5):
+        for m in (
+            self.branch7x7dbl_1,
+            self.branch7x7dbl_2,
+            self.branch7x7dbl_3,
+            self.branch7x7dbl_4,
+            self.branch7x7dbl_5,
+        ):
             d = m(d)
-        return torch.cat([self.branch1x1(x), self.branch7x7_3(self.branch7x7_2(self.branch7x7_1(x))), d,
-                          self.branch_pool(_avg(x, self.fid))], 1)
+        return torch.cat(
+            [
+                self.branch1x1(x),
+                self.branch7x7_3(self.branch7x7_2(self.branch7x7_1(x))),
+                d,
+                self.branch_pool(_avg(x, self.fid)),
+            ],
+            1,
+        )
 
 
 class InceptionD(nn.Module):
@@ -130,8 +156,15 @@ class InceptionE(nn.Module):
             p = F.max_pool2d(x, 3, 1, 1)
         else:
             p = F.avg_pool2d(x, 3, 1, 1, count_include_pad=self.pool == "avg")
-        return torch.cat([self.branch1x1(x), torch.cat([self.branch3x3_2a(a), self.branch3x3_2b(a)], 1),
-                          torch.cat([self.branch3x3dbl_3a(d), self.branch3x3dbl_3b(d)], 1), self.branch_pool(p)], 1)
+        return torch.cat(
+            [
+                self.branch1x1(x),
+                torch.cat([self.branch3x3_2a(a), self.branch3x3_2b(a)], 1),
+                torch.cat([self.branch3x3dbl_3a(d), self.branch3x3dbl_3b(d)], 1),
+                self.branch_pool(p),
+            ],
+            1,
+        )
 
 
 class InceptionFeatures(nn.Module):
@@ -146,7 +179,11 @@ class InceptionFeatures(nn.Module):
         self.Conv2d_2b_3x3 = BasicConv2d(32, 64, kernel_size=3, padding=1)
         self.Conv2d_3b_1x1 = BasicConv2d(64, 80, kernel_size=1)
         self.Conv2d_4a_3x3 = BasicConv2d(80, 192, kernel_size=3)
-        self.Mixed_5b, self.Mixed_5c, self.Mixed_5d = InceptionA(192, 32, f), InceptionA(256, 64, f), InceptionA(288, 64, f)
+        self.Mixed_5b, self.Mixed_5c, self.Mixed_5d = (
+            InceptionA(192, 32, f),
+            InceptionA(256, 64, f),
+            InceptionA(288, 64, f),
+        )
         self.Mixed_6a = InceptionB(288)
         self.Mixed_6b, self.Mixed_6c = InceptionC(768, 128, f), InceptionC(768, 160, f)
         self.Mixed_6d, self.Mixed_6e = InceptionC(768, 160, f), InceptionC(768, 192, f)
@@ -159,8 +196,19 @@ class InceptionFeatures(nn.Module):
         x = self.Conv2d_2b_3x3(self.Conv2d_2a_3x3(self.Conv2d_1a_3x3(x)))
         x = F.max_pool2d(x, 3, 2)
         x = F.max_pool2d(self.Conv2d_4a_3x3(self.Conv2d_3b_1x1(x)), 3, 2)
-        for name in ("Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e",
-                     "Mixed_7a", "Mixed_7b", "Mixed_7c"):
+        for name in (
+            "Mixed_5b",
+            "Mixed_5c",
+            "Mixed_5d",
+            "Mixed_6a",
+            "Mixed_6b",
+            "Mixed_6c",
+            "Mixed_6d",
+            "Mixed_6e",
+            "Mixed_7a",
+            "Mixed_7b",
+            "Mixed_7c",
+        ):
             x = getattr(self, name)(x)
         return F.adaptive_avg_pool2d(x, 1).flatten(1)
 
@@ -178,13 +226,22 @@ def load_inception(path: Path | str) -> InceptionFeatures:
         if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
             state = state["state_dict"]
     else:
-        raise CheckpointError(path, f"not a state dict file (the file is {fmt}); give Inception v3 weights "
-                                    "as safetensors or a torch.save state dict")
+        raise CheckpointError(
+            path,
+            f"not a state dict file (the file is {fmt}); give Inception v3 weights "
+            "as safetensors or a torch.save state dict",
+        )
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CheckpointError(path, "expected a flat state dict of tensors (torchvision inception_v3 or pytorch-fid layout)")
+        raise CheckpointError(
+            path, "expected a flat state dict of tensors (torchvision inception_v3 or pytorch-fid layout)"
+        )
     fc = state.get("fc.weight")
     fid_variant = fc is not None and fc.shape[0] == 1008
     net = InceptionFeatures(fid_variant)
     wanted = set(net.state_dict())
-    load_into(net, {k: v for k, v in state.items() if k in wanted or not (k.startswith("fc.") or k.startswith("AuxLogits."))}, path)
+    load_into(
+        net,
+        {k: v for k, v in state.items() if k in wanted or not (k.startswith("fc.") or k.startswith("AuxLogits."))},
+        path,
+    )
     return net.eval().requires_grad_(False)

@@ -5,9 +5,11 @@ network the walk runs in w (``space = "auto"``): z mapped without truncation, th
 toward the mean w by the scene's ``truncation``.  The frame is ``synthesize(w)`` there and
 ``generate(z)`` elsewhere, exactly as :class:`installation.engine.source.KeyframeSource` makes it.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -25,7 +27,7 @@ def w_of(generator: Any, z: torch.Tensor, truncation: float | None = None) -> to
     w = map_z(generator, z, 1.0)
     if truncation is None or truncation == 1.0:
         return w
-    mean = generator.mean_w().float().cpu().reshape(-1)[-int(generator.w_dim):]
+    mean = generator.mean_w().float().cpu().reshape(-1)[-int(generator.w_dim) :]
     return truncate(w, mean, float(truncation))
 
 
@@ -36,7 +38,8 @@ def frames_of(generator: Any, z: torch.Tensor, truncation: float | None = None) 
         frames = generator.synthesize(w_of(generator, z, truncation).to(generator.device))
     else:
         if truncation is not None and truncation != 1.0:
-            raise ValueError(f"truncation needs a generator with a mapping network (w space); "
-                             f"{type(generator).__name__} has none")
+            raise ValueError(
+                f"truncation needs a generator with a mapping network (w space); {type(generator).__name__} has none"
+            )
         frames = generator.generate(z.to(generator.device))
     return frames[:, :3].float().clamp(0, 1).cpu()

@@ -15,6 +15,7 @@
 Features come from :class:`.inception.InceptionFeatures` (pool3) for the standard figures, or
 from any network for tests.  Perceptual path length: .ppl (`installation ppl MODEL`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,7 +40,9 @@ def frechet_distance(mu1, s1, mu2, s2) -> float:
     root1 = _sqrt_psd(s1.double())
     inner = root1 @ s2.double() @ root1
     tr_cross = torch.linalg.eigvalsh((inner + inner.T) / 2).clamp(min=0).sqrt().sum()
-    d = float(((mu1.double() - mu2.double()) ** 2).sum() + torch.trace(s1.double()) + torch.trace(s2.double()) - 2 * tr_cross)
+    d = float(
+        ((mu1.double() - mu2.double()) ** 2).sum() + torch.trace(s1.double()) + torch.trace(s2.double()) - 2 * tr_cross
+    )
     return max(0.0, d)  # a distance: round-off below zero is zero
 
 
@@ -53,18 +56,29 @@ def mmd2_unbiased(x: torch.Tensor, y: torch.Tensor) -> float:
     d = x.shape[1]
     kxx, kyy, kxy = (x @ x.T / d + 1) ** 3, (y @ y.T / d + 1) ** 3, (x @ y.T / d + 1) ** 3
     m, n = x.shape[0], y.shape[0]
-    return float((kxx.sum() - kxx.diagonal().sum()) / (m * (m - 1)) + (kyy.sum() - kyy.diagonal().sum()) / (n * (n - 1))
-                 - 2 * kxy.mean())
+    return float(
+        (kxx.sum() - kxx.diagonal().sum()) / (m * (m - 1))
+        + (kyy.sum() - kyy.diagonal().sum()) / (n * (n - 1))
+        - 2 * kxy.mean()
+    )
 
 
-def kid(a: torch.Tensor, b: torch.Tensor, subsets: int = 100, subset_size: int = 1000, seed: int = 0) -> tuple[float, float]:
+def kid(
+    a: torch.Tensor, b: torch.Tensor, subsets: int = 100, subset_size: int = 1000, seed: int = 0
+) -> tuple[float, float]:
     """(mean, standard deviation) of the unbiased MMD² over ``subsets`` random subsets of both sets."""
     size = min(subset_size, a.shape[0], b.shape[0])
     if size < 2:
         raise ValueError("KID needs at least 2 samples in each set")
     g = torch.Generator().manual_seed(seed)
-    vals = torch.tensor([mmd2_unbiased(a[torch.randperm(a.shape[0], generator=g)[:size]],
-                                       b[torch.randperm(b.shape[0], generator=g)[:size]]) for _ in range(subsets)])
+    vals = torch.tensor(
+        [
+            mmd2_unbiased(
+                a[torch.randperm(a.shape[0], generator=g)[:size]], b[torch.randperm(b.shape[0], generator=g)[:size]]
+            )
+            for _ in range(subsets)
+        ]
+    )
     return float(vals.mean()), float(vals.std()) if subsets > 1 else 0.0
 
 
@@ -96,8 +110,12 @@ class Report:
     recall: float
 
     def lines(self) -> list[str]:
-        return [f"images: {self.n_a} vs {self.n_b}", f"FID {self.fid:.6g}", f"KID {self.kid:.6g} ± {self.kid_std:.3g}",
-                f"precision {self.precision:.3f}  recall {self.recall:.3f} (k=3)"]
+        return [
+            f"images: {self.n_a} vs {self.n_b}",
+            f"FID {self.fid:.6g}",
+            f"KID {self.kid:.6g} ± {self.kid_std:.3g}",
+            f"precision {self.precision:.3f}  recall {self.recall:.3f} (k=3)",
+        ]
 
 
 def compare(a: torch.Tensor, b: torch.Tensor, subsets: int = 100, subset_size: int = 1000) -> Report:

@@ -7,13 +7,14 @@ action ended.  Frames are made by a callable the caller supplies (the CLI builds
 real generator, walk and post chain), blended by opacity as the compositor crossfades, and
 fitted to the show's aspect by cover-cropping: a preview of what plays, not the GL output.
 """
+
 from __future__ import annotations
 
 import base64
 import html
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -53,8 +54,9 @@ def preview_timeline(show) -> tuple[Timeline, float]:
     total = 0.0
     for a in actions:
         mode = a.cue.continue_
-        total += a.cue.pre_wait + (a.cue.post_wait if mode == "auto-continue" else
-                                   (a.pass_length if a.length == INF else a.length))
+        total += a.cue.pre_wait + (
+            a.cue.post_wait if mode == "auto-continue" else (a.pass_length if a.length == INF else a.length)
+        )
         if mode == "manual":
             timeline.go(total)
     return timeline, total
@@ -68,7 +70,7 @@ def plan(timeline: Timeline, every: float, duration: float, start: float = 0.0) 
     n = max(1, int(math.ceil(duration / every - 1e-9)))
     for k in range(n):
         t = start + k * every
-        stops.append(Stop(t, tuple((l.index, l.scene.name, l.local_t, l.opacity) for l in timeline.layers_at(t))))
+        stops.append(Stop(t, tuple((la.index, la.scene.name, la.local_t, la.opacity) for la in timeline.layers_at(t))))
     marks: list[Mark] = []
     step = min(0.25, every / 4)
     last = None
@@ -76,7 +78,7 @@ def plan(timeline: Timeline, every: float, duration: float, start: float = 0.0) 
     while t < start + duration:
         seg = timeline.current(t)
         key = None if seg is None else (seg.cue, seg.scene, seg.start)
-        if key is not None and key != last:
+        if seg is not None and key != last:
             cue = timeline.actions[seg.cue].cue
             marks.append(Mark(max(seg.start, start), seg.cue, cue.name or "", timeline.show.scenes[seg.scene].name))
         last = key
@@ -93,11 +95,12 @@ def cover(frame: np.ndarray, height: int, width: int) -> np.ndarray:
     nh, nw = max(height, int(round(h * s))), max(width, int(round(w * s)))
     big = cv2.resize(frame, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
     y, x = (nh - height) // 2, (nw - width) // 2
-    return big[y:y + height, x:x + width]
+    return big[y : y + height, x : x + width]
 
 
-def thumbnails(stops: Sequence[Stop], frame_of: Callable[[int, float], np.ndarray], height: int,
-               width: int, progress=None) -> list[np.ndarray]:
+def thumbnails(
+    stops: Sequence[Stop], frame_of: Callable[[int, float], np.ndarray], height: int, width: int, progress=None
+) -> list[np.ndarray]:
     """One thumbnail per stop: each layer's frame (``frame_of(scene index, local t)``) blended by opacity."""
     out = []
     for stop in stops:
@@ -119,8 +122,13 @@ def marks_in(marks: Sequence[Mark], t0: float, t1: float) -> list[Mark]:
     return [m for m in marks if t0 <= m.t < t1]
 
 
-def strip(thumbs: Sequence[np.ndarray], stops: Sequence[Stop], marks: Sequence[Mark], every: float,
-          columns: Optional[int] = None) -> np.ndarray:
+def strip(
+    thumbs: Sequence[np.ndarray],
+    stops: Sequence[Stop],
+    marks: Sequence[Mark],
+    every: float,
+    columns: int | None = None,
+) -> np.ndarray:
     """The strip image: thumbnails left to right (wrapping after ``columns``), captions and cue marks."""
     import cv2
 
@@ -132,14 +140,18 @@ def strip(thumbs: Sequence[np.ndarray], stops: Sequence[Stop], marks: Sequence[M
     for k, (thumb, stop) in enumerate(zip(thumbs, stops)):
         r, c = divmod(k, cols)
         y, x = GAP + r * (th + LABEL_H + GAP), GAP + c * (tw + GAP)
-        img[y:y + th, x:x + tw] = thumb
-        cv2.putText(img, caption(stop)[: max(4, tw // 6)], (x + 2, y + th + 12), font, 0.34, (235, 235, 235), 1, cv2.LINE_AA)
+        img[y : y + th, x : x + tw] = thumb
+        cv2.putText(
+            img, caption(stop)[: max(4, tw // 6)], (x + 2, y + th + 12), font, 0.34, (235, 235, 235), 1, cv2.LINE_AA
+        )
         for j, m in enumerate(marks_in(marks, stop.t, stop.t + every)):  # a cue in [t, t + every): a line at its time
             px = x + min(tw - 1, int((m.t - stop.t) / every * tw))
             cv2.line(img, (px, y), (px, y + th - 1), (255, 200, 0), 2)
             if j == 0:
                 text = f"{clock(m.t)} cue {m.cue + 1}{' ' + m.cue_name if m.cue_name else ''}: {m.scene}"
-                cv2.putText(img, text[: max(4, tw // 6)], (x + 2, y + th + 25), font, 0.34, (255, 200, 0), 1, cv2.LINE_AA)
+                cv2.putText(
+                    img, text[: max(4, tw // 6)], (x + 2, y + th + 25), font, 0.34, (255, 200, 0), 1, cv2.LINE_AA
+                )
     return img
 
 
@@ -157,13 +169,20 @@ def page(title: str, thumbs: Sequence[np.ndarray], stops: Sequence[Stop], marks:
     esc = html.escape
     cells = []
     for thumb, stop in zip(thumbs, stops):
-        cues = "".join(f'<div class="cue">cue {m.cue + 1} {esc(m.cue_name)} · {esc(m.scene)} at {clock(m.t)}</div>'
-                       for m in marks_in(marks, stop.t, stop.t + every))
-        cells.append(f'<figure id="t{int(stop.t)}"><img src="{_png_data(thumb)}" alt="{esc(caption(stop))}">'
-                     f'<figcaption><b>{clock(stop.t)}</b> {esc(" > ".join(n for _i, n, _t, o in stop.layers if o > 0) or "black")}'
-                     f'{cues}</figcaption></figure>')
-    rows = "".join(f"<tr><td>{clock(m.t)}</td><td>{m.cue + 1}</td><td>{esc(m.cue_name)}</td><td>{esc(m.scene)}</td></tr>"
-                   for m in marks)
+        cues = "".join(
+            f'<div class="cue">cue {m.cue + 1} {esc(m.cue_name)} · {esc(m.scene)} at {clock(m.t)}</div>'
+            for m in marks_in(marks, stop.t, stop.t + every)
+        )
+        cells.append(
+            f'<figure id="t{int(stop.t)}"><img src="{_png_data(thumb)}" alt="{esc(caption(stop))}">'
+            f"<figcaption><b>{clock(stop.t)}</b> "
+            f"{esc(' > '.join(n for _i, n, _t, o in stop.layers if o > 0) or 'black')}"
+            f"{cues}</figcaption></figure>"
+        )
+    rows = "".join(
+        f"<tr><td>{clock(m.t)}</td><td>{m.cue + 1}</td><td>{esc(m.cue_name)}</td><td>{esc(m.scene)}</td></tr>"
+        for m in marks
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(title)}: timeline preview</title>
 <style>
@@ -177,7 +196,7 @@ table {{ border-collapse: collapse; margin-top: 1em; }} td, th {{ padding: 2px 1
 </style></head><body>
 <h1>{esc(title)}</h1>
 <p>One frame every {every:g} s, {len(stops)} frames; scroll sideways.</p>
-<div class="strip">{''.join(cells)}</div>
+<div class="strip">{"".join(cells)}</div>
 <h2>Cues and scenes</h2>
 <table><tr><th>time</th><th>cue</th><th>name</th><th>scene</th></tr>{rows}</table>
 </body></html>

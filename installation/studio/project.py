@@ -11,12 +11,13 @@
 PSNR (dB, on [0, 1] pixels) says how close the result came; a picture the model made itself
 comes back at 25 dB or more (tests/test_studio_project.py).
 """
+
 from __future__ import annotations
 
 import inspect
 import math
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -26,10 +27,10 @@ from ..walks.wspace import has_w_space
 
 @dataclass
 class Projection:
-    frame: torch.Tensor          # [3, H, W] the model's picture of the result, [0, 1], CPU
+    frame: torch.Tensor  # [3, H, W] the model's picture of the result, [0, 1], CPU
     psnr: float
-    z: Optional[torch.Tensor]    # [latent_dim] when the model has an encoder
-    w: Optional[torch.Tensor]    # [num_ws, w_dim] for a mapping-network model
+    z: torch.Tensor | None  # [latent_dim] when the model has an encoder
+    w: torch.Tensor | None  # [num_ws, w_dim] for a mapping-network model
     steps: int
 
 
@@ -51,16 +52,19 @@ def fit_target(image: torch.Tensor, resolution: tuple[int, int]) -> torch.Tensor
     nh, nw = max(th, round(h * s)), max(tw, round(w * s))
     img = F.interpolate(img, size=(nh, nw), mode="bilinear", align_corners=False, antialias=True)
     y, x = (nh - th) // 2, (nw - tw) // 2
-    return img[..., y:y + th, x:x + tw].clamp(0, 1)
+    return img[..., y : y + th, x : x + tw].clamp(0, 1)
 
 
-def project(generator: Any, target: torch.Tensor, steps: int = 400, lr: float = 0.08, progress=None,
-            seed: int = 0) -> Projection:
+def project(
+    generator: Any, target: torch.Tensor, steps: int = 400, lr: float = 0.08, progress=None, seed: int = 0
+) -> Projection:
     """The latent of ``target`` (``[1, 3, H, W]`` at the model's size, [0, 1])."""
     if callable(getattr(generator, "encode", None)) and not has_w_space(generator):
         return _refine_z(generator, target, steps, lr, progress)
     if not has_w_space(generator):
-        raise ValueError(f"{type(generator).__name__} can be projected into neither w (no mapping network) nor z (no encoder)")
+        raise ValueError(
+            f"{type(generator).__name__} can be projected into neither w (no mapping network) nor z (no encoder)"
+        )
     synth = inspect.unwrap(type(generator).synthesize)  # the body, with gradients
     device = torch.device(getattr(generator, "device", "cpu"))
     target = target.to(device)

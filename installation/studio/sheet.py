@@ -1,9 +1,11 @@
 """A contact sheet: a grid of samples with each seed's number under its cell."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,27 +22,32 @@ def to_uint8(frames: torch.Tensor) -> np.ndarray:
     return (frames.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
 
 
-def render_cells(generator: Any, seeds: Sequence[int], truncation: Optional[float] = None, batch: int = 16,
-                 progress: Optional[Progress] = None) -> np.ndarray:
+def render_cells(
+    generator: Any,
+    seeds: Sequence[int],
+    truncation: float | None = None,
+    batch: int = 16,
+    progress: Progress | None = None,
+) -> np.ndarray:
     """``[N, H, W, 3]`` uint8: the frame of each seed, ``batch`` at a time."""
     out = []
     seeds = list(seeds)
     for k in range(0, len(seeds), max(1, batch)):
-        chunk = seeds[k:k + max(1, batch)]
+        chunk = seeds[k : k + max(1, batch)]
         out.append(to_uint8(frames_of(generator, seed_z(chunk, int(generator.latent_dim)), truncation)))
         if progress is not None:
             progress.advance(len(chunk))
     return np.concatenate(out) if out else np.zeros((0, 1, 1, 3), np.uint8)
 
 
-def cell_size(n_cells: int, h: int, w: int, cell: Optional[int]) -> tuple[int, int]:
+def cell_size(n_cells: int, h: int, w: int, cell: int | None) -> tuple[int, int]:
     if cell:
         return int(cell), int(round(cell * w / h))
     scale = max(1, math.ceil(96 / max(h, 1)))  # small models are drawn at least ~96 px so labels fit
     return h * scale, w * scale
 
 
-def layout(n: int, columns: Optional[int]) -> tuple[int, int]:
+def layout(n: int, columns: int | None) -> tuple[int, int]:
     cols = int(columns) if columns else max(1, math.ceil(math.sqrt(n)))
     return cols, max(1, math.ceil(n / cols))
 
@@ -51,8 +58,9 @@ def cell_origin(index: int, cols: int, ch: int, cw: int) -> tuple[int, int]:
     return GAP + r * (ch + LABEL_H + GAP), GAP + c * (cw + GAP)
 
 
-def compose(cells: np.ndarray, labels: Sequence[str], columns: Optional[int] = None,
-            cell: Optional[int] = None) -> np.ndarray:
+def compose(
+    cells: np.ndarray, labels: Sequence[str], columns: int | None = None, cell: int | None = None
+) -> np.ndarray:
     """The sheet ``[H, W, 3]`` uint8: cells scaled (nearest neighbour) to ``cell`` px high, labels below."""
     import cv2
 
@@ -62,11 +70,19 @@ def compose(cells: np.ndarray, labels: Sequence[str], columns: Optional[int] = N
     img = np.full((GAP + rows * (ch + LABEL_H + GAP), GAP + cols * (cw + GAP), 3), 24, np.uint8)
     for i in range(n):
         y, x = cell_origin(i, cols, ch, cw)
-        img[y:y + ch, x:x + cw] = cv2.resize(cells[i], (cw, ch), interpolation=cv2.INTER_NEAREST)
+        img[y : y + ch, x : x + cw] = cv2.resize(cells[i], (cw, ch), interpolation=cv2.INTER_NEAREST)
         text = labels[i]
         (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.4, 1)
-        cv2.putText(img, text, (x + max(0, (cw - tw) // 2), y + ch + (LABEL_H + th) // 2),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.4, (235, 235, 235), 1, cv2.LINE_AA)
+        cv2.putText(
+            img,
+            text,
+            (x + max(0, (cw - tw) // 2), y + ch + (LABEL_H + th) // 2),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.4,
+            (235, 235, 235),
+            1,
+            cv2.LINE_AA,
+        )
     return img
 
 
