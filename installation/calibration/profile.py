@@ -63,6 +63,14 @@ class Blend(StrictModel):
 RGB = tuple[float, float, float]
 
 
+#: per-channel colour field → (what the message calls it, low, high, high included)
+_CHANNEL_RANGES = {
+    "gamma": ("gamma", 0.1, 10.0, True),
+    "brightness": ("brightness", 0.0, 4.0, True),
+    "black_level": ("black level", 0.0, 1.0, False),
+}
+
+
 class Color(StrictModel):
     """Per-channel correction: ``out = lift + (1 - lift) * brightness * in ** (1 / gamma)``.
 
@@ -75,25 +83,12 @@ class Color(StrictModel):
     black_level: RGB = (0.0, 0.0, 0.0)
     black_level_mode: Literal["outside_blend", "everywhere"] = "outside_blend"
 
-    @field_validator("gamma")
+    @field_validator("gamma", "brightness", "black_level")
     @classmethod
-    def _gamma(cls, v: RGB) -> RGB:
-        if not all(math.isfinite(c) and 0.1 <= c <= 10.0 for c in v):
-            raise ValueError(f"each gamma must lie in [0.1, 10], got {list(v)}")
-        return v
-
-    @field_validator("brightness")
-    @classmethod
-    def _brightness(cls, v: RGB) -> RGB:
-        if not all(math.isfinite(c) and 0.0 <= c <= 4.0 for c in v):
-            raise ValueError(f"each brightness must lie in [0, 4], got {list(v)}")
-        return v
-
-    @field_validator("black_level")
-    @classmethod
-    def _black(cls, v: RGB) -> RGB:
-        if not all(math.isfinite(c) and 0.0 <= c < 1.0 for c in v):
-            raise ValueError(f"each black level must lie in [0, 1), got {list(v)}")
+    def _in_range(cls, v: RGB, info: ValidationInfo) -> RGB:
+        what, lo, hi, closed = _CHANNEL_RANGES[str(info.field_name)]
+        if not all(math.isfinite(c) and lo <= c and (c <= hi if closed else c < hi) for c in v):
+            raise ValueError(f"each {what} must lie in [{lo:g}, {hi:g}{']' if closed else ')'}, got {list(v)}")
         return v
 
 
