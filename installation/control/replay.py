@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .events import ControlEvent, EventQueue
+from .input_thread import InputThread
 
 
 class ReplayError(ValueError):
@@ -80,7 +80,7 @@ def read_events(path: str | Path) -> list[tuple[float, str, tuple, str]]:
     return out
 
 
-class Replay:
+class Replay(InputThread):
     """Enqueues a recorded file's events in a thread, ``speed`` times real time, optionally looping."""
 
     def __init__(
@@ -97,9 +97,7 @@ class Replay:
         self.speed = speed
         self.loop = loop
         self.clock = clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.done = threading.Event()
+        self._init_thread()
 
     def feed_all(self) -> int:
         """Enqueue everything at once (tests, and offline renders driven by a fixed-step clock)."""
@@ -107,9 +105,7 @@ class Replay:
         return sum(self.events.put(ControlEvent(a, args, f"replay:{src}", now)) for _, a, args, src in self.items)
 
     def start(self) -> Replay:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"replay:{self.path.name}", daemon=True)
-        self._thread.start()
+        self._spawn(f"replay:{self.path.name}")
         return self
 
     def _run(self) -> None:
@@ -127,10 +123,7 @@ class Replay:
             self.done.set()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
+        self._join()
 
 
 class ShowTimeReplay:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from .events import ControlEvent, EventQueue
+from .input_thread import InputThread
 from .stats import Counters
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
@@ -48,7 +48,7 @@ def parse_line(line: str | bytes) -> tuple[dict[str, float], int]:
     return out, bad
 
 
-class SerialInput:
+class SerialInput(InputThread):
     """Reads lines in a thread from a serial port or any stream and enqueues one event per pair."""
 
     def __init__(
@@ -70,9 +70,7 @@ class SerialInput:
         self._stream = stream
         self._owns_stream = False
         self._from_port = stream is None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.done = threading.Event()
+        self._init_thread()
 
     @classmethod
     def from_file(cls, events: EventQueue, path: str | Path, interval: float = 0.0, **kw) -> SerialInput:
@@ -103,9 +101,7 @@ class SerialInput:
             except Exception as exc:
                 raise RuntimeError(f"cannot open serial port {self.port}: {exc}") from None
             self._owns_stream = True
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"serial:{self.port}", daemon=True)
-        self._thread.start()
+        self._spawn(f"serial:{self.port}")
         return self
 
     def _run(self) -> None:
@@ -135,10 +131,7 @@ class SerialInput:
             self.done.set()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
+        self._join()
         if self._owns_stream and self._stream is not None:
             self._stream.close()
             self._stream = None
