@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
+
+
+def _write(make: Callable[[], list[Path]], size: int, out: Path, hint: str) -> None:
+    """Run a frame writer; what it refuses (a bad clip, an empty folder) is a usage error on ``hint``."""
+    try:
+        paths = make()
+    except (ValueError, FileNotFoundError) as exc:
+        raise typer.BadParameter(str(exc), param_hint=hint) from exc
+    typer.echo(f"wrote {len(paths)} images of {size}x{size} to {out}")
 
 
 def register(app: typer.Typer) -> None:
@@ -27,11 +37,12 @@ def register(app: typer.Typer) -> None:
         from ..train.frames import frames_from_video
 
         out = out or Path("data") / clip.stem
-        try:
-            paths = frames_from_video(clip, out, size=size, every=every, crop=crop, start=start, limit=limit)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="CLIP") from exc
-        typer.echo(f"wrote {len(paths)} images of {size}x{size} to {out}")
+        _write(
+            lambda: frames_from_video(clip, out, size=size, every=every, crop=crop, start=start, limit=limit),
+            size,
+            out,
+            "CLIP",
+        )
 
     @sub.command("from-images")
     def from_images(
@@ -44,11 +55,7 @@ def register(app: typer.Typer) -> None:
         from ..train.frames import frames_from_images
 
         out = out or Path("data") / folder.name
-        try:
-            paths = frames_from_images(folder, out, size=size, crop=crop)
-        except (ValueError, FileNotFoundError) as exc:
-            raise typer.BadParameter(str(exc), param_hint="FOLDER") from exc
-        typer.echo(f"wrote {len(paths)} images of {size}x{size} to {out}")
+        _write(lambda: frames_from_images(folder, out, size=size, crop=crop), size, out, "FOLDER")
 
     @sub.command("procedural")
     def procedural(
