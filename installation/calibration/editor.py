@@ -269,20 +269,19 @@ class CalibrationEditor:
         return self._ok(label)
 
     def undo(self) -> bool:
-        if not self._undo:
-            return self._refuse("nothing to undo")
-        self._redo.append((self.profile, self.target, self.output, self.point))
-        self.profile, self.target, self.output, self.point = self._undo.pop()
-        self.version += 1
-        return self._ok("undone")
+        return self._step(self._undo, self._redo, "undo", "undone")
 
     def redo(self) -> bool:
-        if not self._redo:
-            return self._refuse("nothing to redo")
-        self._undo.append((self.profile, self.target, self.output, self.point))
-        self.profile, self.target, self.output, self.point = self._redo.pop()
+        return self._step(self._redo, self._undo, "redo", "redone")
+
+    def _step(self, source: list, other: list, verb: str, done: str) -> bool:
+        """Undo and redo are one move: the newest state of ``source`` back, the current onto ``other``."""
+        if not source:
+            return self._refuse(f"nothing to {verb}")
+        other.append((self.profile, self.target, self.output, self.point))
+        self.profile, self.target, self.output, self.point = source.pop()
         self.version += 1
-        return self._ok("redone")
+        return self._ok(done)
 
     def save(self, path: str | Path | None = None) -> bool:
         target = Path(path) if path else self.path
