@@ -1,8 +1,8 @@
 """``installation vae encode|decode``: bring your own photos into the VAE's latent space."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -12,9 +12,13 @@ def register(app: typer.Typer) -> None:
 
     @vae.command("encode")
     def encode(
-        photos: list[Path] = typer.Argument(..., help="Image files to encode (centre-cropped square, resized to the model)."),
-        out: Path = typer.Option(Path("latents.safetensors"), "--out", "-o", help="Latents file to write (safetensors)."),
-        checkpoint: Optional[Path] = typer.Option(None, help="VAE weights [shipped watch model]."),
+        photos: list[Path] = typer.Argument(
+            ..., help="Image files to encode (centre-cropped square, resized to the model)."
+        ),
+        out: Path = typer.Option(
+            Path("latents.safetensors"), "--out", "-o", help="Latents file to write (safetensors)."
+        ),
+        checkpoint: Path | None = typer.Option(None, help="VAE weights [shipped watch model]."),
     ):
         """Encode PHOTOS to their mean latents; walk between them with `type = "latents"`."""
         from installation.api import WeightsMeta, save_weights
@@ -27,8 +31,11 @@ def register(app: typer.Typer) -> None:
             z = gen.encode_files(photos)
         except (ValueError, FileNotFoundError) as exc:
             raise typer.BadParameter(str(exc), param_hint="PHOTOS") from exc
-        meta = WeightsMeta(model=LATENTS_MODEL, config={"latent_dim": gen.latent_dim},
-                           provenance={"photos": [str(p) for p in photos], "checkpoint": str(checkpoint or "shipped")})
+        meta = WeightsMeta(
+            model=LATENTS_MODEL,
+            config={"latent_dim": gen.latent_dim},
+            provenance={"photos": [str(p) for p in photos], "checkpoint": str(checkpoint or "shipped")},
+        )
         path = save_weights(out, {LATENTS_KEY: z}, meta)
         typer.echo(f"encoded {len(photos)} photo(s) → {path} [{z.shape[0]}×{z.shape[1]}]")
 
@@ -36,7 +43,7 @@ def register(app: typer.Typer) -> None:
     def decode(
         latents: Path = typer.Argument(..., help="Latents file from `installation vae encode`."),
         out: Path = typer.Option(Path("decoded.png"), "--out", "-o", help="PNG grid of the decoded images."),
-        checkpoint: Optional[Path] = typer.Option(None, help="VAE weights [shipped watch model]."),
+        checkpoint: Path | None = typer.Option(None, help="VAE weights [shipped watch model]."),
         deblur: bool = typer.Option(False, help="Run the shipped deblur stage on the result."),
     ):
         """Decode a latents file to a PNG grid (check what the VAE made of your photos)."""

@@ -10,6 +10,7 @@ untrained or unsure network returns the input rather than a grey mess), and the 
 resize-then-conv rather than transposed convolutions (no checkerboard).  The additive skips
 from encoder to decoder carry the fine layout the bottleneck cannot.
 """
+
 from __future__ import annotations
 
 import math
@@ -85,14 +86,19 @@ class DeblurAE(nn.Module):
         self.cfg = cfg or DeblurConfig()
         w = self.cfg.width
         self.enc0 = nn.Sequential(_conv(3, w), nn.LeakyReLU(0.2, True), _conv(w, w), nn.LeakyReLU(0.2, True))
-        self.enc1 = nn.Sequential(_conv(w, 2 * w, 4, 2), nn.LeakyReLU(0.2, True), _conv(2 * w, 2 * w), nn.LeakyReLU(0.2, True))
-        self.enc2 = nn.Sequential(_conv(2 * w, 4 * w, 4, 2), nn.LeakyReLU(0.2, True), _conv(4 * w, 4 * w), nn.LeakyReLU(0.2, True))
+        self.enc1 = nn.Sequential(
+            _conv(w, 2 * w, 4, 2), nn.LeakyReLU(0.2, True), _conv(2 * w, 2 * w), nn.LeakyReLU(0.2, True)
+        )
+        self.enc2 = nn.Sequential(
+            _conv(2 * w, 4 * w, 4, 2), nn.LeakyReLU(0.2, True), _conv(4 * w, 4 * w), nn.LeakyReLU(0.2, True)
+        )
         self.up1 = _conv(4 * w, 2 * w)
         self.dec1 = nn.Sequential(nn.LeakyReLU(0.2, True), _conv(2 * w, 2 * w), nn.LeakyReLU(0.2, True))
         self.up0 = _conv(2 * w, w)
         self.dec0 = nn.Sequential(nn.LeakyReLU(0.2, True), _conv(w, w), nn.LeakyReLU(0.2, True))
         self.out = _conv(w, 3)
         nn.init.zeros_(self.out.weight)  # start as the identity: output = input
+        assert self.out.bias is not None
         nn.init.zeros_(self.out.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

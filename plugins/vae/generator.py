@@ -3,10 +3,11 @@
 Both keep tensors on their device and run under ``torch.inference_mode``; the worker thread
 calls them, never the render loop.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import torch
@@ -28,8 +29,9 @@ class VAEGenerator:
     above 1 more unusual (and less reliable).
     """
 
-    def __init__(self, checkpoint: str | Path | None = None, device: torch.device | str = "cpu",
-                 temperature: float = 1.0):
+    def __init__(
+        self, checkpoint: str | Path | None = None, device: torch.device | str = "cpu", temperature: float = 1.0
+    ):
         self.device = torch.device(device)
         self.model = load_vae(checkpoint, self.device)
         self.latent_dim = self.model.cfg.latent_dim

@@ -5,6 +5,7 @@ back to float32 on load, so nothing downstream sees half precision on the CPU). 
 metadata (:class:`installation.api.WeightsMeta`) names the model kind, so a deblur file given to
 the VAE is refused with a clear error.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,8 +47,12 @@ def load_vae(path: Path | str | None = None, device: torch.device | str = "cpu")
     state, meta = load_weights(path, model="vae")
     config = meta.config
     try:
-        cfg = VAEConfig(resolution=config["resolution"], latent_dim=config["latent_dim"],
-                        channels=config["channels"], base=config.get("base", 4))
+        cfg = VAEConfig(
+            resolution=config["resolution"],
+            latent_dim=config["latent_dim"],
+            channels=config["channels"],
+            base=config.get("base", 4),
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(path.with_suffix(".json"), f"bad VAE config ({exc})") from exc
     model = ConvVAE(cfg)

@@ -7,6 +7,7 @@ the stride overlaps unevenly and prints a checkerboard on flat areas (an earlier
 showed exactly that on dials).  The encoder is kept, not thrown away after training, so a
 user can encode their own photos and walk between them.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,18 +31,20 @@ class VAEConfig:
         self.resolution, self.latent_dim, self.base = int(self.resolution), int(self.latent_dim), int(self.base)
         self.channels = [int(c) for c in self.channels]
         if self.resolution != self.base * 2 ** len(self.channels):
-            raise ValueError(f"resolution {self.resolution} must be base {self.base} × 2^{len(self.channels)} "
-                             f"(= {self.base * 2 ** len(self.channels)}) for channels {self.channels}")
+            raise ValueError(
+                f"resolution {self.resolution} must be base {self.base} × 2^{len(self.channels)} "
+                f"(= {self.base * 2 ** len(self.channels)}) for channels {self.channels}"
+            )
         if self.latent_dim < 1:
             raise ValueError("latent_dim must be positive")
 
     @classmethod
-    def for_resolution(cls, resolution: int, latent_dim: int = 200) -> "VAEConfig":
+    def for_resolution(cls, resolution: int, latent_dim: int = 200) -> VAEConfig:
         """Default widths for a power-of-two ``resolution`` (one stride-2 stage per octave down to 4 px)."""
         stages = int(round(math.log2(resolution / 4)))
-        if stages < 1 or 4 * 2 ** stages != resolution:
+        if stages < 1 or 4 * 2**stages != resolution:
             raise ValueError(f"resolution must be a power of two >= 8, got {resolution}")
-        widths = [min(32 * 2 ** i, 128) for i in range(stages)]
+        widths = [min(32 * 2**i, 128) for i in range(stages)]
         return cls(resolution=resolution, latent_dim=latent_dim, channels=widths)
 
     def to_dict(self) -> dict:
@@ -106,6 +109,9 @@ class ConvVAE(nn.Module):
     :meth:`to_prior` carries standard-normal walk latents onto it.  Defaults are the identity.
     """
 
+    prior_mean: torch.Tensor  # buffers, typed for the checker
+    prior_chol: torch.Tensor
+
     def __init__(self, cfg: VAEConfig):
         super().__init__()
         self.cfg = cfg
@@ -132,8 +138,9 @@ class ConvVAE(nn.Module):
         return self.decoder(self.reparameterise(mu, logvar)), mu, logvar
 
 
-def vae_loss(x: torch.Tensor, recon: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
-             kl_weight: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def vae_loss(
+    x: torch.Tensor, recon: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, kl_weight: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(total, reconstruction, KL), all per image averaged over the batch.
 
     Reconstruction is the squared error summed over pixels and channels; KL is the closed form
@@ -173,7 +180,7 @@ class PriorEstimate:
     def fit(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self.count == 0:
             return torch.zeros(self.dim), torch.eye(self.dim)
-        corr = 1 - self.decay ** self.count
+        corr = 1 - self.decay**self.count
         mean, m2, var = self.m1 / corr, self.m2 / corr, self.var / corr
         cov = m2 - torch.outer(mean, mean) + torch.diag(var)
         cov = (cov + cov.T) / 2 + 1e-6 * torch.eye(self.dim, dtype=cov.dtype)

@@ -4,6 +4,7 @@ Both implement :class:`installation.train.loop.TrainTask` (and ``validate``, so
 ``--val-fraction`` turns on early stopping); checkpoints, resume, sample grids and the progress
 display come from the shared loop.  Options arrive from ``-O KEY=VALUE``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,7 +21,7 @@ from .model import ConvVAE, PriorEstimate, VAEConfig, vae_loss
 
 def _chunks(images: torch.Tensor, size: int = 64):
     for i in range(0, images.shape[0], size):
-        yield images[i:i + size]
+        yield images[i : i + size]
 
 
 class VAETask:
@@ -28,21 +29,31 @@ class VAETask:
 
     name = "vae"
 
-    def __init__(self, kl_weight: float = 0.2, latent_dim: int = 200, lr: float = 1e-3,
-                 kl_warmup: int = 0, channels: list[int] | None = None):
+    def __init__(
+        self,
+        kl_weight: float = 0.2,
+        latent_dim: int = 200,
+        lr: float = 1e-3,
+        kl_warmup: int = 0,
+        channels: list[int] | None = None,
+    ):
         self.kl_weight = float(kl_weight)
         if self.kl_weight < 0:
             raise ValueError("kl_weight must be >= 0")
         self.latent_dim, self.lr, self.kl_warmup = int(latent_dim), float(lr), int(kl_warmup)
         self.channels = channels
-        self.model: ConvVAE | None = None
+        self.model: ConvVAE  # built in setup(), which the training loop calls first
         self.steps_done = 0
 
     def setup(self, device: torch.device, resolution: int) -> None:
         self.device = torch.device(device)
         if self.channels:
-            cfg = VAEConfig(resolution=resolution, latent_dim=self.latent_dim, channels=list(self.channels),
-                            base=resolution // 2 ** len(self.channels))
+            cfg = VAEConfig(
+                resolution=resolution,
+                latent_dim=self.latent_dim,
+                channels=list(self.channels),
+                base=resolution // 2 ** len(self.channels),
+            )
         else:
             cfg = VAEConfig.for_resolution(resolution, self.latent_dim)
         self.model = ConvVAE(cfg).to(self.device)
@@ -90,8 +101,12 @@ class VAETask:
         return self.model.decoder(self.model.to_prior(e.to(self.device))).cpu()
 
     def state_dict(self) -> dict[str, Any]:
-        return {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "steps_done": self.steps_done,
-                "prior": self.prior.state_dict()}
+        return {
+            "model": self.model.state_dict(),
+            "opt": self.opt.state_dict(),
+            "steps_done": self.steps_done,
+            "prior": self.prior.state_dict(),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         model_state = dict(state["model"])
@@ -107,9 +122,16 @@ class VAETask:
 
     def export(self, out_dir: Path) -> Path:
         self._apply_prior()
-        return export_vae(self.model, Path(out_dir) / "vae", {"kl_weight": self.kl_weight, "steps": self.steps_done,
-                                                             "prior": "fitted" if self.prior.count else "standard normal",
-                                                             "prior_batches": self.prior.count})
+        return export_vae(
+            self.model,
+            Path(out_dir) / "vae",
+            {
+                "kl_weight": self.kl_weight,
+                "steps": self.steps_done,
+                "prior": "fitted" if self.prior.count else "standard normal",
+                "prior_batches": self.prior.count,
+            },
+        )
 
 
 class DeblurTask:
@@ -127,7 +149,7 @@ class DeblurTask:
             raise ValueError("blur_px must be > 0 and 0 <= blur_jitter < 1")
         self.blur_px, self.blur_jitter, self.width, self.lr = float(blur_px), float(blur_jitter), int(width), float(lr)
         self.sigma = sigma_for_blur(self.blur_px)
-        self.model: DeblurAE | None = None
+        self.model: DeblurAE  # built in setup(), which the training loop calls first
         self.preview: torch.Tensor | None = None  # fixed clean images for comparable sample grids
         self.steps_done = 0
 
@@ -169,7 +191,7 @@ class DeblurTask:
     def sample(self, n: int, seed: int) -> torch.Tensor:
         """Rows of blurred / restored / clean (as many images as fit in ``n``)."""
         self.model.eval()
-        cols = max(1, int(round(n ** 0.5)))
+        cols = max(1, int(round(n**0.5)))
         clean = self.preview if self.preview is not None else torch.full((cols, 3, 64, 64), 0.5)
         clean = clean[:cols].to(self.device)
         blurred = self.blur(clean, jitter=False)
@@ -193,5 +215,8 @@ class DeblurTask:
             self.preview = state["preview"]
 
     def export(self, out_dir: Path) -> Path:
-        return export_deblur(self.model, Path(out_dir) / "deblur",
-                             {"blur_px": self.blur_px, "blur_jitter": self.blur_jitter, "steps": self.steps_done})
+        return export_deblur(
+            self.model,
+            Path(out_dir) / "deblur",
+            {"blur_px": self.blur_px, "blur_jitter": self.blur_jitter, "steps": self.steps_done},
+        )

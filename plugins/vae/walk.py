@@ -13,10 +13,11 @@ instead through a bank of posterior means of encoded training watches
 watch not yet visited and returning the same way, so every segment is a short step between two
 encoded watches and its midpoint stays about as sharp as its ends (tests/test_vae_posterior_walk.py).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import torch
 
@@ -32,7 +33,10 @@ def read_latents(path: str | Path) -> torch.Tensor:
     """``[K, latent_dim]`` float32 from a safetensors file written by ``installation vae encode``."""
     state, meta = load_weights(path)
     if meta is not None and meta.model != LATENTS_MODEL:
-        raise CheckpointError(path, f"metadata says model {meta.model!r}, expected {LATENTS_MODEL!r} (a file from `installation vae encode`)")
+        raise CheckpointError(
+            path,
+            f"metadata says model {meta.model!r}, expected {LATENTS_MODEL!r} (a file from `installation vae encode`)",
+        )
     if LATENTS_KEY not in state:
         raise CheckpointError(path, f"no {LATENTS_KEY!r} tensor (found {', '.join(sorted(state)) or 'nothing'})")
     z = state[LATENTS_KEY].float()
@@ -46,14 +50,23 @@ def read_latents(path: str | Path) -> torch.Tensor:
 class LatentFileWalk(SeedSlerp):
     """:class:`~installation.walks.slerp.SeedSlerp` whose keyframes come from a latents file."""
 
-    def __init__(self, latent_dim: int, seed: int = 0, file: str | None = None,
-                 hold: float | Sequence[float] = 2.0, transition: float | Sequence[float] = 4.0, ease: bool = True):
+    def __init__(
+        self,
+        latent_dim: int,
+        seed: int = 0,
+        file: str | None = None,
+        hold: float | Sequence[float] = 2.0,
+        transition: float | Sequence[float] = 4.0,
+        ease: bool = True,
+    ):
         if not file:
-            raise ValueError("the latents walk needs file = \"LATENTS.safetensors\" (from `installation vae encode`)")
+            raise ValueError('the latents walk needs file = "LATENTS.safetensors" (from `installation vae encode`)')
         keys = read_latents(file)
         if keys.shape[1] != int(latent_dim):
             raise CheckpointError(file, f"latents are {keys.shape[1]}-d but the generator takes {latent_dim}-d")
-        super().__init__(latent_dim, seed=seed, seeds=list(range(keys.shape[0])), hold=hold, transition=transition, ease=ease)
+        super().__init__(
+            latent_dim, seed=seed, seeds=list(range(keys.shape[0])), hold=hold, transition=transition, ease=ease
+        )
         self._keys = [k.clone() for k in keys]
 
 
@@ -90,12 +103,23 @@ class PosteriorWalk(SeedSlerp):
     the first watch.
     """
 
-    def __init__(self, latent_dim: int, seed: int = 0, file: str | None = None, count: int = 6,
-                 hold: float = 2.0, transition: float = 4.0, ease: bool = True):
+    def __init__(
+        self,
+        latent_dim: int,
+        seed: int = 0,
+        file: str | None = None,
+        count: int = 6,
+        hold: float = 2.0,
+        transition: float = 4.0,
+        ease: bool = True,
+    ):
         bank, allowed = read_bank(file or BANK)
         if bank.shape[1] != int(latent_dim):
-            raise CheckpointError(file or BANK, f"latents are {bank.shape[1]}-d but the generator takes {latent_dim}-d"
-                                  + ("" if file else " (the shipped bank fits the shipped watch model only: give file =)"))
+            raise CheckpointError(
+                file or BANK,
+                f"latents are {bank.shape[1]}-d but the generator takes {latent_dim}-d"
+                + ("" if file else " (the shipped bank fits the shipped watch model only: give file =)"),
+            )
         g = torch.Generator().manual_seed(int(seed))
         starts = torch.randperm(bank.shape[0], generator=g).tolist()
         order = []
@@ -103,7 +127,9 @@ class PosteriorWalk(SeedSlerp):
             order = chain(bank, start, count, allowed)
             if len(set(order)) >= min(count, bank.shape[0]):
                 break
-        super().__init__(latent_dim, seed=seed, seeds=list(range(len(order))), hold=hold, transition=transition, ease=ease)
+        super().__init__(
+            latent_dim, seed=seed, seeds=list(range(len(order))), hold=hold, transition=transition, ease=ease
+        )
         self._keys = [bank[i].clone() for i in order]
         self.order = order
 
@@ -128,8 +154,9 @@ def laplacian_variance(frames: torch.Tensor) -> torch.Tensor:
     return torch.nn.functional.conv2d(grey, k).flatten(1).var(1)
 
 
-def make_bank(count: int = 256, seed: int = 0, checkpoint: str | Path | None = None,
-              neighbours: int = 12, threshold: float = 0.9) -> dict[str, torch.Tensor]:
+def make_bank(
+    count: int = 256, seed: int = 0, checkpoint: str | Path | None = None, neighbours: int = 12, threshold: float = 0.9
+) -> dict[str, torch.Tensor]:
     """Posterior means of ``count`` painted training watches (the data set the model learned), and
     which hops between near neighbours keep their midpoint at least ``threshold`` as sharp as the
     less sharp end (decoded by the model the bank is for)."""
@@ -158,8 +185,17 @@ if __name__ == "__main__":  # python -m plugins.vae.walk: rewrite the shipped ba
 
     state = make_bank()
     z = state[LATENTS_KEY]
-    meta = WeightsMeta(model=LATENTS_MODEL, config={"latent_dim": int(z.shape[1])},
-                       provenance={"source": "plugins.vae.watches.draw_watch", "count": int(z.shape[0]), "seed": 0,
-                                   "checkpoint": "shipped", "neighbours": 12, "threshold": 0.9,
-                                   "sharp_hops": int(state[SHARP_KEY].sum())})
+    meta = WeightsMeta(
+        model=LATENTS_MODEL,
+        config={"latent_dim": int(z.shape[1])},
+        provenance={
+            "source": "plugins.vae.watches.draw_watch",
+            "count": int(z.shape[0]),
+            "seed": 0,
+            "checkpoint": "shipped",
+            "neighbours": 12,
+            "threshold": 0.9,
+            "sharp_hops": int(state[SHARP_KEY].sum()),
+        },
+    )
     print(save_weights(BANK, state, meta), int(state[SHARP_KEY].sum()), "sharp hops")

@@ -6,6 +6,7 @@ hour/minute (and sometimes seconds) hands at a random time, in varied colours.  
 drawn with OpenCV's anti-aliased primitives at 4× the target size and area-downsampled, so the
 edges are clean and the models learn shapes rather than aliasing.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,15 +21,32 @@ SUPERSAMPLE = 4
 
 # (B, G, R) palettes, because cv2 draws in BGR
 METALS = [(200, 200, 205), (70, 170, 215), (120, 140, 190), (40, 40, 45), (150, 150, 150), (90, 120, 160)]
-DIALS = [(245, 245, 245), (25, 25, 30), (120, 60, 20), (60, 90, 30), (200, 225, 235), (40, 40, 110),
-         (160, 160, 165), (30, 70, 120), (230, 200, 150)]
+DIALS = [
+    (245, 245, 245),
+    (25, 25, 30),
+    (120, 60, 20),
+    (60, 90, 30),
+    (200, 225, 235),
+    (40, 40, 110),
+    (160, 160, 165),
+    (30, 70, 120),
+    (230, 200, 150),
+]
 STRAPS = [(30, 50, 90), (20, 20, 20), (60, 60, 60), (40, 80, 140), (90, 60, 30), (180, 180, 185), (50, 30, 110)]
-BACKGROUNDS = [(235, 235, 235), (200, 215, 225), (60, 60, 60), (180, 190, 160), (150, 170, 200), (210, 200, 190),
-               (90, 100, 110)]
+BACKGROUNDS = [
+    (235, 235, 235),
+    (200, 215, 225),
+    (60, 60, 60),
+    (180, 190, 160),
+    (150, 170, 200),
+    (210, 200, 190),
+    (90, 100, 110),
+]
 
 
-def _jitter(rng: np.random.Generator, colour: tuple[int, int, int], amount: int = 18) -> tuple[int, int, int]:
-    return tuple(int(np.clip(c + rng.integers(-amount, amount + 1), 0, 255)) for c in colour)
+def _jitter(rng: np.random.Generator, colour: tuple[int, ...], amount: int = 18) -> tuple[int, int, int]:
+    r, g, b = (int(np.clip(c + rng.integers(-amount, amount + 1), 0, 255)) for c in colour)
+    return r, g, b
 
 
 def _pick(rng: np.random.Generator, palette: list) -> tuple[int, int, int]:
@@ -58,7 +76,12 @@ def _rounded_rect(img, cx, cy, half, radius, colour):
     radius = min(radius, half)
     cv2.rectangle(img, (int(x0 + radius), int(y0)), (int(x1 - radius), int(y1)), colour, -1, cv2.LINE_AA)
     cv2.rectangle(img, (int(x0), int(y0 + radius)), (int(x1), int(y1 - radius)), colour, -1, cv2.LINE_AA)
-    for x, y in ((x0 + radius, y0 + radius), (x1 - radius, y0 + radius), (x0 + radius, y1 - radius), (x1 - radius, y1 - radius)):
+    for x, y in (
+        (x0 + radius, y0 + radius),
+        (x1 - radius, y0 + radius),
+        (x0 + radius, y1 - radius),
+        (x1 - radius, y1 - radius),
+    ):
         _circle(img, x, y, radius, colour)
 
 
@@ -82,12 +105,20 @@ def draw_watch(size: int, rng: np.random.Generator) -> np.ndarray:
         edge = _contrast(strap) if rng.random() < 0.5 else _jitter(rng, strap, 40)
         for y in np.arange(0, s, s / rng.uniform(10, 16)):
             if abs(y - cy) > radius:
-                _line(img, (int((cx - half_w) * 16), int(y * 16)), (int((cx + half_w) * 16), int(y * 16)), edge, s / 150)
+                _line(
+                    img, (int((cx - half_w) * 16), int(y * 16)), (int((cx + half_w) * 16), int(y * 16)), edge, s / 150
+                )
 
     # crown at 3 o'clock, then case, bezel and dial
     crown_r = radius * 0.12
-    cv2.rectangle(img, (int(cx + radius * 0.95), int(cy - crown_r)), (int(cx + radius + crown_r * 1.4), int(cy + crown_r)),
-                  _jitter(rng, metal, 10), -1, cv2.LINE_AA)
+    cv2.rectangle(
+        img,
+        (int(cx + radius * 0.95), int(cy - crown_r)),
+        (int(cx + radius + crown_r * 1.4), int(cy + crown_r)),
+        _jitter(rng, metal, 10),
+        -1,
+        cv2.LINE_AA,
+    )
     dial = _pick(rng, DIALS)
     bezel = rng.uniform(0.08, 0.16)
     if square:
@@ -96,7 +127,14 @@ def draw_watch(size: int, rng: np.random.Generator) -> np.ndarray:
     else:
         _circle(img, cx, cy, radius, metal)
         if rng.random() < 0.4:  # a darker ring on the bezel
-            _circle(img, cx, cy, radius * (1 - bezel / 2), _jitter(rng, tuple(int(c * 0.6) for c in metal)), max(1, int(s / 90)))
+            _circle(
+                img,
+                cx,
+                cy,
+                radius * (1 - bezel / 2),
+                _jitter(rng, tuple(int(c * 0.6) for c in metal)),
+                max(1, int(s / 90)),
+            )
         _circle(img, cx, cy, radius * (1 - bezel), dial)
 
     ink = _contrast(dial)
@@ -131,8 +169,8 @@ def draw_watch(size: int, rng: np.random.Generator) -> np.ndarray:
         _line(img, _pt(cx, cy, -r_dial * 0.2, a_sec), _pt(cx, cy, r_dial * 0.85, a_sec), accent, s / 110)
     _circle(img, cx, cy, s / 45, hand)
 
-    img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    small = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
 
 
 def make_watches(out_dir: Path | str, count: int, size: int = 64, seed: int = 0) -> list[Path]:
