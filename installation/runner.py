@@ -70,6 +70,7 @@ class RunOptions:
     web_host: str | None = None  # None: the show's [web] host (default 127.0.0.1)
     progress: bool = True  # --record: a bar with ETA on a terminal, a log line every 10 s otherwise
     audio: Path | None = None  # a soundtrack whose features drive the show's bindings (overrides [audio] track)
+    log_frames: bool = False  # one JSON log record per frame (frame, show_time_s, monotonic_s, scene)
 
 
 @dataclass
@@ -135,14 +136,17 @@ def _run_show(opts: RunOptions, stop: _StopOnSignal) -> RunStats:
     canvas = _canvas(show, opts, size, fps, windows=any(s.type == "window" for s in slots))
     ctx = open_outputs(slots, canvas)
     outputs = [s.output for s in slots]
-    app = monitor = status = control = None
+    app = monitor = status = control = sync = None
     servers: list = []  # the web page and OSCQuery, closed before the app
     try:
         if opts.start_wall is not None and not opts.record:  # a live show resumes where the wall clock is now
             opts = dataclasses.replace(
                 opts, start=opts.start + max(0.0, time.time() - opts.start_wall), start_wall=None
             )
-        clock = FixedStepClock(fps, start=opts.start) if opts.record else RealClock(start=opts.start)
+        sync = _link_clock(opts, show)
+        clock = sync or (FixedStepClock(fps, start=opts.start) if opts.record else RealClock(start=opts.start))
+        if sync is not None:  # show time is the hosts' (--from and a resume are theirs); --duration counts from now
+            opts = dataclasses.replace(opts, start=sync.now())
         live = not opts.record
         now = (
             time.time if (live and opts.schedule and show.schedule and not opts.start) else None
@@ -154,6 +158,10 @@ def _run_show(opts: RunOptions, stop: _StopOnSignal) -> RunStats:
                 playhead.watcher.reject(rejected)
                 playhead.watcher.playing = "last good copy"
         control = Control.from_show(show, audio=opts.audio)
+        if sync is not None:
+            from .sync import attach
+
+            attach(control, sync)  # what reaches this host's inputs plays on every host, at one show time
         if opts.control:
             control.start_inputs(registry.inputs(), offline=clock.deterministic)
         policy = RestartPolicy(
@@ -203,7 +211,21 @@ def _run_show(opts: RunOptions, stop: _StopOnSignal) -> RunStats:
         elif control is not None:
             control.stop()
         close_outputs(slots)
+        if sync is not None:
+            sync.close()
     return RunStats(frames, clock.now() - opts.start, time.perf_counter() - t0, tuple(lost_recordings(outputs)))
+
+
+def _link_clock(opts: RunOptions, show):
+    """Under ``[sync] link = true`` a live run's clock is the Link session's (None otherwise)."""
+    if not show.sync.link:
+        return None
+    if opts.record:
+        log.info("[sync] applies to live runs; --record renders the show on a fixed-step clock")
+        return None
+    from .sync import link_clock
+
+    return link_clock(show)
 
 
 def _start_servers(opts: RunOptions, show, app: App, monitor, canvas: Canvas, outputs: list) -> list:
@@ -269,6 +291,8 @@ def _loop(
 ) -> tuple[int, float]:
     """Until done or stopped: poll the outputs for input, draw one frame, hand it to every output."""
     pollers = [o for o in outputs if callable(getattr(o, "poll", None))]
+    if opts.log_frames:
+        from .health.logs import log_frame
     frames, t0 = 0, time.perf_counter()
     try:
         while not stop.flag and not _finished(opts, clock, frames, n_frames):
@@ -283,6 +307,9 @@ def _loop(
             for o in outputs:
                 o.write(frame)
             monitor.frame(time.perf_counter() - frame_start)
+            if opts.log_frames:
+                at = getattr(clock, "ticked_at", None)
+                log_frame(frames, app.t, time.monotonic() if at is None else at, app.control.registry.get("/status/scene", ""))
             if heartbeat is not None:
                 heartbeat.beat(app.t, frames)
             if pace:

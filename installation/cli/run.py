@@ -77,6 +77,12 @@ def register(app: typer.Typer) -> None:
         log_file: Path | None = typer.Option(
             None, "--log-file", help="Also write JSON-lines logs here, rotated at 10 MB (5 kept)."
         ),
+        log_frames: bool = typer.Option(
+            False,
+            "--log-frames",
+            help="With --log-file: one JSON record per frame (frame, show_time_s, monotonic_s, scene), never "
+            "rate-limited, to compare synchronised hosts frame by frame.",
+        ),
         supervise: bool = typer.Option(
             False,
             "--supervise",
@@ -129,6 +135,9 @@ def register(app: typer.Typer) -> None:
         from ..render.context import has_display
         from ..runner import RunOptions, run_show
 
+        if log_frames and log_file is None:
+            typer.echo("--log-frames writes to the JSON log: add --log-file PATH", err=True)
+            raise typer.Exit(1)
         if record is not None:  # refuse an unwritable place before anything is loaded or drawn
             from ..output.video import RecordingError, open_check
 
@@ -161,6 +170,7 @@ def register(app: typer.Typer) -> None:
                 ["--health-port", str(health_port), "--health-host", health_host] if health_port is not None else []
             )
             child += ["--log-file", str(log_file.resolve())] if log_file else []
+            child += ["--log-frames"] if log_frames else []
             child += ["--calibration", str(calibration.resolve())] if calibration else []
             child += ["--output", str(output)] if output is not None else []
             child += ["--plugin-deadline", str(plugin_deadline)] if plugin_deadline else []
@@ -218,6 +228,7 @@ def register(app: typer.Typer) -> None:
             plugin_memory=plugin_memory,
             web_port=web_port,
             web_host=web_host,
+            log_frames=log_frames,
             start_wall=float(os.environ["INSTALLATION_FROM_WALL"])
             if os.environ.get("INSTALLATION_FROM_WALL")
             else None,

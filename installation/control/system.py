@@ -107,6 +107,7 @@ class Control:
             ShowTimeReplay(rp.path, rp.speed, rp.start, rp.loop) if rp is not None and rp.timing == "show" else None
         )
         self.track = track  # the soundtrack's features (audio_file.TrackSource), drained at show time
+        self.timed: list[Any] = []  # more sources drained at show time (``due(show_t)``): synced cues
 
     @staticmethod
     def track_of(show: Any, audio: str | Path | None = None) -> Any:
@@ -211,6 +212,8 @@ class Control:
             events = self.show_replay.due(show_t) + events
         if self.track is not None and show_t is not None:
             events = self.track.due(show_t) + events
+        for source in self.timed if show_t is not None else ():
+            events = source.due(show_t) + events
         if self.recorder is not None and events:
             self.recorder.record(events)
         self.router.update(events, dt)

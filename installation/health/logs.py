@@ -55,6 +55,8 @@ class RateLimit(logging.Filter):
         self._seen: dict[tuple, list] = {}  # key -> [window start, count, dropped]
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.__dict__.get(RATE_EXEMPT):  # per-frame records: their count is the point
+            return True
         decided = record.__dict__.get("_rate_limit")
         if decided is not None and decided[0] is self:
             return decided[1]
@@ -80,6 +82,32 @@ class RateLimit(logging.Filter):
             entry[2] += 1
             return False
         return True
+
+
+#: ``extra={RATE_EXEMPT: True}``: a record no rate limit drops; ``FILE_ONLY``: not on the console
+RATE_EXEMPT, FILE_ONLY = "_rate_exempt", "_file_only"
+FRAMES = logging.getLogger("installation.frames")
+
+
+def log_frame(frame: int, show_time: float, monotonic: float, scene: str) -> None:
+    """``--log-frames``: one JSON record per frame in the log file, to compare hosts frame by frame.
+
+    ``monotonic_s`` is the moment the clock read ``show_time_s`` (CLOCK_MONOTONIC): on one machine
+    (hosts in network namespaces) records of different processes match by it directly; across
+    machines it needs the offset between their clocks (chrony or PTP, docs/operations.md).
+    """
+    FRAMES.info(
+        "frame",
+        extra={
+            "event": "frame",
+            "frame": frame,
+            "show_time_s": round(show_time, 6),
+            "monotonic_s": round(monotonic, 6),
+            "scene": scene,
+            RATE_EXEMPT: True,
+            FILE_ONLY: True,
+        },
+    )
 
 
 class _Stderr(logging.StreamHandler):
@@ -110,6 +138,7 @@ def setup_logging(
     console = _Stderr()
     console.setLevel(logging.INFO if verbose else logging.WARNING)
     console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    console.addFilter(lambda record: not record.__dict__.get(FILE_ONLY))
     handlers: list[logging.Handler] = [console]
     if log_file is not None:
         path = Path(log_file)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 from ..problems import StrictModel
 from .audio_types import AudioTrackConfig
 from .control_types import BindingList, ControlTable
+from .sync_types import SyncConfig
 from .web_types import WebConfig
 
 Curve = Literal["linear", "smooth", "ease-in", "ease-out", "ease-in-out", "cut"]
@@ -381,6 +382,7 @@ class Show(StrictModel):
     audio: AudioTrackConfig | None = Field(
         None, description="the soundtrack whose features drive bindings (docs/audio.md)"
     )
+    sync: SyncConfig = Field(default_factory=SyncConfig, description="several hosts in lock-step on Ableton Link")
     #: set by the loader: the file the show came from (calibration is resolved against it)
     _source: str | None = PrivateAttr(None)
     _sources: Any = PrivateAttr(None)  # loader.Sources, to place later checks (plugin names) on lines
