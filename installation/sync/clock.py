@@ -60,6 +60,7 @@ class LinkClock:
 
     # -- joining ---------------------------------------------------------------------------
     def _join(self, sleep: Callable[[float], None]) -> None:
+        self.bus.send(Message("hello", self.show, self.host, 0.0, ""))
         deadline = time.monotonic() + self.cfg.join_wait
         while self.epoch is None and time.monotonic() < deadline:
             sleep(0.01)
@@ -97,6 +98,10 @@ class LinkClock:
     def _on_message(self, msg: Message) -> None:
         if msg.kind == "cue":
             self.cues.add_peer(msg)
+            return
+        if msg.kind == "hello":  # a host starting: the cues played so far, so it stands where we stand
+            for played in self.cues.played():
+                self.bus.send(played)
             return
         if not math.isclose(msg.quantum, self.cfg.quantum):
             if not self._warned_quantum:
@@ -146,12 +151,12 @@ class LinkClock:
             at = (math.ceil(beat / q - 1e-9) * q - self.epoch.anchor) * spb
         return at
 
-    def send_cue(self, at: float, seq: int, event: ControlEvent, args: tuple) -> None:
+    def send_cue(self, at: float, seq: int, event: ControlEvent, args: tuple) -> Message:
         epoch = self.epoch
         assert epoch is not None
-        self.bus.send(
-            Message("cue", self.show, self.host, epoch.origin, epoch.eid, at=at, seq=seq, address=event.address, args=args)
-        )
+        msg = Message("cue", self.show, self.host, epoch.origin, epoch.eid, at=at, seq=seq, address=event.address, args=args)
+        self.bus.send(msg)
+        return msg
 
     def status(self) -> dict:
         return {

@@ -5,6 +5,11 @@ given a show time ``cue_lead`` seconds ahead, sent to the other hosts, and put i
 :class:`CueSchedule`; each host applies it on its first frame at or after that show time.  Show
 time is shared, so the cue lands on the same show time everywhere.  Messages from the peer bus
 are only scheduled, never sent on again; audio features and OSC queries stay local.
+
+Each host keeps the cues it played (the last :data:`HISTORY`); a host that starts, or restarts
+after a kill, says hello and the others send them again, so it replays them on its first frame
+and stands where they stand (the scene a GO moved to, a fader's value), not where the timeline
+alone would put it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import heapq
 import itertools
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 
 from ..control.events import ControlEvent, EventQueue
@@ -23,38 +29,66 @@ log = logging.getLogger(__name__)
 #: sources of events that are never forwarded: the peer bus itself
 PEER_SOURCE = "sync:"
 LOCAL_PREFIXES = ("/audio/",)
+HISTORY = 512
+
+
+def _log_cue(address: str, at: float, sender: str) -> None:
+    log.info(
+        "sync: %s scheduled at show time %.3f s%s",
+        address,
+        at,
+        f" (from host {sender})" if sender else "",
+        extra={"event": "sync_cue", "address": address, "at": at, "sender": sender},
+    )
 
 
 class CueSchedule:
     """Events waiting for their show time; ``due(show_t)`` is drained once a frame by the control."""
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, ControlEvent]] = []
+        self._heap: list[tuple[float, int, ControlEvent, Message | None]] = []
         self._order = itertools.count()
         self._lock = threading.Lock()
-        self._seen: dict[str, int] = {}  # sender -> highest cue number applied (repeats are dropped)
+        self._seen: set[tuple[str, int]] = set()  # (sender, cue number): a cue that comes twice plays once
+        self._seen_order: deque[tuple[str, int]] = deque()
+        self._played: deque[Message] = deque(maxlen=HISTORY)
 
-    def add(self, at: float, event: ControlEvent) -> None:
+    def add(self, at: float, event: ControlEvent, msg: Message | None = None) -> None:
+        """``msg``: the cue as it travels, kept once played for hosts that start later."""
         with self._lock:
-            heapq.heappush(self._heap, (at, next(self._order), event))
+            if msg is not None:
+                self._remember((msg.host, msg.seq))
+            heapq.heappush(self._heap, (at, next(self._order), event, msg))
+
+    def _remember(self, key: tuple[str, int]) -> None:
+        self._seen.add(key)
+        self._seen_order.append(key)
+        if len(self._seen_order) > 4 * HISTORY:
+            self._seen.discard(self._seen_order.popleft())
 
     def add_peer(self, msg: Message) -> bool:
-        """A cue from another host; False for a repeat (a datagram that came twice)."""
+        """A cue from another host; False for a repeat (a datagram that came twice, a resent history)."""
         with self._lock:
-            if msg.seq <= self._seen.get(msg.host, -1):
+            if (msg.host, msg.seq) in self._seen:
                 return False
-            self._seen[msg.host] = msg.seq
-            if len(self._seen) > 4096:
-                self._seen.clear()
-        self.add(msg.at, ControlEvent(msg.address, msg.args, source=f"{PEER_SOURCE}{msg.host}"))
+        self.add(msg.at, ControlEvent(msg.address, msg.args, source=f"{PEER_SOURCE}{msg.host}"), msg)
+        _log_cue(msg.address, msg.at, msg.host)
         return True
 
     def due(self, show_t: float) -> list[ControlEvent]:
         out: list[ControlEvent] = []
         with self._lock:
             while self._heap and self._heap[0][0] <= show_t:
-                out.append(heapq.heappop(self._heap)[2])
+                _, _, event, msg = heapq.heappop(self._heap)
+                out.append(event)
+                if msg is not None:
+                    self._played.append(msg)
         return out
+
+    def played(self) -> list[Message]:
+        """The cues played so far, oldest first (what a starting host is sent)."""
+        with self._lock:
+            return list(self._played)
 
     def __len__(self) -> int:
         with self._lock:
@@ -69,7 +103,7 @@ class ForwardingQueue(EventQueue):
         inner: EventQueue,
         schedule: CueSchedule,
         cue_time: Callable[[], float],
-        send: Callable[[float, int, ControlEvent, tuple], None],
+        send: Callable[[float, int, ControlEvent, tuple], Message | None],
         local_addresses: tuple[str, ...] = (),
     ):
         super().__init__(inner.maxsize, inner.counters)
@@ -89,7 +123,8 @@ class ForwardingQueue(EventQueue):
         if args is None:
             return super().put(event)
         at = self.cue_time()
-        self.schedule.add(at, event)  # the original, so a reply still finds its sender
-        self.send(at, next(self._seq), event, args)
+        msg = self.send(at, next(self._seq), event, args)
+        self.schedule.add(at, event, msg)  # the original event, so a reply still finds its sender
+        _log_cue(event.address, at, "")
         self.accepted += 1
         return True

@@ -68,7 +68,8 @@ def show_beats(epoch: Epoch, beat: float) -> float:
 
 @dataclass(frozen=True)
 class Message:
-    """One datagram between hosts: an epoch announcement (``kind="epoch"``) or a cue (``"cue"``)."""
+    """One datagram between hosts: an epoch announcement (``kind="epoch"``), a cue (``"cue"``), or
+    a starting host's ``"hello"`` (the others answer with the cues played so far)."""
 
     kind: str
     show: str  # the show's name: two shows on one network do not hear each other
@@ -99,7 +100,7 @@ def encode(msg: Message) -> bytes:
     }
     if msg.kind == "epoch":
         doc.update(r=msg.phase, q=msg.quantum, s=msg.beats)
-    else:
+    elif msg.kind == "cue":
         doc.update(at=msg.at, n=msg.seq, a=msg.address, args=list(msg.args))
     data = json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
     if len(data) > MAX_DATAGRAM:
@@ -138,6 +139,8 @@ def decode(data: bytes) -> Message:
         if q <= 0:
             raise BadMessage("quantum must be positive")
         return Message("epoch", **head, phase=_num(doc, "r"), quantum=q, beats=_num(doc, "s"))
+    if kind == "hello":
+        return Message("hello", **head)
     if kind == "cue":
         seq = doc.get("n")
         if isinstance(seq, bool) or not isinstance(seq, int):
