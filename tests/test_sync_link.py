@@ -1,0 +1,171 @@
+"""Three hosts of one show on Ableton Link, each in a network namespace (veth pairs to a bridge).
+
+Real runtime processes (``installation run --headless``) play a two-scene show with ``[sync]
+link = true`` and log every frame (``--log-frames``).  All namespaces share this machine's
+CLOCK_MONOTONIC, so frames of different hosts are matched by ``monotonic_s``: at the same
+instant every host plays the same show time, within one frame at 30 fps.  One host is killed
+with SIGKILL and started again: it rejoins at the current position, in the scene a live cue
+moved the show to.  An OSC ``/scene/next`` sent to one host switches all three at one show time.
+Nothing leaves the namespaces the test makes; they are removed whatever happens.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from installation.sync.lab import Lab, percentile, read_records, skews, unavailable
+
+FPS = 30
+SHOW = f"""
+[show]
+name = "sync test"
+[output]
+width = 64
+height = 36
+fps = {FPS}
+[sync]
+link = true
+tempo = 120
+join_wait = 1.0
+[control.osc]
+port = 9000
+[web]
+oscquery = false
+[[scenes]]
+name = "a"
+duration = 600
+[scenes.generator]
+plugin = "noisefield"
+[[scenes]]
+name = "b"
+duration = 600
+[scenes.generator]
+plugin = "noisefield"
+"""
+# an OSC message without arguments: the address padded to 4 bytes, then the empty type tag ","
+SCENE_NEXT = b"/scene/next\0,\0\0\0"
+
+
+@pytest.fixture
+def lab():
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    pytest.importorskip("aalink", reason="aalink is not installed (pip install 'installation[link]')")
+    with Lab(3, tag=f"t{int(time.time()) % 100000}") as made:
+        yield made
+
+
+def _host(lab: Lab, i: int, show: Path, log: Path, duration: float) -> subprocess.Popen:
+    argv = [sys.executable, "-m", "installation", "run", str(show), "--headless", "--no-isolation"]
+    argv += ["--duration", str(duration), "--log-file", str(log), "--log-frames"]
+    return lab.popen(i, argv, stdout=subprocess.DEVNULL, stderr=open(log.with_suffix(".err"), "w"))
+
+
+def _wait_frames(log: Path, n: int, proc: subprocess.Popen, limit: float = 180.0) -> None:
+    """Until ``log`` holds ``n`` frame records (the process is alive and playing)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if log.exists() and len(read_records(log)) >= n:
+            return
+        assert proc.poll() is None, f"{log.name}: exited {proc.returncode}: {log.with_suffix('.err').read_text()}"
+        time.sleep(0.1)
+    raise AssertionError(f"{log.name}: fewer than {n} frames in {limit} s")
+
+
+def _switches(frames: list[dict]) -> list[tuple[dict, dict]]:
+    return [(a, b) for a, b in zip(frames, frames[1:]) if a["scene"] != b["scene"]]
+
+
+@pytest.mark.gl
+@pytest.mark.slow
+def test_three_hosts_play_one_show_time_and_one_cue(lab, tmp_path):
+    show = tmp_path / "show.toml"
+    show.write_text(SHOW)
+    logs = {name: tmp_path / f"{name}.jl" for name in ("h1", "h2", "h3", "h3b")}
+    procs: list[subprocess.Popen] = []
+    try:
+        h1 = _host(lab, 0, show, logs["h1"], 40)
+        procs.append(h1)
+        _wait_frames(logs["h1"], 1, h1)  # the first host has made the epoch
+        h2, h3 = _host(lab, 1, show, logs["h2"], 36), _host(lab, 2, show, logs["h3"], 120)
+        procs += [h2, h3]
+        _wait_frames(logs["h2"], 60, h2)
+        _wait_frames(logs["h3"], 60, h3)
+        # a cue reaches host 2 only (inside its namespace, on its loopback)
+        subprocess.run(
+            lab.command(
+                1,
+                [
+                    sys.executable,
+                    "-c",
+                    f"import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto({SCENE_NEXT!r}, "
+                    "('127.0.0.1', 9000))",
+                ],
+            ),
+            check=True,
+            timeout=60,
+        )
+        _wait_until_switched(logs["h3"], h3)
+        n = len(read_records(logs["h3"]))
+        _wait_frames(logs["h3"], n + 30, h3)
+        h3.send_signal(signal.SIGKILL)  # no clean exit: the others play on
+        h3.wait(timeout=30)
+        _wait_frames(logs["h1"], len(read_records(logs["h1"])) + 15, h1)
+        h3b = _host(lab, 2, show, logs["h3b"], 5)
+        procs.append(h3b)
+        for p in (h1, h2, h3b):
+            assert p.wait(timeout=300) == 0, [lf.with_suffix(".err").read_text()[-2000:] for lf in logs.values()]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=30)
+    frames = {name: read_records(path) for name, path in logs.items()}
+
+    # every host, the restarted one too, plays the first host's show time at the same instant
+    for name in ("h2", "h3", "h3b"):
+        skew = skews(frames["h1"], frames[name])
+        assert len(skew) >= 60, (name, len(skew))
+        worst = max(abs(s) for s in skew)
+        print(f"{name}: {len(skew)} frames, |skew| p50 {percentile([abs(s) for s in skew], 50) * 1e3:.3f} ms, max {worst * 1e3:.3f} ms")
+        assert worst < 1 / FPS, (name, worst)
+
+    # the restarted host joined where the show was, not at 0
+    assert frames["h3b"][0]["show_time_s"] > frames["h3"][-1]["show_time_s"]
+
+    # the cue: one scheduled show time, the same on every host, and each switched on the frame that crossed it
+    ats = {name: [c["at"] for c in read_records(logs[name], "sync_cue")] for name in ("h1", "h2", "h3")}
+    assert len(ats["h2"]) == 1 and ats["h1"] == ats["h2"] == ats["h3"], ats
+    at = ats["h2"][0]
+    for name in ("h1", "h2", "h3"):
+        (before, after), *rest = _switches(frames[name])
+        assert not rest and (before["scene"], after["scene"]) == ("a", "b")
+        assert before["show_time_s"] < at <= after["show_time_s"], (name, at, before, after)
+    # the restarted host was told the cues played so far: it stands in scene b from its first frame
+    assert {f["scene"] for f in frames["h3b"]} == {"b"}
+
+
+def _wait_until_switched(log: Path, proc: subprocess.Popen, limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if _switches(read_records(log)):
+            return
+        assert proc.poll() is None, log.with_suffix(".err").read_text()
+        time.sleep(0.1)
+    raise AssertionError(f"{log.name}: the cue never switched the scene")
+
+
+def test_lab_reports_why_it_cannot_run(monkeypatch):
+    """Not root: the reason is a sentence, never an exception."""
+    import installation.sync.lab as lab_mod
+
+    monkeypatch.setattr(lab_mod.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(lab_mod.shutil, "which", lambda name: "/usr/sbin/ip")
+    assert lab_mod.unavailable() == "network namespaces need root"
