@@ -309,7 +309,9 @@ def _loop(
             monitor.frame(time.perf_counter() - frame_start)
             if opts.log_frames:
                 at = getattr(clock, "ticked_at", None)
-                log_frame(frames, app.t, time.monotonic() if at is None else at, app.control.registry.get("/status/scene", ""))
+                log_frame(
+                    frames, app.t, time.monotonic() if at is None else at, app.control.registry.get("/status/scene", "")
+                )
             if heartbeat is not None:
                 heartbeat.beat(app.t, frames)
             if pace:

@@ -134,7 +134,9 @@ def test_three_hosts_play_one_show_time_and_one_cue(lab, tmp_path):
         skew = skews(frames["h1"], frames[name])
         assert len(skew) >= 60, (name, len(skew))
         worst = max(abs(s) for s in skew)
-        print(f"{name}: {len(skew)} frames, |skew| p50 {percentile([abs(s) for s in skew], 50) * 1e3:.3f} ms, max {worst * 1e3:.3f} ms")
+        print(
+            f"{name}: {len(skew)} frames, |skew| p50 {percentile([abs(s) for s in skew], 50) * 1e3:.3f} ms, max {worst * 1e3:.3f} ms"
+        )
         assert worst < 1 / FPS, (name, worst)
 
     # the restarted host joined where the show was, not at 0

@@ -106,7 +106,11 @@ class LinkClock:
         if not math.isclose(msg.quantum, self.cfg.quantum):
             if not self._warned_quantum:
                 self._warned_quantum = True
-                log.warning("sync: a host plays this show with quantum %g, this one %g: check [sync]", msg.quantum, self.cfg.quantum)
+                log.warning(
+                    "sync: a host plays this show with quantum %g, this one %g: check [sync]",
+                    msg.quantum,
+                    self.cfg.quantum,
+                )
             return
         candidate = adopt(self.session.beat, msg.beats, msg.phase, msg.quantum, msg.origin, msg.eid)
         with self._lock:
@@ -154,7 +158,9 @@ class LinkClock:
     def send_cue(self, at: float, seq: int, event: ControlEvent, args: tuple) -> Message:
         epoch = self.epoch
         assert epoch is not None
-        msg = Message("cue", self.show, self.host, epoch.origin, epoch.eid, at=at, seq=seq, address=event.address, args=args)
+        msg = Message(
+            "cue", self.show, self.host, epoch.origin, epoch.eid, at=at, seq=seq, address=event.address, args=args
+        )
         self.bus.send(msg)
         return msg
 

@@ -133,14 +133,14 @@ def decode(data: bytes) -> Message:
     if not isinstance(doc, dict) or doc.get("v") != VERSION:
         raise BadMessage("not a version-1 sync message")
     kind = doc.get("k")
-    head = dict(show=_text(doc, "show"), host=_text(doc, "host", 64), origin=_num(doc, "origin"), eid=_text(doc, "eid", 64))
+    show, host, origin, eid = _text(doc, "show"), _text(doc, "host", 64), _num(doc, "origin"), _text(doc, "eid", 64)
     if kind == "epoch":
         q = _num(doc, "q")
         if q <= 0:
             raise BadMessage("quantum must be positive")
-        return Message("epoch", **head, phase=_num(doc, "r"), quantum=q, beats=_num(doc, "s"))
+        return Message("epoch", show, host, origin, eid, phase=_num(doc, "r"), quantum=q, beats=_num(doc, "s"))
     if kind == "hello":
-        return Message("hello", **head)
+        return Message("hello", show, host, origin, eid)
     if kind == "cue":
         seq = doc.get("n")
         if isinstance(seq, bool) or not isinstance(seq, int):
@@ -153,7 +153,7 @@ def decode(data: bytes) -> Message:
             raise BadMessage("cue args must be a short list of numbers, strings and booleans")
         if any(isinstance(a, float) and not math.isfinite(a) for a in args):
             raise BadMessage("cue args must be finite")
-        return Message("cue", **head, at=_num(doc, "at"), seq=seq, address=address, args=tuple(args))
+        return Message("cue", show, host, origin, eid, at=_num(doc, "at"), seq=seq, address=address, args=tuple(args))
     raise BadMessage(f"unknown kind {kind!r}")
 
 
