@@ -2,7 +2,9 @@
 
 ``--record`` uses a fixed-step clock: each frame advances exactly 1/fps of show time however
 long it took, so the video is the show as it should look, identical on every run.  Without it
-the show runs on the wall clock and the generator workers run in the background.
+the show runs on the wall clock and the generator workers run in the background.  Under
+``[sync] link = true`` show time comes from the Link session the hosts share
+(:mod:`installation.sync`), and ``--record`` records the live frames as this host plays them.
 
 Each frame the app updates and draws once into the canvas; the same :class:`Frame` is then
 handed to every output (windows, recordings, plugin outputs: see :mod:`installation.output.setup`).
@@ -220,9 +222,8 @@ def _link_clock(opts: RunOptions, show):
     """Under ``[sync] link = true`` a live run's clock is the Link session's (None otherwise)."""
     if not show.sync.link:
         return None
-    if opts.record:
-        log.info("[sync] applies to live runs; --record renders the show on a fixed-step clock")
-        return None
+    if opts.record:  # the live frames as this host plays them (fragmented MP4: a kill loses a second or two)
+        log.info("[sync]: --record records the live, Link-timed frames")
     from .sync import link_clock
 
     return link_clock(show)

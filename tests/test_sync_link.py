@@ -171,3 +171,27 @@ def test_lab_reports_why_it_cannot_run(monkeypatch):
     monkeypatch.setattr(lab_mod.os, "geteuid", lambda: 1000)
     monkeypatch.setattr(lab_mod.shutil, "which", lambda name: "/usr/sbin/ip")
     assert lab_mod.unavailable() == "network namespaces need root"
+
+
+@pytest.mark.gl
+@pytest.mark.slow
+def test_record_under_sync_keeps_the_live_link_timed_frames(tmp_path):
+    """``--record`` under ``[sync]``: every frame the host played is in the file, in order."""
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    pytest.importorskip("aalink", reason="aalink is not installed (pip install 'installation[link]')")
+    import av
+
+    show, log, video = tmp_path / "show.toml", tmp_path / "h.jl", tmp_path / "live.mp4"
+    show.write_text(SHOW)
+    with Lab(1, tag=f"r{int(time.time()) % 100000}", subnet="10.78.0") as one:
+        argv = [sys.executable, "-m", "installation", "run", str(show), "--headless", "--no-isolation"]
+        argv += ["--duration", "2", "--record", str(video), "--log-file", str(log), "--log-frames"]
+        done = subprocess.run(one.command(0, argv), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    frames = read_records(log)
+    assert [f["frame"] for f in frames] == list(range(len(frames))) and len(frames) >= 30
+    assert frames[-1]["show_time_s"] >= 2.0  # Link show time, not a fixed step per frame
+    with av.open(str(video)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == len(frames)
