@@ -278,3 +278,17 @@ def test_log_frames_needs_a_log_file(tmp_path):
     show.write_text('[[scenes]]\nname = "a"\n[scenes.generator]\nplugin = "noisefield"\n')
     result = CliRunner().invoke(build_app(), ["run", str(show), "--headless", "--log-frames"])
     assert result.exit_code == 1 and "--log-frames writes to the JSON log: add --log-file PATH" in result.output
+
+
+def test_within_one_epoch_juniors_move_to_seniors_never_the_other_way():
+    s = FakeSession(beat=8.0)
+    clock = _clock(s, reply=[Message("epoch", "show", "old", 1.0, "e", phase=0.0, quantum=4.0, beats=8.0, since=5.0)])
+    assert clock.tick() == pytest.approx(4.0)
+    # a host that began later announces a position a bar off (it joined while Link was aligning): ignored
+    junior = Message("epoch", "show", "young", 1.0, "e", phase=0.0, quantum=4.0, beats=12.0, since=clock.since + 60)
+    clock._on_message(junior)
+    assert clock.tick() == pytest.approx(4.0) and clock.realigned == 0
+    # the host that has played it longest says otherwise: this one moves
+    senior = Message("epoch", "show", "first", 1.0, "e", phase=0.0, quantum=4.0, beats=4.0, since=1.0)
+    clock._on_message(senior)
+    assert clock.tick() == pytest.approx(2.0) and clock.realigned == 1

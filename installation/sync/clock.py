@@ -47,6 +47,8 @@ class LinkClock:
         self.epoch: Epoch | None = None
         self.cues = CueSchedule()
         self.adopted = 0  # how many times this host switched to an older epoch
+        self.realigned = 0  # how many times it moved to a senior host's position within the epoch
+        self.since = math.inf  # time.time() when this host began to play its epoch (inf: not yet)
         self._lock = threading.Lock()
         self._warned_quantum = False
         self.ticked_at = time.monotonic()
@@ -61,15 +63,24 @@ class LinkClock:
     # -- joining ---------------------------------------------------------------------------
     def _join(self, sleep: Callable[[float], None]) -> None:
         self.bus.send(Message("hello", self.show, self.host, 0.0, ""))
-        deadline = time.monotonic() + self.cfg.join_wait
-        while self.epoch is None and time.monotonic() < deadline:
-            sleep(0.01)
+        self._wait(lambda: self.epoch is not None, self.cfg.join_wait, sleep)
+        if self.epoch is not None and self.session.peers == 0:
+            # the others are heard but Link has not joined their session yet: this host's beats are
+            # not aligned with theirs, so wait for Link and take the position from the next announcement
+            self._wait(lambda: self.session.peers > 0, max(2.0, self.cfg.join_wait), sleep)
+            heard, self.epoch = self.epoch, None
+            self._wait(lambda: self.epoch is not None, 1.5, sleep)
+            with self._lock:
+                self.epoch = self.epoch or heard
+            if self.session.peers == 0:
+                log.warning("sync: the other hosts are heard but Link found no peers (UDP 20808 blocked?)")
         with self._lock:
             if self.epoch is None:
                 self.epoch = new_epoch(self.session.beat, self.cfg.beat, self.cfg.quantum)
                 how = "started the show (no other host heard)"
             else:
                 how = "joined the show"
+            self.since = time.time()
         t = self._read()
         log.info(
             "sync: %s at show time %.3f s; %d Link peers",
@@ -78,6 +89,12 @@ class LinkClock:
             self.session.peers,
             extra={"event": "sync_join", "show_time_s": t, "epoch": self.epoch.eid, "host": self.host},
         )
+
+    @staticmethod
+    def _wait(done: Callable[[], bool], seconds: float, sleep: Callable[[float], None]) -> None:
+        deadline = time.monotonic() + seconds
+        while not done() and time.monotonic() < deadline:
+            sleep(0.01)
 
     def _announce(self) -> Message | None:
         epoch = self.epoch
@@ -93,6 +110,7 @@ class LinkClock:
             phase=epoch.phase,
             quantum=epoch.quantum,
             beats=beat - epoch.anchor,
+            since=self.since,
         )
 
     def _on_message(self, msg: Message) -> None:
@@ -115,17 +133,27 @@ class LinkClock:
         candidate = adopt(self.session.beat, msg.beats, msg.phase, msg.quantum, msg.origin, msg.eid)
         with self._lock:
             current = self.epoch
-            if current is not None and candidate.key >= current.key:
-                return
+            if current is not None and candidate.key > current.key:
+                return  # a younger epoch: its hosts come to ours
+            if current is not None and candidate.key == current.key:
+                senior = (msg.since, msg.host) < (self.since, self.host)
+                if not senior or abs(candidate.anchor - current.anchor) < 1e-3:
+                    return
+                event, what = "sync_realign", f"moving to the position of host {msg.host}, who plays it longer"
+                self.realigned += 1
+            else:
+                event, what = "sync_adopt", f"following an older epoch of this show (from host {msg.host})"
+                if current is not None:
+                    self.adopted += 1
+                    self.since = time.time()
             self.epoch = candidate
         if current is not None:
-            self.adopted += 1
             jump = (current.anchor - candidate.anchor) * 60 / self.cfg.tempo
             log.warning(
-                "sync: following an older epoch of this show (from host %s): show time moves %+.3f s",
-                msg.host,
+                "sync: %s: show time moves %+.3f s",
+                what,
                 jump,
-                extra={"event": "sync_adopt", "jump_s": jump, "epoch": candidate.eid},
+                extra={"event": event, "jump_s": jump, "epoch": candidate.eid},
             )
 
     # -- the clock -------------------------------------------------------------------------
@@ -172,6 +200,7 @@ class LinkClock:
             "bus_received": self.bus.received,
             "bus_rejected": self.bus.rejected,
             "adopted": self.adopted,
+            "realigned": self.realigned,
         }
 
     def close(self) -> None:

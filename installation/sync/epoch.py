@@ -7,6 +7,10 @@ they are (``s``, show beats at the moment of sending).  A receiver sets its anch
 now minus ``s`` and snaps it to the anchor's phase ``r``, which every host of one Link session
 reads the same: the few milliseconds the message travelled vanish in the snap.
 
+Within one epoch a host that has played it longer is *senior*: when a junior's anchor disagrees
+(it joined while its Link timeline was still aligning, or Link realigned after a network split)
+the junior moves to the senior's, never the other way, so one late host cannot move the show.
+
 An epoch has an identity (``origin``: wall time it was made, ``eid``: random).  When two exist
 (hosts that started at the same moment, a network that split and healed) every host follows the
 older one, so a host that reboots never restarts the others.  Pure functions: no sockets here.
@@ -79,6 +83,7 @@ class Message:
     phase: float = 0.0  # epoch: the anchor's phase
     quantum: float = 4.0
     beats: float = 0.0  # epoch: show beats when sent
+    since: float = 0.0  # epoch: time.time() when the sender began to play it (the senior host is followed)
     at: float = 0.0  # cue: the show time it takes effect
     seq: int = 0  # cue: per sender, to drop repeats
     address: str = ""  # cue: the OSC address
@@ -99,7 +104,7 @@ def encode(msg: Message) -> bytes:
         "eid": msg.eid,
     }
     if msg.kind == "epoch":
-        doc.update(r=msg.phase, q=msg.quantum, s=msg.beats)
+        doc.update(r=msg.phase, q=msg.quantum, s=msg.beats, j=msg.since)
     elif msg.kind == "cue":
         doc.update(at=msg.at, n=msg.seq, a=msg.address, args=list(msg.args))
     data = json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
@@ -138,7 +143,17 @@ def decode(data: bytes) -> Message:
         q = _num(doc, "q")
         if q <= 0:
             raise BadMessage("quantum must be positive")
-        return Message("epoch", show, host, origin, eid, phase=_num(doc, "r"), quantum=q, beats=_num(doc, "s"))
+        return Message(
+            "epoch",
+            show,
+            host,
+            origin,
+            eid,
+            phase=_num(doc, "r"),
+            quantum=q,
+            beats=_num(doc, "s"),
+            since=_num(doc, "j"),
+        )
     if kind == "hello":
         return Message("hello", show, host, origin, eid)
     if kind == "cue":
