@@ -11,6 +11,7 @@ Nothing leaves the namespaces the test makes; they are removed whatever happens.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -195,3 +196,54 @@ def test_record_under_sync_keeps_the_live_link_timed_frames(tmp_path):
     assert frames[-1]["show_time_s"] >= 2.0  # Link show time, not a fixed step per frame
     with av.open(str(video)) as container:
         assert sum(1 for _ in container.decode(video=0)) == len(frames)
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                kids.append(int(d.name))
+    return kids
+
+
+@pytest.mark.gl
+@pytest.mark.slow
+def test_a_host_restarted_by_the_supervisor_rejoins_at_the_current_position(tmp_path):
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    pytest.importorskip("aalink", reason="aalink is not installed (pip install 'installation[link]')")
+    show, a_log, b_log = tmp_path / "show.toml", tmp_path / "a.jl", tmp_path / "b.jl"
+    show.write_text(SHOW)
+    procs: list[subprocess.Popen] = []
+    with Lab(2, tag=f"s{int(time.time()) % 100000}", subnet="10.79.0") as lab:
+        try:
+            a = _host(lab, 0, show, a_log, 40)
+            procs.append(a)
+            _wait_frames(a_log, 30, a)
+            argv = [sys.executable, "-m", "installation", "run", str(show), "--headless", "--no-isolation", "--supervise"]
+            argv += ["--duration", "20", "--log-file", str(b_log), "--log-frames"]
+            b = lab.popen(1, argv, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "b.err", "w"))
+            procs.append(b)
+            _wait_frames(b_log, 60, b)
+            (child,) = _children(b.pid)
+            before = read_records(b_log)[-1]["show_time_s"]
+            os.kill(child, signal.SIGKILL)
+            assert b.wait(timeout=300) == 0, (tmp_path / "b.err").read_text()[-2000:]
+            assert a.wait(timeout=300) == 0
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait(timeout=30)
+    frames_a, frames_b = read_records(a_log), read_records(b_log)
+    restarted = [f for f in frames_b if f["show_time_s"] > before]
+    pids = {f["pid"] for f in frames_b}
+    assert len(pids) == 2 and len(restarted) >= 60  # two runtimes wrote this log: the first one died
+    skew = skews(frames_b, frames_a)
+    assert len(skew) >= 120 and max(abs(s) for s in skew) < 1 / FPS
