@@ -166,6 +166,10 @@ def _run_show(opts: RunOptions, stop: _StopOnSignal) -> RunStats:
             attach(control, sync)  # what reaches this host's inputs plays on every host, at one show time
         if opts.control:
             control.start_inputs(registry.inputs(), offline=clock.deterministic)
+            if sync is not None:
+                from .sync import listen_osc_group
+
+                listen_osc_group(control, show.sync)
         policy = RestartPolicy(
             deadline=opts.plugin_deadline or (60.0 if clock.deterministic else 10.0),
             isolated=opts.isolated,

@@ -5,7 +5,8 @@ link = true`` and log every frame (``--log-frames``).  All namespaces share this
 CLOCK_MONOTONIC, so frames of different hosts are matched by ``monotonic_s``: at the same
 instant every host plays the same show time, within one frame at 30 fps.  One host is killed
 with SIGKILL and started again: it rejoins at the current position, in the scene a live cue
-moved the show to.  An OSC ``/scene/next`` sent to one host switches all three at one show time.
+moved the show to.  An OSC ``/scene/next`` sent to one host switches all three at one show time;
+a second one sent to the hosts' OSC multicast group reaches all three and still plays once.
 Nothing leaves the namespaces the test makes; they are removed whatever happens.
 """
 
@@ -34,8 +35,10 @@ fps = {FPS}
 link = true
 tempo = 120
 join_wait = 1.0
+osc_group = "239.255.20.10"
 [control.osc]
 port = 9000
+allowlist = ["127.0.0.1", "10.0.0.0/8"]
 [web]
 oscquery = false
 [[scenes]]
@@ -86,7 +89,7 @@ def _switches(frames: list[dict]) -> list[tuple[dict, dict]]:
 
 @pytest.mark.gl
 @pytest.mark.slow
-def test_three_hosts_play_one_show_time_and_one_cue(lab, tmp_path):
+def test_three_hosts_play_one_show_time_and_cues_land_on_one_show_time(lab, tmp_path):
     show = tmp_path / "show.toml"
     show.write_text(SHOW)
     logs = {name: tmp_path / f"{name}.jl" for name in ("h1", "h2", "h3", "h3b")}
@@ -99,28 +102,17 @@ def test_three_hosts_play_one_show_time_and_one_cue(lab, tmp_path):
         procs += [h2, h3]
         _wait_frames(logs["h2"], 60, h2)
         _wait_frames(logs["h3"], 60, h3)
-        # a cue reaches host 2 only (inside its namespace, on its loopback)
-        subprocess.run(
-            lab.command(
-                1,
-                [
-                    sys.executable,
-                    "-c",
-                    f"import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto({SCENE_NEXT!r}, "
-                    "('127.0.0.1', 9000))",
-                ],
-            ),
-            check=True,
-            timeout=60,
-        )
+        _send_osc(lab, 1, "127.0.0.1")  # a cue reaches host 2 only (inside its namespace, on its loopback)
         _wait_until_switched(logs["h3"], h3)
         n = len(read_records(logs["h3"]))
         _wait_frames(logs["h3"], n + 30, h3)
         h3.send_signal(signal.SIGKILL)  # no clean exit: the others play on
         h3.wait(timeout=30)
         _wait_frames(logs["h1"], len(read_records(logs["h1"])) + 15, h1)
-        h3b = _host(lab, 2, show, logs["h3b"], 5)
+        h3b = _host(lab, 2, show, logs["h3b"], 8)
         procs.append(h3b)
+        _wait_frames(logs["h3b"], 30, h3b)
+        _send_osc(lab, 0, "239.255.20.10")  # to the group: every host gets this datagram
         for p in (h1, h2, h3b):
             assert p.wait(timeout=300) == 0, [lf.with_suffix(".err").read_text()[-2000:] for lf in logs.values()]
     finally:
@@ -143,16 +135,29 @@ def test_three_hosts_play_one_show_time_and_one_cue(lab, tmp_path):
     # the restarted host joined where the show was, not at 0
     assert frames["h3b"][0]["show_time_s"] > frames["h3"][-1]["show_time_s"]
 
-    # the cue: one scheduled show time, the same on every host, and each switched on the frame that crossed it
-    ats = {name: [c["at"] for c in read_records(logs[name], "sync_cue")] for name in ("h1", "h2", "h3")}
-    assert len(ats["h2"]) == 1 and ats["h1"] == ats["h2"] == ats["h3"], ats
-    at = ats["h2"][0]
-    for name in ("h1", "h2", "h3"):
-        (before, after), *rest = _switches(frames[name])
-        assert not rest and (before["scene"], after["scene"]) == ("a", "b")
-        assert before["show_time_s"] < at <= after["show_time_s"], (name, at, before, after)
-    # the restarted host was told the cues played so far: it stands in scene b from its first frame
-    assert {f["scene"] for f in frames["h3b"]} == {"b"}
+    # the cues: each one scheduled show time, the same on every host, and each host switched on
+    # the frame that crossed it; the multicast one, received by all three, played once
+    ats = {name: [c["at"] for c in read_records(logs[name], "sync_cue")] for name in logs}
+    first = ats["h2"][0]
+    assert ats["h1"][0] == ats["h3"][0] == first and len(ats["h3"]) == 1
+    second = min(ats["h1"][1:])
+    for name, cues in (("h1", (first, second)), ("h2", (first, second)), ("h3", (first,)), ("h3b", (second,))):
+        switched = _switches(frames[name])
+        assert len(switched) == len(cues), (name, [(a["show_time_s"], b["scene"]) for a, b in switched], ats[name])
+        for (before, after), at in zip(switched, cues):
+            assert before["show_time_s"] < at <= after["show_time_s"], (name, at, before, after)
+    # the restarted host was told the cues played so far: it stood in scene b from its first frame
+    assert frames["h3b"][0]["scene"] == "b" and frames["h3b"][-1]["scene"] == "a"
+
+
+def _send_osc(lab: Lab, i: int, address: str) -> None:
+    """``/scene/next`` from inside host ``i``'s namespace (a multicast group goes out on its eth0)."""
+    code = (
+        "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+        "s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1); "
+        f"s.sendto({SCENE_NEXT!r}, ({address!r}, 9000))"
+    )
+    subprocess.run(lab.command(i, [sys.executable, "-c", code]), check=True, timeout=60)
 
 
 def _wait_until_switched(log: Path, proc: subprocess.Popen, limit: float = 60.0) -> None:
@@ -226,7 +231,16 @@ def test_a_host_restarted_by_the_supervisor_rejoins_at_the_current_position(tmp_
             a = _host(lab, 0, show, a_log, 40)
             procs.append(a)
             _wait_frames(a_log, 30, a)
-            argv = [sys.executable, "-m", "installation", "run", str(show), "--headless", "--no-isolation", "--supervise"]
+            argv = [
+                sys.executable,
+                "-m",
+                "installation",
+                "run",
+                str(show),
+                "--headless",
+                "--no-isolation",
+                "--supervise",
+            ]
             argv += ["--duration", "20", "--log-file", str(b_log), "--log-frames"]
             b = lab.popen(1, argv, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "b.err", "w"))
             procs.append(b)

@@ -292,3 +292,29 @@ def test_within_one_epoch_juniors_move_to_seniors_never_the_other_way():
     senior = Message("epoch", "show", "first", 1.0, "e", phase=0.0, quantum=4.0, beats=4.0, since=1.0)
     clock._on_message(senior)
     assert clock.tick() == pytest.approx(2.0) and clock.realigned == 1
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 0, 2)])
+def test_copies_of_one_broadcast_cue_play_once_at_the_earliest_copy(order):
+    """A controller broadcasts GO: all three hosts get it, schedule it a little apart, send it on."""
+    copies = [
+        Message("cue", "s", host, 1.0, "e", at=at, seq=0, address="/scene/next", source="10.0.0.9:5000")
+        for host, at in (("h1", 5.010), ("h2", 5.002), ("h3", 5.005))
+    ]
+    sched = CueSchedule()
+    for k in order:
+        if copies[k].host == "h1":  # this host's own copy keeps the controller as its source
+            sched.add(copies[k].at, ControlEvent("/scene/next", (), source="10.0.0.9:5000"), copies[k])
+        else:
+            sched.add_peer(copies[k])
+    assert len(sched) == 1
+    played = sched.due(6.0)
+    assert len(played) == 1 and sched.played() == [copies[1]]
+
+
+def test_a_double_tap_and_two_controllers_are_two_cues():
+    sched = CueSchedule()
+    sched.add_peer(Message("cue", "s", "h2", 1.0, "e", at=5.0, seq=0, address="/cue/go", source="10.0.0.9:5000"))
+    sched.add_peer(Message("cue", "s", "h3", 1.0, "e", at=5.6, seq=0, address="/cue/go", source="10.0.0.9:5000"))
+    sched.add_peer(Message("cue", "s", "h3", 1.0, "e", at=5.0, seq=1, address="/cue/go", source="10.0.0.8:5000"))
+    assert len(sched.due(6.0)) == 3

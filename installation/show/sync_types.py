@@ -59,11 +59,16 @@ class SyncConfig(StrictModel):
         description="multicast group (or broadcast address) the hosts share the epoch and cues on",
     )
     port: int = Field(20809, ge=1, le=65535, description="UDP port of the peer messages (Link itself uses 20808)")
+    osc_group: str | None = Field(
+        None,
+        description="a multicast group the hosts' OSC servers also listen on ([control.osc] port): "
+        "a controller sending there reaches every host, and the cue still plays once",
+    )
     interface: str | None = Field(
         None, description="local IPv4 address to send multicast from (default: the route to the group)"
     )
 
-    @field_validator("address", "interface")
+    @field_validator("address", "interface", "osc_group")
     @classmethod
     def _ipv4(cls, v: str | None) -> str | None:
         if v is None:
@@ -72,6 +77,13 @@ class SyncConfig(StrictModel):
             ipaddress.IPv4Address(v)
         except ValueError:
             raise ValueError(f"{v!r} is not an IPv4 address") from None
+        return v
+
+    @field_validator("osc_group")
+    @classmethod
+    def _group(cls, v: str | None) -> str | None:
+        if v is not None and not ipaddress.IPv4Address(v).is_multicast:
+            raise ValueError(f"{v!r} is not a multicast group (224.0.0.0/4); a broadcast reaches [control.osc] as it is")
         return v
 
     @property

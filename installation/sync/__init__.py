@@ -15,7 +15,7 @@ from .cues import ForwardingQueue
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LinkClock", "attach", "link_clock"]
+__all__ = ["LinkClock", "attach", "link_clock", "listen_osc_group"]
 
 
 def link_clock(show: Any) -> LinkClock:
@@ -33,3 +33,24 @@ def attach(control: Any, clock: LinkClock) -> None:
         control.events, clock.cues, clock.cue_time, clock.send_cue, local_addresses=(query,) if query else ()
     )
     control.timed.append(clock.cues)
+
+
+def listen_osc_group(control: Any, cfg: Any) -> bool:
+    """After the inputs start: the OSC server also joins ``[sync] osc_group``, so a controller that
+    sends there reaches every host (the cue schedule keeps one copy).  False, logged, when it cannot."""
+    import socket
+
+    if cfg.osc_group is None:
+        return False
+    sock = getattr(control.inputs.get("osc"), "_sock", None)
+    if sock is None:
+        log.error("[sync] osc_group %s: the show has no OSC input running", cfg.osc_group)
+        return False
+    iface = socket.inet_aton(cfg.interface or "0.0.0.0")
+    try:
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton(cfg.osc_group) + iface)
+    except OSError as exc:
+        log.error("[sync] cannot listen for OSC on the group %s: %s", cfg.osc_group, exc.strerror or exc)
+        return False
+    log.info("sync: OSC also on the multicast group %s", cfg.osc_group)
+    return True

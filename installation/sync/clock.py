@@ -187,7 +187,16 @@ class LinkClock:
         epoch = self.epoch
         assert epoch is not None
         msg = Message(
-            "cue", self.show, self.host, epoch.origin, epoch.eid, at=at, seq=seq, address=event.address, args=args
+            "cue",
+            self.show,
+            self.host,
+            epoch.origin,
+            epoch.eid,
+            at=at,
+            seq=seq,
+            address=event.address,
+            args=args,
+            source=event.source[:64],
         )
         self.bus.send(msg)
         return msg

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 PEER_SOURCE = "sync:"
 LOCAL_PREFIXES = ("/audio/",)
 HISTORY = 512
+#: show seconds within which copies of one broadcast message count as one cue (a double tap is slower)
+COPY_WINDOW = 0.05
 
 
 def _log_cue(address: str, at: float, sender: str) -> None:
@@ -43,22 +45,45 @@ def _log_cue(address: str, at: float, sender: str) -> None:
 
 
 class CueSchedule:
-    """Events waiting for their show time; ``due(show_t)`` is drained once a frame by the control."""
+    """Events waiting for their show time; ``due(show_t)`` is drained once a frame by the control.
+
+    One message sent to a broadcast or multicast address reaches every host, and every host
+    schedules and sends on its own copy: copies from different hosts with one source, address and
+    arguments within :data:`COPY_WINDOW` s of show time are one cue, played at the earliest copy's
+    time (ties by host id), so every host keeps the same one.
+    """
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, ControlEvent, Message | None]] = []
+        self._heap: list[list] = []  # [at, order, event, msg, cancelled]
         self._order = itertools.count()
         self._lock = threading.Lock()
         self._seen: set[tuple[str, int]] = set()  # (sender, cue number): a cue that comes twice plays once
         self._seen_order: deque[tuple[str, int]] = deque()
+        self._pending: dict[tuple, list] = {}  # (source, address, args) -> the waiting entry
         self._played: deque[Message] = deque(maxlen=HISTORY)
+        self.copies = 0  # copies of one broadcast cue dropped
 
     def add(self, at: float, event: ControlEvent, msg: Message | None = None) -> None:
         """``msg``: the cue as it travels, kept once played for hosts that start later."""
+        entry = [at, next(self._order), event, msg, False]
         with self._lock:
             if msg is not None:
                 self._remember((msg.host, msg.seq))
-            heapq.heappush(self._heap, (at, next(self._order), event, msg))
+                if msg.source and not self._first_copy(entry, msg):
+                    return
+            heapq.heappush(self._heap, entry)
+
+    def _first_copy(self, entry: list, msg: Message) -> bool:
+        """Whether ``entry`` is to wait (it is the earliest copy of its cue); cancels a later one."""
+        key = (msg.source, msg.address, msg.args)
+        other = self._pending.get(key)
+        if other is not None and not other[4] and other[3].host != msg.host and abs(other[0] - msg.at) < COPY_WINDOW:
+            self.copies += 1
+            if (other[0], other[3].host) <= (msg.at, msg.host):
+                return False
+            other[4] = True  # the copy waiting is the later one: this one plays instead
+        self._pending[key] = entry
+        return True
 
     def _remember(self, key: tuple[str, int]) -> None:
         self._seen.add(key)
@@ -79,7 +104,13 @@ class CueSchedule:
         out: list[ControlEvent] = []
         with self._lock:
             while self._heap and self._heap[0][0] <= show_t:
-                _, _, event, msg = heapq.heappop(self._heap)
+                _, _, event, msg, cancelled = heapq.heappop(self._heap)
+                if msg is not None and msg.source:
+                    key = (msg.source, msg.address, msg.args)
+                    if self._pending.get(key, [None] * 5)[3] is msg:
+                        del self._pending[key]
+                if cancelled:
+                    continue
                 out.append(event)
                 if msg is not None:
                     self._played.append(msg)
@@ -92,7 +123,7 @@ class CueSchedule:
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._heap)
+            return sum(not e[4] for e in self._heap)
 
 
 class ForwardingQueue(EventQueue):

@@ -88,6 +88,7 @@ class Message:
     seq: int = 0  # cue: per sender, to drop repeats
     address: str = ""  # cue: the OSC address
     args: tuple = ()
+    source: str = ""  # cue: who sent it to the host (a broadcast reaches every host from one source)
 
 
 class BadMessage(ValueError):
@@ -106,7 +107,7 @@ def encode(msg: Message) -> bytes:
     if msg.kind == "epoch":
         doc.update(r=msg.phase, q=msg.quantum, s=msg.beats, j=msg.since)
     elif msg.kind == "cue":
-        doc.update(at=msg.at, n=msg.seq, a=msg.address, args=list(msg.args))
+        doc.update(at=msg.at, n=msg.seq, a=msg.address, args=list(msg.args), src=msg.source)
     data = json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
     if len(data) > MAX_DATAGRAM:
         raise BadMessage(f"message of {len(data)} bytes is over {MAX_DATAGRAM}")
@@ -168,7 +169,19 @@ def decode(data: bytes) -> Message:
             raise BadMessage("cue args must be a short list of numbers, strings and booleans")
         if any(isinstance(a, float) and not math.isfinite(a) for a in args):
             raise BadMessage("cue args must be finite")
-        return Message("cue", show, host, origin, eid, at=_num(doc, "at"), seq=seq, address=address, args=tuple(args))
+        source = _text(doc, "src", 64) if "src" in doc else ""
+        return Message(
+            "cue",
+            show,
+            host,
+            origin,
+            eid,
+            at=_num(doc, "at"),
+            seq=seq,
+            address=address,
+            args=tuple(args),
+            source=source,
+        )
     raise BadMessage(f"unknown kind {kind!r}")
 
 
