@@ -83,7 +83,9 @@ class SyncConfig(StrictModel):
     @classmethod
     def _group(cls, v: str | None) -> str | None:
         if v is not None and not ipaddress.IPv4Address(v).is_multicast:
-            raise ValueError(f"{v!r} is not a multicast group (224.0.0.0/4); a broadcast reaches [control.osc] as it is")
+            raise ValueError(
+                f"{v!r} is not a multicast group (224.0.0.0/4); a broadcast reaches [control.osc] as it is"
+            )
         return v
 
     @property
