@@ -318,3 +318,10 @@ def test_a_double_tap_and_two_controllers_are_two_cues():
     sched.add_peer(Message("cue", "s", "h3", 1.0, "e", at=5.6, seq=0, address="/cue/go", source="10.0.0.9:5000"))
     sched.add_peer(Message("cue", "s", "h3", 1.0, "e", at=5.0, seq=1, address="/cue/go", source="10.0.0.8:5000"))
     assert len(sched.due(6.0)) == 3
+
+
+def test_status_reports_the_session_and_the_other_hosts():
+    clock = _clock(FakeSession(beat=3.0))
+    status = clock.sync_status()
+    assert status["peers"] == 1 and status["tempo"] == 120.0 and status["epoch"] == clock.epoch.eid
+    assert {"bus_received", "bus_rejected", "cues_waiting", "adopted", "realigned"} <= set(status)

@@ -189,7 +189,13 @@ class HealthMonitor:
             "memory": memory_figures(),
             **self._control_figures(),
             **self._reload_figures(),
+            **self._sync_figures(),
         }
+
+    def _sync_figures(self) -> dict[str, Any]:
+        """Under ``[sync]``: Link peers, session tempo, the epoch, messages heard from the other hosts."""
+        status = getattr(getattr(self.app, "clock", None), "sync_status", None)
+        return {"sync": status()} if callable(status) else {}
 
     def _control_figures(self) -> dict[str, Any]:
         control = getattr(self.app, "control", None)

@@ -201,13 +201,18 @@ class LinkClock:
         self.bus.send(msg)
         return msg
 
-    def status(self) -> dict:
+    def sync_status(self) -> dict:
+        """What ``/status`` shows under ``sync``."""
         return {
+            "show_time_s": round(self._now, 3),
             "peers": self.session.peers,
             "tempo": self.session.tempo,
             "epoch": self.epoch.eid if self.epoch else None,
             "bus_received": self.bus.received,
             "bus_rejected": self.bus.rejected,
+            "bus_send_errors": getattr(self.bus, "send_errors", 0),
+            "cues_waiting": len(self.cues),
+            "cue_copies_dropped": self.cues.copies,
             "adopted": self.adopted,
             "realigned": self.realigned,
         }
