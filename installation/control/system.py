@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import audio_beats
 from .config import BindingSpec, ControlConfig
 from .events import ControlEvent, EventQueue
 from .osc_out import OscOut
@@ -107,6 +108,7 @@ class Control:
             ShowTimeReplay(rp.path, rp.speed, rp.start, rp.loop) if rp is not None and rp.timing == "show" else None
         )
         self.track = track  # the soundtrack's features (audio_file.TrackSource), drained at show time
+        self.beats = audio_beats.beat_source(track)  # the playhead's beat (cues at_beat): the track's, or followed
 
     @staticmethod
     def track_of(show: Any, audio: str | Path | None = None) -> Any:
@@ -213,6 +215,7 @@ class Control:
             events = self.track.due(show_t) + events
         if self.recorder is not None and events:
             self.recorder.record(events)
+        audio_beats.observe(self.beats, events, show_t)
         self.router.update(events, dt)
         return FrameControl(events, self.registry.pop_triggers(), self.registry.pop_changes())
 
