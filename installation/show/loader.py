@@ -62,8 +62,9 @@ def _resolve_includes(data: dict, path: Path | str, text: str, sources: Sources,
 
 
 def resolve_paths(show: Show, sources: Sources) -> None:
-    """Make relative ``checkpoint`` paths (of generators and post stages) relative to the file that
-    names them, not to the working directory: a show plays the same from wherever it is started."""
+    """Make relative ``checkpoint`` paths (of generators and post stages) and sound files (``[audio]
+    track``, ``[control.audio] file``) relative to the file that names them, not to the working
+    directory: a show plays the same from wherever it is started."""
 
     def resolve(loc: tuple, value: Any) -> Any:
         if not isinstance(value, str) or not value or Path(value).expanduser().is_absolute():
@@ -72,6 +73,10 @@ def resolve_paths(show: Show, sources: Sources) -> None:
         base = Path(file).parent if str(file) != "<show>" else Path.cwd()
         return str(base / value)
 
+    if show.audio is not None:  # sound files too: the soundtrack and a file looped as the live input
+        show.audio.track = resolve(("audio", "track"), show.audio.track)
+    if show.control.audio.file:
+        show.control.audio.file = resolve(("control", "audio", "file"), show.control.audio.file)
     for i, scene in enumerate(show.scenes):
         scene.generator.checkpoint = resolve(("scenes", i, "generator", "checkpoint"), scene.generator.checkpoint)
         for j, stage in enumerate(scene.post):
