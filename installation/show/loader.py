@@ -73,10 +73,12 @@ def resolve_paths(show: Show, sources: Sources) -> None:
         base = Path(file).parent if str(file) != "<show>" else Path.cwd()
         return str(base / value)
 
-    if show.audio is not None:  # sound files too: the soundtrack and a file looped as the live input
-        show.audio.track = resolve(("audio", "track"), show.audio.track)
+    # sound files too (the soundtrack, a file looped as the live input), made absolute: the readers
+    # of these fields used to join them to the show's folder themselves
+    if show.audio is not None:
+        show.audio.track = str(Path(resolve(("audio", "track"), show.audio.track)).absolute())
     if show.control.audio.file:
-        show.control.audio.file = resolve(("control", "audio", "file"), show.control.audio.file)
+        show.control.audio.file = str(Path(resolve(("control", "audio", "file"), show.control.audio.file)).absolute())
     for i, scene in enumerate(show.scenes):
         scene.generator.checkpoint = resolve(("scenes", i, "generator", "checkpoint"), scene.generator.checkpoint)
         for j, stage in enumerate(scene.post):
