@@ -14,9 +14,8 @@ half a beat of a pulse is not a new beat.
 
 from __future__ import annotations
 
-from collections import deque
-
 import math
+from collections import deque
 
 import numpy as np
 

@@ -36,7 +36,7 @@ class Landing:
             return self.kept[key]
         landed = next_beat_time(tl.beats, T + spec.pre_wait, spec.at_beat)
         out = T if landed is None else max(T, landed - spec.pre_wait)
-        if out <= getattr(tl, "now", INF):
+        if out <= tl.now:
             self.kept[key] = out
         return out
 

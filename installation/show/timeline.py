@@ -139,12 +139,11 @@ def cycle_length(actions: list[Action]) -> float:
 class Timeline:
     """Layers at any show time; ``origin``/``first_cue``/``before`` let a reloaded show take over mid-run."""
 
-    def __init__(
-        self, show: Show, origin: float = 0.0, first_cue: int = 0, before: Segment | None = None, beats=None
-    ):
+    def __init__(self, show: Show, origin: float = 0.0, first_cue: int = 0, before: Segment | None = None, beats=None):
         self.show = show
         self.actions = compile_actions(show)
         self.beats = beats  # a BeatSource, or None: at_beat and keyframe_beats then play unquantised
+        self.now = INF  # show time now (the playhead sets it): beat landings up to it are kept
         self.landing = beat_time.Landing(self)
         self.origin = float(origin)
         self.first_cue = min(max(int(first_cue), 0), len(self.actions) - 1)
