@@ -136,6 +136,7 @@ def test_go_waits_for_the_beat_and_a_live_landing_is_kept(tmp_path):
     assert live.current(1.3).start == pytest.approx(1.25)
 
 
+@pytest.mark.slow
 def test_at_beat_without_a_beat_source_is_located(tmp_path):
     text = textwrap.dedent(SHOW).replace('[audio]\ntrack = "click.wav"\nsections = "none"\n', "")
     (tmp_path / "show.toml").write_text(text)
