@@ -91,6 +91,7 @@ def test_good_audio_table_loads(tmp_path):
     assert show.bindings[0].release == 0.2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["soundtrack.toml", "soundtrack_beats.toml"])
 def test_shipped_example_show_validates(name):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
