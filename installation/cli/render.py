@@ -103,6 +103,7 @@ def register(app: typer.Typer) -> None:
         opts = RunOptions(
             show=show,
             headless=True,
+            canvas_only=True,  # the show as authored: calibration is for `installation run`
             record=out,
             duration=length,
             start=t0,
