@@ -60,6 +60,8 @@ class RunOptions:
     crf: int = 18  # H.264 quality of --record (0 = lossless)
     calibration: Path | None = None  # overrides the show's `calibration` (relative to the working directory)
     output: int | None = None  # with a per-display profile: the one output this process shows
+    host: str | None = None  # the profile's [[hosts]] entry whose outputs this process draws
+    canvas_only: bool = False  # recordings get the canvas, never calibrated outputs (`installation render`)
     control: bool = True  # start the show's OSC/MIDI/audio/serial inputs
     health_port: int | None = None  # serve GET /status here (0: any free port)
     health_host: str = "127.0.0.1"
@@ -95,24 +97,34 @@ def _finished(opts: RunOptions, clock, frames: int, n_frames: int | None) -> boo
     return frames > 0 and clock.now() - opts.start >= opts.duration
 
 
-def _canvas(show, opts: RunOptions, size: tuple[int, int], fps: float, windows: bool) -> Canvas:
-    """What every output is told at open; the calibration profile only when a window shows it."""
+def _canvas(show, opts: RunOptions, size: tuple[int, int], fps: float, windows: bool):
+    """What every output is told at open, and the calibrated outputs this process draws (or ``None``).
+
+    Windows show the profile; headless runs and ``--host`` runs draw it offscreen too, so their
+    recordings are what the projectors show; ``installation render`` keeps the canvas."""
+    from .calibration.hosts import offscreen_window, select
+
     profile = None
-    if windows:
+    named = bool(opts.calibration or show.calibration)
+    if windows or (named and not opts.canvas_only) or opts.host is not None:
         from .calibration.show import show_calibration
 
         profile = show_calibration(show, opts.calibration, size)  # checked against the canvas size
-    elif opts.calibration or show.calibration:
-        log.info("calibration applies to window outputs; a headless run renders the canvas")
-    return Canvas(
-        size,
+    elif named:
+        log.info("render draws the canvas; the calibration profile applies to `installation run`")
+    selection = select(profile, opts.host, opts.output, windows)
+    offscreen = offscreen_window(selection) if selection is not None and selection.offscreen else None
+    canvas = Canvas(
+        offscreen.size if offscreen is not None else size,
         fps,
         title=show.show.name,
         base=show.source.parent if show.source else None,
         show_path=opts.show,
         calibration=profile,
         calibration_output=opts.output,
+        calibration_outputs=selection.outputs if selection is not None else None,
     )
+    return canvas, (profile, offscreen) if offscreen is not None else None
 
 
 def run_show(opts: RunOptions) -> RunStats:
@@ -135,7 +147,7 @@ def _run_show(opts: RunOptions, stop: _StopOnSignal) -> RunStats:
     slots = build_outputs(
         select_outputs(show, opts.headless, opts.record, opts.crf, opts.fullscreen, opts.display), registry.outputs()
     )
-    canvas = _canvas(show, opts, size, fps, windows=any(s.type == "window" for s in slots))
+    canvas, offscreen = _canvas(show, opts, size, fps, windows=any(s.type == "window" for s in slots))
     ctx = open_outputs(slots, canvas)
     outputs = [s.output for s in slots]
     app = monitor = status = control = sync = None
@@ -176,6 +188,10 @@ def _run_show(opts: RunOptions, stop: _StopOnSignal) -> RunStats:
             memory_mb=opts.plugin_memory,
         )
         compositor = Compositor(ctx, size)
+        if offscreen is not None:  # headless or --host: recordings get the calibrated outputs
+            from .calibration.glpass import CalibrationPass
+
+            compositor.set_offscreen_calibration(CalibrationPass(ctx, offscreen[0]), offscreen[1])
         app = App(
             show,
             registry,

@@ -138,6 +138,7 @@ def check_two_renders_are_identical(rendered):
     assert np.array_equal(aa, ab)
 
 
+@pytest.mark.slow
 def test_missing_or_bad_track_is_one_line(tmp_path):
     (tmp_path / "show.toml").write_text(textwrap.dedent(SHOW))
     (tmp_path / "bad.wav").write_text("not audio")

@@ -91,10 +91,12 @@ def test_good_audio_table_loads(tmp_path):
     assert show.bindings[0].release == 0.2
 
 
-def test_shipped_example_show_validates():
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["soundtrack.toml", "soundtrack_beats.toml"])
+def test_shipped_example_show_validates(name):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
     r = subprocess.run(
-        [sys.executable, "-m", "installation", "show", "validate", "shows/soundtrack.toml"],
+        [sys.executable, "-m", "installation", "show", "validate", f"shows/{name}"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -111,3 +113,25 @@ def test_show_track_missing_is_one_line(tmp_path):
     show = load_show(write(tmp_path, "[audio]\ntrack = 'gone.wav'\n"))
     with pytest.raises(AudioError, match="gone.wav: no such sound file"):
         Control.from_show(show)
+
+
+@pytest.mark.gl
+@pytest.mark.slow
+def test_the_track_is_found_beside_the_show_from_another_directory(tmp_path):
+    """`[audio] track = "audio/track.wav"` is read beside the show file, wherever render is run."""
+    import av
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
+    show = ROOT / "shows" / "soundtrack_beats.toml"
+    args = ["render", str(show), "--out", "v.mp4", "--duration", "1", "--size", "64x36"]
+    r = subprocess.run(
+        [sys.executable, "-m", "installation", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert r.returncode == 0, r.stderr
+    with av.open(str(tmp_path / "v.mp4")) as c:
+        assert [s.type for s in c.streams] == ["video", "audio"]

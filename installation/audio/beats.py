@@ -144,3 +144,36 @@ class BeatGrid:
             return float(b[-1] + (beat - (b.size - 1)) * period)
         i = int(np.floor(beat))
         return float(b[i] + (beat - i) * (b[i + 1] - b[i]))
+
+
+def time_of(source: BeatSource, beat: float, near: float) -> float | None:
+    """Show time at which ``source`` reaches ``beat``, searched from show time ``near``.
+
+    Sources that know their own inverse (``time_of(beat)``: the file's grid, the beat follower)
+    answer directly; any other (a Link session) is inverted by Newton steps on its tempo."""
+    inverse = getattr(source, "time_of", None)
+    if callable(inverse):
+        return inverse(beat)
+    t = near
+    for _ in range(16):
+        b, bpm = source.beat_at(t), source.tempo_at(t)
+        if b is None or bpm <= 0:
+            return None
+        step = (beat - b) * 60.0 / bpm
+        t += step
+        if abs(step) < 1e-7:
+            break
+    return t
+
+
+def next_beat_time(source: BeatSource, t: float, every: float = 1.0, offset: float = 0.0) -> float | None:
+    """The first show time at or after ``t`` on a beat whose number is ``offset`` plus a multiple
+    of ``every`` (1: the next beat; 4: the next bar of 4/4, counting from the source's beat 0).
+
+    ``None`` while the source knows no beat: a cue then fires unquantised rather than waiting."""
+    b = source.beat_at(t)
+    if b is None:
+        return None
+    target = offset + every * float(np.ceil((b - offset) / every - 1e-6))
+    landed = time_of(source, target, t)
+    return None if landed is None else max(t, landed)

@@ -2,14 +2,19 @@
 
 :class:`LiveFeatures` takes blocks as they arrive and returns the same addresses a
 :class:`~installation.audio.track.FeatureTrack` sends (``/audio/band/NAME``, ``/audio/harmonic``,
-``/audio/percussive``, ``/audio/flux``, ``/audio/beat/phase``, ``/audio/tempo``), with causal
+``/audio/percussive``, ``/audio/flux``, ``/audio/beat``, ``/audio/beat/phase``, ``/audio/tempo``), with causal
 versions of the offline methods: HPSS medians over the past blocks only (Fitzgerald 2010, causal
 variant), tempo from the autocorrelation of the last seconds of flux, and beat phase from the
 comb that best fits the recent onsets (:class:`LiveBeat`, a :class:`BeatSource`).
+
+``/audio/beat`` is the file's pulse too: 1.0 in the block where the tracked phase wraps past a
+whole beat, 0.0 in the next.  The tracker re-fits its phase as it hears, so a second wrap within
+half a beat of a pulse is not a new beat.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
@@ -72,6 +77,9 @@ class LiveFeatures:
         self.prev_sub: np.ndarray | None = None
         self.win = np.hanning(self.hop)
         self.peak = {"flux": 1e-9, "bands": 1e-9, "hp": 1e-9}
+        self._phase: float | None = None  # the beat phase at the last block
+        self._beat_t = -math.inf  # when a pulse was last sent
+        self._pulsed = False
 
     def _scale(self, key: str, v: float) -> float:
         self.peak[key] = max(v, self.peak[key] * 0.999)  # a slowly forgetting peak: loud rooms and quiet rooms
@@ -120,4 +128,21 @@ class LiveFeatures:
         b = self.beat.beat_at(t)
         out["/audio/beat/phase"] = float(b % 1.0) if b is not None else 0.0
         out["/audio/tempo"] = self.beat.bpm
+        pulse = self._pulse(b, t)
+        if pulse is not None:
+            out["/audio/beat"] = pulse
         return out
+
+    def _pulse(self, b: float | None, t: float) -> float | None:
+        """1.0 when this block passes a beat (its phase wraps), 0.0 in the block after, else None."""
+        if b is None or self.beat.bpm <= 0:
+            return None
+        phase, prev = b % 1.0, self._phase
+        self._phase = phase
+        if prev is not None and prev - phase > 0.5 and t - self._beat_t >= 0.5 * 60.0 / self.beat.bpm:
+            self._beat_t, self._pulsed = t, True
+            return 1.0
+        if self._pulsed:
+            self._pulsed = False
+            return 0.0
+        return None

@@ -194,14 +194,26 @@ class Output(StrictModel):
         return geometry.homography(geometry.UNIT_SQUARE, self.corners)
 
 
+class Host(StrictModel):
+    """One machine of a wall that several hosts drive: the outputs (by name) it renders.
+
+    Every host renders the same canvas at the same show time (``[sync]``), each only its own
+    outputs, so edge blends between two hosts' projectors line up as they would on one host.
+    """
+
+    name: str = Field(min_length=1)
+    outputs: list[str] = Field(min_length=1, description="names of the outputs this host drives")
+
+
 class CalibrationProfile(StrictModel):
-    """The whole setup: the canvas, how windows are laid out and every output."""
+    """The whole setup: the canvas, how windows are laid out, every output, and which host drives which."""
 
     version: int = 1
     name: str = ""
     canvas: tuple[int, int]
     window: Literal["spanning", "per-display"] = "spanning"
     outputs: list[Output] = Field(min_length=1)
+    hosts: list[Host] = []
     _source: Path | None = PrivateAttr(default=None)
 
     @property
@@ -215,6 +227,19 @@ class CalibrationProfile(StrictModel):
         if p.is_absolute() or self._source is None:
             return p
         return self._source.parent / p
+
+    def host_outputs(self, name: str) -> tuple[int, ...]:
+        """Indices of the outputs host ``name`` drives; :class:`ValueError` naming the hosts there are."""
+        for host in self.hosts:
+            if host.name == name:
+                index = {o.name: i for i, o in enumerate(self.outputs)}
+                return tuple(index[n] for n in host.outputs)  # cross_check: every name exists
+        known = ", ".join(h.name for h in self.hosts)
+        raise ValueError(
+            f"host {name!r} is not in the profile's [[hosts]] ({known})"
+            if known
+            else f"host {name!r}: the profile has no [[hosts]] table saying which outputs each host drives"
+        )
 
     @model_validator(mode="after")
     def _cross(self, info: ValidationInfo) -> CalibrationProfile:
@@ -294,6 +319,31 @@ def cross_check(profile: CalibrationProfile) -> list[tuple[tuple, str]]:
                         "a mesh point falls beyond the corner pin's horizon; bring it closer to the quad",
                     )
                 )
+    problems += _host_problems(profile, seen)
+    return problems
+
+
+def _host_problems(profile: CalibrationProfile, names: dict[str, int]) -> list[tuple[tuple, str]]:
+    """``[[hosts]]``: unique names, outputs that exist, no output driven by two hosts."""
+    problems: list[tuple[tuple, str]] = []
+    host_seen: dict[str, int] = {}
+    driven: dict[str, str] = {}
+    for i, host in enumerate(profile.hosts):
+        if host.name in host_seen:
+            problems.append(
+                (("hosts", i, "name"), f"name {host.name!r} is already used by hosts[{host_seen[host.name]}]")
+            )
+        host_seen[host.name] = i
+        for j, out in enumerate(host.outputs):
+            if out not in names:
+                known = ", ".join(names) or "none: give the outputs names"
+                problems.append((("hosts", i, "outputs", j), f"no output is named {out!r} (outputs: {known})"))
+            elif out in driven:
+                problems.append(
+                    (("hosts", i, "outputs", j), f"output {out!r} is already driven by host {driven[out]!r}")
+                )
+            else:
+                driven[out] = host.name
     return problems
 
 

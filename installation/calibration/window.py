@@ -50,10 +50,16 @@ class WindowSpec:
         return None
 
 
-def window_plan(profile: CalibrationProfile, only_output: int | None = None) -> list[WindowSpec]:
-    """The windows a profile needs: one spanning window, or one per output."""
+def window_plan(
+    profile: CalibrationProfile, only_output: int | None = None, outputs: tuple[int, ...] | None = None
+) -> list[WindowSpec]:
+    """The windows a profile needs: one spanning window, or one per output.
+
+    ``outputs`` limits the plan to those outputs (a host's, ``--host``); ``only_output`` to one.
+    """
+    chosen = tuple(range(len(profile.outputs))) if outputs is None else tuple(outputs)
     if only_output is not None or profile.window == "per-display":
-        chosen = [only_output] if only_output is not None else range(len(profile.outputs))
+        picked = [only_output] if only_output is not None else chosen
         return [
             WindowSpec(
                 profile.outputs[i].position,
@@ -61,13 +67,19 @@ def window_plan(profile: CalibrationProfile, only_output: int | None = None) -> 
                 profile.outputs[i].display,
                 (i,),
             )
-            for i in chosen
+            for i in picked
         ]
-    x0 = min(o.position[0] for o in profile.outputs)
-    y0 = min(o.position[1] for o in profile.outputs)
-    x1 = max(o.position[0] + o.resolution[0] for o in profile.outputs)
-    y1 = max(o.position[1] + o.resolution[1] for o in profile.outputs)
-    return [WindowSpec((x0, y0), (x1 - x0, y1 - y0), profile.outputs[0].display, tuple(range(len(profile.outputs))))]
+    return [spanning(profile, chosen)]
+
+
+def spanning(profile: CalibrationProfile, outputs: tuple[int, ...]) -> WindowSpec:
+    """One window (or offscreen image) covering ``outputs`` at their desktop positions."""
+    outs = [profile.outputs[i] for i in outputs]
+    x0 = min(o.position[0] for o in outs)
+    y0 = min(o.position[1] for o in outs)
+    x1 = max(o.position[0] + o.resolution[0] for o in outs)
+    y1 = max(o.position[1] + o.resolution[1] for o in outs)
+    return WindowSpec((x0, y0), (x1 - x0, y1 - y0), outs[0].display, tuple(outputs))
 
 
 def open_window(spec: WindowSpec, fullscreen: bool = True, title: str = "installation"):

@@ -1,4 +1,4 @@
-"""``installation render SHOW OUT``: any stretch of a show to video, offline and deterministic.
+"""``installation render SHOW OUT`` (or ``--out OUT``): any stretch of a show to video, offline and deterministic.
 
 The render seeks: ``--from 00:10:00`` starts the fixed-step clock at 600 s; nothing before it
 is played.  Given the same show, frame rate and size, a frame at show time t is the same in
@@ -32,7 +32,8 @@ def register(app: typer.Typer) -> None:
     @app.command("render")
     def render(
         show: Path = typer.Argument(..., exists=True, dir_okay=False, help="Show file (TOML)."),
-        out: Path = typer.Argument(..., help="Video file to write (.mp4)."),
+        out_arg: Path | None = typer.Argument(None, metavar="OUT", help="Video file to write (.mp4)."),
+        out_opt: Path | None = typer.Option(None, "--out", "-o", help="The video file, as an option (same as OUT)."),
         start: str = typer.Option("0", "--from", help="Show time to start at: seconds, MM:SS or HH:MM:SS."),
         duration: str | None = typer.Option(
             None,
@@ -60,6 +61,12 @@ def register(app: typer.Typer) -> None:
         Exit status 3: the recording stopped early (full disk); the show rendered on, what was written decodes.
         """
         from ..runner import RunOptions, run_show
+
+        if out_arg is not None and out_opt is not None and out_arg != out_opt:
+            raise typer.BadParameter("give the video file once: OUT or --out", param_hint="OUT")
+        out = out_arg or out_opt
+        if out is None:
+            raise typer.BadParameter("where to write the video: OUT or --out video.mp4", param_hint="OUT")
 
         logging.basicConfig(
             level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
@@ -96,6 +103,7 @@ def register(app: typer.Typer) -> None:
         opts = RunOptions(
             show=show,
             headless=True,
+            canvas_only=True,  # the show as authored: calibration is for `installation run`
             record=out,
             duration=length,
             start=t0,

@@ -63,10 +63,16 @@ def register(app: typer.Typer) -> None:
         calibration: Path | None = typer.Option(
             None,
             "--calibration",
-            help="Calibration profile (TOML) for the window outputs, instead of the show's `calibration`.",
+            help="Calibration profile (TOML) instead of the show's `calibration`.",
         ),
         output: int | None = typer.Option(
             None, "--output", help="With a per-display calibration profile: the output (0-based) this process shows."
+        ),
+        host: str | None = typer.Option(
+            None,
+            "--host",
+            help="Draw the outputs the calibration profile's [[hosts]] entry NAME drives (one machine of a "
+            "wall several drive); headless too, and --record records them.",
         ),
         health_port: int | None = typer.Option(
             None, "--health-port", help="Serve the status as JSON at http://HOST:PORT/status (e.g. 8787)."
@@ -173,6 +179,7 @@ def register(app: typer.Typer) -> None:
             child += ["--log-frames"] if log_frames else []
             child += ["--calibration", str(calibration.resolve())] if calibration else []
             child += ["--output", str(output)] if output is not None else []
+            child += ["--host", host] if host is not None else []
             child += ["--plugin-deadline", str(plugin_deadline)] if plugin_deadline else []
             child += ["--plugin-memory", str(plugin_memory)] if plugin_memory else []
             child += ["--no-isolation"] if no_isolation else []
@@ -220,6 +227,7 @@ def register(app: typer.Typer) -> None:
             fps=fps,
             calibration=calibration,
             output=output,
+            host=host,
             health_port=health_port,
             health_host=health_host,
             heartbeat=heartbeat,

@@ -113,8 +113,10 @@ class AudioInput:
         )
         self._last_level: float | None = None
         self._stream = None
+        self.position = 0.0  # seconds of sound analysed so far (a file's place in its loop, counted on)
 
     def feed(self, block: np.ndarray) -> None:
+        self.position += len(block) / self.samplerate
         try:
             level, onset = self.analyzer.process(block)
         except Exception:

@@ -137,9 +137,8 @@ class BindingGroup:
         if binding.current is None:
             now = registry.get(self.param.address)
             # smoothing starts from where the parameter is, not from the new input
-            binding.current = (
-                float(now) if isinstance(now, (int, float)) and not isinstance(now, bool) else binding.target
-            )
+            # (a parameter with no value yet takes the first input as it is, at the next step)
+            binding.current = float(now) if isinstance(now, (int, float)) and not isinstance(now, bool) else None
         self.dirty = True
 
     def step(self, dt: float, registry: ParameterRegistry) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import audio_beats
 from .config import BindingSpec, ControlConfig
 from .events import ControlEvent, EventQueue
 from .osc_out import OscOut
@@ -108,6 +109,7 @@ class Control:
         )
         self.track = track  # the soundtrack's features (audio_file.TrackSource), drained at show time
         self.timed: list[Any] = []  # more sources drained at show time (``due(show_t)``): synced cues
+        self.beats = audio_beats.beat_source(track)  # the playhead's beat (cues at_beat): the track's, or followed
 
     @staticmethod
     def track_of(show: Any, audio: str | Path | None = None) -> Any:
@@ -216,6 +218,7 @@ class Control:
             events = source.due(show_t) + events
         if self.recorder is not None and events:
             self.recorder.record(events)
+        audio_beats.observe(self.beats, events, show_t)
         self.router.update(events, dt)
         return FrameControl(events, self.registry.pop_triggers(), self.registry.pop_changes())
 

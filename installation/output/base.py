@@ -48,7 +48,9 @@ class Canvas:
     ``size`` (width, height) and ``fps`` are the show's ``[output]`` (or the command line's);
     ``base`` is the folder relative paths in the show's ``[[outputs]]`` are resolved against (the
     show file's).  ``calibration`` / ``calibration_output`` are the run's calibration profile and
-    the one output this process shows (window outputs only; ``None`` without one).
+    the one output this process shows (window outputs only; ``None`` without one);
+    ``calibration_outputs`` the outputs of the ``--host`` this process is.  With a profile, a
+    headless or ``--host`` run's ``size`` is that of the calibrated outputs its recordings get.
     """
 
     size: tuple[int, int]
@@ -58,6 +60,7 @@ class Canvas:
     show_path: Path | None = None
     calibration: Any = None
     calibration_output: int | None = None
+    calibration_outputs: tuple[int, ...] | None = None  # a host's outputs (``--host``); None: all
 
     def resolve(self, path: str | Path) -> Path:
         p = Path(path).expanduser()
@@ -82,7 +85,7 @@ class Frame:
         self._compositor = compositor
         self.index = index
         self.t = t
-        self.size = compositor.size
+        self.size = compositor.output_size  # the canvas, or a headless host's calibrated outputs
         self._rgb: np.ndarray | None = None
         self._values_of = values
         self._values: dict | None = None

@@ -126,7 +126,7 @@ class WindowOutput:
         if profile is not None:
             from ..calibration.window import window_plan
 
-            plan = window_plan(profile, canvas.calibration_output)
+            plan = window_plan(profile, canvas.calibration_output, canvas.calibration_outputs)
             if len(plan) > 1:  # pygame opens one GL window per process
                 raise NoDisplayError(
                     f"the calibration profile opens one window per display ({len(plan)} outputs): start one "

@@ -50,8 +50,10 @@ class Compositor:
         self.canvas.filter = (moderngl.LINEAR, moderngl.LINEAR)
         self.fbo = ctx.framebuffer(color_attachments=[self.canvas])
         # what outputs show and recordings read: the canvas after the present/calibration pass
+        self.output_size = self.size  # the canvas, or the calibrated outputs (see set_offscreen_calibration)
         self.output = ctx.texture(self.size, 4, dtype="f1")
         self.output_fbo = ctx.framebuffer(color_attachments=[self.output])
+        self._offscreen: tuple | None = None  # (CalibrationPass, WindowSpec) the offscreen output is drawn through
         self.layer_prog = load_program(ctx, "layer")
         self.present_prog = load_program(ctx, "present")
         self.layer_quad = FullscreenQuad.create(ctx, self.layer_prog)
@@ -120,6 +122,18 @@ class Compositor:
         self.calibration = calibration
         self.calibration_window = window
 
+    def set_offscreen_calibration(self, calibration, window) -> None:
+        """Draw the offscreen output (what recordings and streams read) through ``calibration``:
+        the outputs of ``window`` (a WindowSpec: one host's projectors) at their viewports, so a
+        headless host records exactly what its projectors show, blends included."""
+        self.output_fbo.release()
+        self.output.release()
+        self.output_size = (int(window.size[0]), int(window.size[1]))
+        self.output = self.ctx.texture(self.output_size, 4, dtype="f1")
+        self.output_fbo = self.ctx.framebuffer(color_attachments=[self.output])
+        self._offscreen = (calibration, window)
+        self._presented = -1
+
     def present(
         self, target: moderngl.Framebuffer | None = None, size: tuple[int, int] | None = None, calibration=None
     ) -> None:
@@ -130,6 +144,11 @@ class Compositor:
         warped, blended and colour-corrected: one draw per output.
         """
         calibration = calibration or ((self.calibration, self.calibration_window) if self.calibration else None)
+        if target is None and self._offscreen is not None:
+            calibration, target = self._offscreen, self.output_fbo
+            target.use()
+            target.clear(0.0, 0.0, 0.0, 1.0)  # between outputs that do not tile the image
+            self._presented = self.frames
         if target is not None and calibration is not None:
             cal, window = calibration
             cal.gain = float(self.brightness)
@@ -158,4 +177,4 @@ class Compositor:
         """The presented output as RGB uint8 ``[H, W, 3]``, top row first (what is shown and recorded)."""
         self.ensure_output()
         data = self.output_fbo.read(components=3, alignment=1)
-        return np.frombuffer(data, np.uint8).reshape(self.size[1], self.size[0], 3)[::-1]
+        return np.frombuffer(data, np.uint8).reshape(self.output_size[1], self.output_size[0], 3)[::-1]

@@ -23,6 +23,8 @@ class ControlRouting:
     def __init__(self, control: Control, playhead: Playhead):
         self.control = control
         self.playhead = playhead
+        if getattr(playhead, "beats", None) is None:  # the runner may have chosen another (a Link session)
+            playhead.beats = getattr(control, "beats", None)
         self.changes: dict[str, Any] = {}  # this frame's changed values (echoed to controllers)
         self._version = -1
 

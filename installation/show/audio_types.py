@@ -67,3 +67,38 @@ class AudioTrackConfig(StrictModel):
         if isinstance(v, list) and any(t < 0 for t in v):
             raise ValueError("section times must be >= 0 seconds")
         return v
+
+
+def beat_sources(show) -> list[str]:
+    """What can give this show a beat: its track, a live audio input, an OSC port a desk can send
+    ``/audio/beat`` to, a Link session (``[sync] link = true``, where the show has that table)."""
+    found = []
+    if show.audio is not None:
+        found.append("[audio] track")
+    control = show.control
+    if control.audio.enabled:
+        found.append("[control.audio]")
+    if "osc" in control.model_fields_set and control.osc.enabled:
+        found.append("[control.osc] (/audio/beat from a desk)")
+    if getattr(getattr(show, "sync", None), "link", False):
+        found.append("[sync] link")
+    return found
+
+
+def beat_source_problems(show) -> list[tuple[tuple, str]]:
+    """``(field loc, message)`` for every cue ``at_beat`` and scene ``keyframe_beats`` in a show
+    with no beat source: they would silently play unquantised."""
+    if beat_sources(show):
+        return []
+    why = (
+        "needs a beat source: an [audio] track, [control.audio] enabled, a [control.osc] port "
+        "receiving /audio/beat, or [sync] link = true"
+    )
+    out: list[tuple[tuple, str]] = []
+    for k, cue in enumerate(show.cues):
+        if cue.at_beat is not None:
+            out.append((("cues", k, "at_beat"), f"at_beat {why}"))
+    for i, scene in enumerate(show.scenes):
+        if scene.keyframe_beats is not None:
+            out.append((("scenes", i, "keyframe_beats"), f"keyframe_beats {why}"))
+    return out

@@ -62,8 +62,9 @@ def _resolve_includes(data: dict, path: Path | str, text: str, sources: Sources,
 
 
 def resolve_paths(show: Show, sources: Sources) -> None:
-    """Make relative ``checkpoint`` paths (of generators and post stages) relative to the file that
-    names them, not to the working directory: a show plays the same from wherever it is started."""
+    """Make relative ``checkpoint`` paths (of generators and post stages) and sound files (``[audio]
+    track``, ``[control.audio] file``) relative to the file that names them, not to the working
+    directory: a show plays the same from wherever it is started."""
 
     def resolve(loc: tuple, value: Any) -> Any:
         if not isinstance(value, str) or not value or Path(value).expanduser().is_absolute():
@@ -72,6 +73,12 @@ def resolve_paths(show: Show, sources: Sources) -> None:
         base = Path(file).parent if str(file) != "<show>" else Path.cwd()
         return str(base / value)
 
+    # sound files too (the soundtrack, a file looped as the live input), made absolute: the readers
+    # of these fields used to join them to the show's folder themselves
+    if show.audio is not None:
+        show.audio.track = str(Path(resolve(("audio", "track"), show.audio.track)).absolute())
+    if show.control.audio.file:
+        show.control.audio.file = str(Path(resolve(("control", "audio", "file"), show.control.audio.file)).absolute())
     for i, scene in enumerate(show.scenes):
         scene.generator.checkpoint = resolve(("scenes", i, "generator", "checkpoint"), scene.generator.checkpoint)
         for j, stage in enumerate(scene.post):

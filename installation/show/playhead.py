@@ -37,6 +37,7 @@ class Playhead:
         watch_interval: float = 1.0,
     ):
         self.show = show
+        self._beats = None  # a BeatSource for cues at_beat and keyframe_beats (see :attr:`beats`)
         self.timeline = Timeline(show)
         self.now = now
         self.hours = OpeningHours(show.schedule) if (show.schedule and now) else None
@@ -50,6 +51,15 @@ class Playhead:
         #: after a reload: old scene index → new scene index (or None when the scene's source changed)
         self.remap: dict[int, int | None] | None = None
         self.standby: int | None = None  # a cue chosen with /cue/next|prev, fired by the next GO
+
+    @property
+    def beats(self):
+        """The show's beat source (installation/audio/beats.py); every timeline made from now on uses it."""
+        return self._beats
+
+    @beats.setter
+    def beats(self, source) -> None:
+        self._beats = self.timeline.beats = source
 
     # -- operator actions ---------------------------------------------------------------
     def standing_by(self) -> int | None:
@@ -110,6 +120,7 @@ class Playhead:
 
     def _at(self, t: float) -> list[LayerState]:
         self.t = t
+        self.timeline.now = t  # beat landings up to now are kept (a live beat source keeps learning)
         if self.pending is not None:
             if self.boundary is None:
                 self.boundary, self._boundary_cue = self.timeline.next_fire(t)
@@ -133,7 +144,7 @@ class Playhead:
             return []
         if pos.period_start != self._period:
             if self._period is not None or hours.spec.resume == "opening":
-                self.timeline = Timeline(self.show)  # a new opening: a fresh cue list and GO log
+                self.timeline = Timeline(self.show, beats=self._beats)  # a new opening: a fresh cue list and GO log
             self._period = pos.period_start
         layers = self._at(pos.show_t)
         if pos.fade < 1.0:
@@ -187,7 +198,7 @@ class Playhead:
                 before = replace(cur, scene=names[old.scenes[cur.scene].name])
         first = 0 if fresh else self._map_cue(new, old_cue)
         try:
-            self.timeline = Timeline(new, origin=at, first_cue=first, before=before)
+            self.timeline = Timeline(new, origin=at, first_cue=first, before=before, beats=self._beats)
         except ValueError as exc:
             log.error("reloaded show rejected: %s", exc)
             self.remap = None

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from ..problems import StrictModel
-from .audio_types import AudioTrackConfig
+from .audio_types import AudioTrackConfig, beat_source_problems
 from .control_types import BindingList, ControlTable
 from .sync_types import SyncConfig
 from .web_types import WebConfig
@@ -230,6 +230,12 @@ class Scene(StrictModel):
     anchor: Anchor | None = Field(None, description="this scene's anchor (default: [output] anchor)")
     background: str | None = Field(None, description="this scene's bar colour (default: [output] background)")
     trim: float | None = Field(None, ge=0.0, le=0.25, description="this scene's edge trim (default: [output] trim)")
+    keyframe_beats: float | None = Field(
+        None,
+        gt=0,
+        description="keyframes land on the beat: one every N beats of the show's beat source "
+        "(keyframe_rate then only sets how far the walk moves per keyframe); docs/audio.md",
+    )
 
     @field_validator("background")
     @classmethod
@@ -269,6 +275,12 @@ class Cue(StrictModel):
     pre_wait: float = Field(0.0, ge=0)
     post_wait: float = Field(0.0, ge=0, description="auto-continue: seconds after the action starts")
     continue_: Continue = Field("auto-follow", alias="continue", description="manual waits for GO")
+    at_beat: float | None = Field(
+        None,
+        gt=0,
+        description="the cue's action starts on the next beat whose number is a multiple of this "
+        "(1: the next beat, 4: the next bar of 4/4), automatic or on GO; docs/audio.md",
+    )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -440,6 +452,7 @@ def check_references(show: Show) -> list[tuple[tuple, str]]:
                 f"unknown scene {sched.holding_scene!r}{_closest(sched.holding_scene, names)}",
             )
         )
+    out += beat_source_problems(show)
     return out
 
 

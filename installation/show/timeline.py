@@ -16,6 +16,11 @@ and its local time keeps counting (``run_start``), so a looping single-scene sho
 Long automatic stretches repeat exactly, so the timeline skips whole cycles (of the cue list,
 or of an endless playlist) by arithmetic: evaluating week 3 of a gallery show costs the same as
 minute 1.
+
+Given a beat source (``beats``, see installation/audio/beats.py), a cue with ``at_beat`` starts
+its action on a beat, automatic or on GO, and a scene with ``keyframe_beats`` runs its local time
+in beats, so its keyframes land on them (installation/show/beat_time.py).  Such a show is not
+periodic in seconds, so its cycles are walked, not skipped.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import bisect
 import math
 from dataclasses import dataclass, replace
 
+from . import beat_time
 from .easing import ease
 from .schema import Cue, Scene, Show, Transition
 
@@ -133,9 +139,12 @@ def cycle_length(actions: list[Action]) -> float:
 class Timeline:
     """Layers at any show time; ``origin``/``first_cue``/``before`` let a reloaded show take over mid-run."""
 
-    def __init__(self, show: Show, origin: float = 0.0, first_cue: int = 0, before: Segment | None = None):
+    def __init__(self, show: Show, origin: float = 0.0, first_cue: int = 0, before: Segment | None = None, beats=None):
         self.show = show
         self.actions = compile_actions(show)
+        self.beats = beats  # a BeatSource, or None: at_beat and keyframe_beats then play unquantised
+        self.now = INF  # show time now (the playhead sets it): beat landings up to it are kept
+        self.landing = beat_time.Landing(self)
         self.origin = float(origin)
         self.first_cue = min(max(int(first_cue), 0), len(self.actions) - 1)
         self.before = before
@@ -174,12 +183,13 @@ class Timeline:
         nxt = self._following(c)
         if nxt is None:
             auto = INF
+        auto = self.landing.fire(auto, nxt)
         while ev < len(events) and events[ev].t < auto:
             e = events[ev]
             ev += 1
             target = self._following(c) if e.kind == "go" else e.cue
             if target is not None:
-                return max(e.t, T), target, ev, e.transition
+                return self.landing.fire(max(e.t, T), target), target, ev, e.transition
         return auto, (nxt if auto < INF else None), ev, None
 
     def walk(self, t: float) -> tuple[Segment | None, Segment | None, float, int | None]:
@@ -200,7 +210,7 @@ class Timeline:
         T, c, ev, override = self.origin, self.first_cue, 0, None
         seen: dict[int, tuple[float, int]] = {}
         while True:
-            if ev >= len(events):  # fully automatic from here on: skip whole cycles
+            if ev >= len(events) and not self.landing.quantised:  # fully automatic from here on: skip cycles
                 if c in seen:
                     T0, n0 = seen.pop(c)
                     period = T - T0
@@ -291,12 +301,13 @@ class Timeline:
         if cur is None:
             return []
         scenes = self.show.scenes
-        layer = LayerState(cur.scene, scenes[cur.scene], t - cur.run_start, 1.0)
+        local = self.landing.local_time
+        layer = LayerState(cur.scene, scenes[cur.scene], local(cur.scene, t, cur.run_start), 1.0)
         tr, since = cur.transition, t - cur.start
         if prev is None or cur.run_start < cur.start or tr.curve == "cut" or since >= tr.duration:
             return [layer]
         return [
-            LayerState(prev.scene, scenes[prev.scene], t - prev.run_start, 1.0),
+            LayerState(prev.scene, scenes[prev.scene], local(prev.scene, t, prev.run_start), 1.0),
             replace(layer, opacity=ease(tr.curve, since / tr.duration)),
         ]
 
