@@ -56,6 +56,9 @@ def test_corpus_is_not_empty():
 def test_example_shows_are_valid(path):
     show = load_show(path)
     assert show.scenes
+    from installation.show.check import walk_problems
+
+    assert walk_problems(show, None) == []  # what `show validate` checks of the walks, without the models
 
 
 def test_default_show_keeps_its_meaning():

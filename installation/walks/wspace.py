@@ -135,7 +135,8 @@ class DirectionsWalk:
         self,
         latent_dim: int,
         seed: int = 0,
-        generator: Any = None,
+        *,
+        generator: Any,  # required: `show validate` leaves walks that need the model to the run
         components: int = 4,
         amplitude: float | list[float] = 1.5,
         period: float | list[float] = 20.0,

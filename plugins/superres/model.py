@@ -52,11 +52,20 @@ class ESPCN(nn.Module):
         return {"scale": self.scale, "features": self.features, "mid": self.mid, "layers": self.layers}
 
 
-def downscale(x: torch.Tensor, scale: int) -> torch.Tensor:
-    """The degradation the network learns to invert: antialiased bicubic reduction by ``scale``."""
+#: reductions the network can learn to invert: what made the low-resolution frames it will see
+DEGRADATIONS = ("bicubic", "area")
+
+
+def downscale(x: torch.Tensor, scale: int, degradation: str = "bicubic") -> torch.Tensor:
+    """The degradation the network learns to invert: antialiased bicubic reduction by ``scale``,
+    or ``"area"`` averaging (how the wave data and so the wave model's frames are made)."""
     h, w = x.shape[-2:]
     if h % scale or w % scale:
         raise ValueError(f"image size {h}x{w} is not divisible by scale {scale}")
+    if degradation == "area":
+        return F.avg_pool2d(x, scale)
+    if degradation != "bicubic":
+        raise ValueError(f"degradation must be one of {', '.join(DEGRADATIONS)}, got {degradation!r}")
     return F.interpolate(x, size=(h // scale, w // scale), mode="bicubic", align_corners=False, antialias=True).clamp(
         0, 1
     )

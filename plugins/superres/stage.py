@@ -3,7 +3,9 @@
 ``method`` picks how:
 
 * ``"espcn"`` (default): the compact sub-pixel network with the shipped ``espcn_x2`` /
-  ``espcn_x4`` weights trained here (see docs/models/superres.md);
+  ``espcn_x4`` weights trained here on mixed content (see docs/models/superres.md);
+* ``"espcn-waves"``: the same network trained on wave frames (``espcn_x4_waves``, ×4 only): what the
+  wave shows use to take the 64² wave model to 256² with the sea's own texture;
 * ``"lanczos"``: plain Lanczos-3 resampling, no weights (the fallback);
 * a path to a ``.safetensors`` exported by ``installation train superres``, or to a
   Real-ESRGAN-family ``.pth``/``.safetensors`` loaded through spandrel (the ``esrgan`` extra).
@@ -24,8 +26,15 @@ WEIGHTS = Path(__file__).parent / "weights"
 MODEL = "espcn"  # the ``model`` of the weights metadata
 
 
-def shipped_weights(scale: int) -> Path:
-    return WEIGHTS / f"espcn_x{scale}.safetensors"
+#: ``method`` → shipped weights per scale (domains trained on one kind of picture)
+SHIPPED = {"espcn": {2: "espcn_x2", 4: "espcn_x4"}, "espcn-waves": {4: "espcn_x4_waves"}}
+
+
+def shipped_weights(scale: int, method: str = "espcn") -> Path:
+    names = SHIPPED[method]
+    if scale not in names:
+        raise ValueError(f"superres method {method!r} ships weights for scale {', '.join(map(str, names))} only")
+    return WEIGHTS / f"{names[scale]}.safetensors"
 
 
 def load_espcn(path: Path | str, device: torch.device | str = "cpu") -> ESPCN:
@@ -61,15 +70,15 @@ class SuperRes:
         self.method = str(method)
         self.net = None
         self.net_scale = self.scale
-        if self.method == "espcn":
-            self.net = load_espcn(shipped_weights(self.scale), self.device)
+        if self.method in SHIPPED:
+            self.net = load_espcn(shipped_weights(self.scale, self.method), self.device)
         elif self.method == "lanczos":
             pass
         else:
             path = Path(self.method).expanduser()
             if not path.exists():
                 raise CheckpointError(
-                    path, "superres method is neither 'espcn', 'lanczos' nor an existing weights file"
+                    path, "superres method is neither 'espcn', 'espcn-waves', 'lanczos' nor an existing weights file"
                 )
             if _is_native(path):
                 self.net = load_espcn(path, self.device)

@@ -1,4 +1,4 @@
-"""TrainTask "superres": ESPCN learns to undo an antialiased bicubic ×``scale`` reduction.
+"""TrainTask "superres": ESPCN learns to undo a ×``scale`` reduction (antialiased bicubic, or area).
 
 The shared loop hands out full-resolution batches ``[B, 3, R, R]``; the low-resolution input
 is made inside :meth:`train_step` with :func:`~plugins.superres.model.downscale`, so any image
@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from installation.api import WeightsMeta, psnr, save_weights
 
-from .model import ESPCN, downscale
+from .model import DEGRADATIONS, ESPCN, downscale
 
 
 class SuperResTask:
@@ -32,10 +32,14 @@ class SuperResTask:
         layers: int = 3,
         lr: float = 1e-3,
         lr_decay_steps: int = 0,
+        degradation: str = "bicubic",
     ):
         self.scale, self.features, self.mid, self.layers = int(scale), int(features), int(mid), int(layers)
         self.lr = float(lr)
         self.lr_decay_steps = int(lr_decay_steps)  # >0: cosine decay to lr/20 over this many steps
+        if degradation not in DEGRADATIONS:
+            raise ValueError(f"degradation must be one of {', '.join(DEGRADATIONS)}, got {degradation!r}")
+        self.degradation = degradation  # "area": frames area-reduced like the wave data (and the wave model's)
         self.net = ESPCN(self.scale, self.features, self.mid, self.layers)  # validates the options now
         self._preview: torch.Tensor | None = None
 
@@ -58,7 +62,7 @@ class SuperResTask:
             self._preview = batch[:8].detach().clone()
         self._set_lr(step)
         self.net.train()
-        low = downscale(batch, self.scale)
+        low = downscale(batch, self.scale, self.degradation)
         out = self.net(low)
         loss = F.l1_loss(out, batch)
         self.opt.zero_grad(set_to_none=True)
@@ -78,7 +82,7 @@ class SuperResTask:
         self.net.eval()
         total, n = 0.0, 0
         for chunk in images.split(32):
-            total += float(F.mse_loss(self.net(downscale(chunk, self.scale)).clamp(0, 1), chunk, reduction="sum"))
+            total += float(F.mse_loss(self.net(downscale(chunk, self.scale, self.degradation)).clamp(0, 1), chunk, reduction="sum"))
             n += chunk.numel()
         return total / n
 
@@ -96,12 +100,12 @@ class SuperResTask:
         if self._preview is None:
             return torch.zeros(3, 3, 8, 8)
         imgs = self._preview[: min(3, max(1, n // 3))].to(self.device)  # 3 rows x (bicubic, net, original)
-        low = downscale(imgs, self.scale)
+        low = downscale(imgs, self.scale, self.degradation)
         self.net.eval()
         bicubic = F.interpolate(low, scale_factor=self.scale, mode="bicubic", align_corners=False)
         rows = torch.stack([bicubic.clamp(0, 1), self.net(low).clamp(0, 1), imgs], 1)  # [k, 3, C, H, W]
         return rows.flatten(0, 1)
 
     def export(self, out_dir: Path) -> Path:
-        meta = WeightsMeta(model="espcn", config=self.net.config(), provenance={"degradation": "bicubic-antialias"})
+        meta = WeightsMeta(model="espcn", config=self.net.config(), provenance={"degradation": "bicubic-antialias" if self.degradation == "bicubic" else self.degradation})
         return save_weights(Path(out_dir) / f"espcn_x{self.scale}.safetensors", self.net.state_dict(), meta)
