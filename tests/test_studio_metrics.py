@@ -140,3 +140,30 @@ def test_ppl_command_on_shipped_models(inception_file):
         assert figures[model] > 0
     res = CliRunner().invoke(build_app(), ["ppl", "vae", "--features", str(path), "--space", "w", "--device", "cpu"])
     assert res.exit_code != 0 and "no mapping network" in res.output
+
+
+@pytest.mark.slow
+def test_metrics_ppl_of_a_model_alone_and_beside_a_folder(inception_file, tmp_path):
+    path, _net = inception_file
+    run = lambda *args: CliRunner().invoke(build_app(), ["metrics", *args, "--features", str(path), "--device", "cpu"])
+    res = run("wgan", "--ppl", "--count", "6", "--batch", "3")
+    assert res.exit_code == 0, res.output
+    line = next(l for l in res.output.splitlines() if l.startswith("PPL "))
+    assert float(line.split()[1]) > 0 and "wgan: 6 paths in z (full)" in line and "FID" not in res.output
+    # the same measurement as `installation ppl` (one implementation): the same figure
+    alone = CliRunner().invoke(build_app(), ["ppl", "wgan", "--features", str(path), "--count", "6", "--batch", "3",
+                                             "--device", "cpu"])
+    assert alone.exit_code == 0 and line.split()[1] == next(l for l in alone.output.splitlines() if l.startswith("PPL ")).split()[1]
+    rng = np.random.default_rng(1)
+    for i in range(6):
+        write_png(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8), tmp_path / "real" / f"{i}.png")
+    res = run("wgan", str(tmp_path / "real"), "--ppl", "--count", "6", "--size", "32", "--kid-subsets", "2")
+    assert res.exit_code == 0, res.output
+    assert [l.split()[0] for l in res.output.splitlines() if l.split()[:1] in (["FID"], ["PPL"])] == ["FID", "PPL"]
+    flat = lambda r: " ".join(r.output.replace("│", " ").split())
+    res = run("wgan", "--ppl", "--ppl-space", "w", "--count", "4")
+    assert res.exit_code != 0 and "no mapping network" in flat(res) and "--ppl-space" in flat(res)
+    res = run("wgan")
+    assert res.exit_code == 2 and "--ppl" in flat(res)
+    res = run(str(tmp_path / "real"), "--ppl")
+    assert res.exit_code == 2 and "needs a model" in flat(res)
