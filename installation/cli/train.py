@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         ),
         data: Path = typer.Argument(..., help="Folder of training images (make one with `installation dataset`)."),
         out: Path = typer.Option(
-            None, "--out", "-o", help="Run folder for checkpoints, sample grids and exported weights [runs/NAME]."
+            None, "--out", "-o", help="Run folder for checkpoints, sample grids and exported weights \\[runs/NAME]."
         ),
         resolution: int | None = typer.Option(
             None, help="Training resolution in pixels (square, power of two for GANs) [64, or the resumed run's]."
