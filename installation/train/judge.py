@@ -27,6 +27,21 @@ from ..studio.ppl import model_ppl
 PPL_BATCH = 16  # the `installation ppl` default: the same batches draw the same paths
 
 
+class _Stopped(Exception):
+    """A stop (Ctrl-C, SIGTERM) came while measuring: the run saves now, without these figures."""
+
+
+class _Watch:
+    """A progress stand-in that ends the measurement between batches once a stop is requested."""
+
+    def __init__(self, stop: Callable[[], bool]):
+        self.stop = stop
+
+    def advance(self, n: int = 1, note: str | None = None) -> None:
+        if self.stop():
+            raise _Stopped
+
+
 class CheckpointMetrics:
     def __init__(
         self,
@@ -54,26 +69,39 @@ class CheckpointMetrics:
         self.real = self._features(real[i : i + batch].float() / 255 for i in range(0, real.shape[0], batch))
 
     @torch.no_grad()
-    def _features(self, chunks) -> torch.Tensor:
-        return torch.cat([self.net(x.to(self.device)).cpu() for x in chunks])
+    def _features(self, chunks, watch: _Watch | None = None) -> torch.Tensor:
+        out = []
+        for x in chunks:
+            out.append(self.net(x.to(self.device)).cpu())
+            if watch is not None:
+                watch.advance(x.shape[0])
+        return torch.cat(out)
 
     @torch.no_grad()
-    def __call__(self, task) -> dict[str, float]:
-        with torch.random.fork_rng(devices=[]):  # measuring never changes what the run draws next
-            return self._measure(task)
+    def __call__(self, task, stop: Callable[[], bool] = lambda: False) -> dict[str, float] | None:
+        """The figures, or ``None`` when ``stop()`` turned true while measuring (checked between batches).
 
-    def _measure(self, task) -> dict[str, float]:
+        A checkpoint's measurement can take a minute on a CPU; a Ctrl-C or SIGTERM must not wait
+        for it (a service manager kills what does not stop in time), so it is abandoned instead.
+        """
+        with torch.random.fork_rng(devices=[]):  # measuring never changes what the run draws next
+            try:
+                return self._measure(task, _Watch(stop))
+            except _Stopped:
+                return None
+
+    def _measure(self, task, watch: _Watch) -> dict[str, float]:
         chunks = (
             task.sample(min(self.batch, self.count - i), self.seed + 1 + i) for i in range(0, self.count, self.batch)
         )
-        fake = self._features(chunks)
+        fake = self._features(chunks, watch)
         k, _ = kid(self.real, fake, subsets=10, subset_size=min(1000, self.real.shape[0], fake.shape[0]))
         figures = {"fid": fid(self.real, fake), "kid": k}
         if self.load is not None:
-            figures["ppl"] = self.ppl(task)
+            figures["ppl"] = self.ppl(task, watch)
         return figures
 
-    def ppl(self, task) -> float:
+    def ppl(self, task, watch: _Watch | None = None) -> float:
         """The path length of the task's weights as they would be exported now."""
         assert self.load is not None
         with tempfile.TemporaryDirectory(prefix="ppl-") as tmp:
@@ -82,7 +110,8 @@ class CheckpointMetrics:
             except Exception:  # a task that cannot be copied is exported itself
                 twin = task
             generator = self.load(twin.export(Path(tmp)))
-            return model_ppl(generator, self.net, self.ppl_count, batch=PPL_BATCH, seed=self.seed).value
+            res = model_ppl(generator, self.net, self.ppl_count, batch=PPL_BATCH, seed=self.seed, progress=watch)
+            return res.value
 
 
 def _generator_loader(task_name: str, device: torch.device) -> Callable[[Path], Any] | None:

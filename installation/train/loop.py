@@ -322,11 +322,15 @@ def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainR
                     film.add(step, images_seen, task.sample(cfg.sample_count, cfg.seed))
             if step % cfg.checkpoint_every == 0 or step == cfg.steps or stopped_early or interrupted:
                 if judge is not None and not interrupted:  # measured first: the checkpoint keeps them
-                    figures = judge(task)
-                    history[-1].update(figures)
-                    figures_log.append({"step": step, "kimg": images_seen / 1000, **figures})
-                    _append_json(out / METRICS, figures_log[-1])
-                    _say(f"{task.name}: step {step}: " + "  ".join(f"{k} {v:.4g}" for k, v in figures.items()))
+                    figures = judge(task, lambda: stop.requested is not None)
+                    if figures is None:  # a signal while measuring: save now, unmeasured
+                        interrupted = stop.requested
+                        _say(f"{task.name}: {interrupted} while measuring step {step}: figures skipped")
+                    else:
+                        history[-1].update(figures)
+                        figures_log.append({"step": step, "kimg": images_seen / 1000, **figures})
+                        _append_json(out / METRICS, figures_log[-1])
+                        _say(f"{task.name}: step {step}: " + "  ".join(f"{k} {v:.4g}" for k, v in figures.items()))
                 save()
             if stopped_early or interrupted:
                 break
