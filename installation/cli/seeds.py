@@ -154,7 +154,9 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Argument(..., help=MODEL_HELP),
         seeds: list[str] = typer.Argument(..., help="Seed numbers (as on a sheet); ranges like 10-13 too."),
         name: list[str] = typer.Option(
-            [], "--name", help="Name for each seed, in order; one name for several seeds names them NAME-SEED \\[seed-N]."
+            [],
+            "--name",
+            help="Name for each seed, in order; one name for several seeds names them NAME-SEED \\[seed-N].",
         ),
         bank: Path | None = typer.Option(
             None, "--bank", help="Bank file (.safetensors, with its .json) \\[beside --show]."
