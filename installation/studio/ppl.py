@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from ..walks.wspace import has_w_space
 
 EPS = 1e-4
+DRAW = 256  # paths whose pairs and t are drawn at once
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -69,28 +70,30 @@ def path_lengths(
     """``[count]`` unfiltered samples of ``|f(G(p(t))) - f(G(p(t + eps)))|² / eps²``.
 
     ``sample(n, rng)`` draws ``[2n, D]`` latents (pairs in consecutive halves) in the space the
-    path runs in; ``render`` maps such latents to ``[N, 3, H, W]`` pictures.
+    path runs in; ``render`` maps such latents to ``[N, 3, H, W]`` pictures.  Pairs and ``t`` are
+    drawn ``DRAW`` paths at a time whatever ``batch`` is (the pictures are made ``batch`` paths
+    at a time), so the figure depends on the seed and the count, not on the batch size.
     """
     if space not in ("z", "w"):
         raise ValueError(f"space must be 'z' or 'w', not {space!r}")
     rng = torch.Generator().manual_seed(seed)
+    mix = slerp if space == "z" else lerp
     out = []
-    done = 0
-    while done < count:
-        n = min(batch, count - done)
-        lat = sample(n, rng)
-        a, b = lat[:n], lat[n:]
-        shape = (n,) + (1,) * (a.dim() - 1)
-        t = torch.randint(0, 2, shape, generator=rng).float() if end else torch.rand(shape, generator=rng)
-        t = t.to(a.device)
-        mix = slerp if space == "z" else lerp
-        p0, p1 = mix(a, b, t), mix(a, b, t + eps)
-        img = render(torch.cat([p0, p1]))
-        f = features(centre_crop(img, crop)).double().flatten(1)
-        out.append(((f[:n] - f[n:]) ** 2).sum(1).cpu() / (eps * eps))
-        done += n
-        if progress is not None:
-            progress.advance(n)
+    for start in range(0, count, DRAW):
+        m = min(DRAW, count - start)
+        lat = sample(m, rng)
+        a_all, b_all = lat[:m], lat[m:]
+        shape = (m,) + (1,) * (a_all.dim() - 1)
+        t_all = torch.randint(0, 2, shape, generator=rng).float() if end else torch.rand(shape, generator=rng)
+        t_all = t_all.to(a_all.device)
+        for i in range(0, m, batch):
+            a, b, t = a_all[i : i + batch], b_all[i : i + batch], t_all[i : i + batch]
+            n = a.shape[0]
+            img = render(torch.cat([mix(a, b, t), mix(a, b, t + eps)]))
+            f = features(centre_crop(img, crop)).double().flatten(1)
+            out.append(((f[:n] - f[n:]) ** 2).sum(1).cpu() / (eps * eps))
+            if progress is not None:
+                progress.advance(n)
     return torch.cat(out)
 
 

@@ -24,7 +24,7 @@ from ..studio.inception import load_inception
 from ..studio.metrics import fid, kid
 from ..studio.ppl import model_ppl
 
-PPL_BATCH = 16  # the `installation ppl` default: the same batches draw the same paths
+PPL_BATCH = 16  # pictures per batch (the paths drawn do not depend on it)
 
 
 class _Stopped(Exception):
