@@ -188,3 +188,18 @@ def test_metrics_ppl_of_a_model_alone_and_beside_a_folder(inception_file, tmp_pa
     assert res.exit_code == 2 and "--ppl" in flat(res)
     res = run(str(tmp_path / "real"), "--ppl")
     assert res.exit_code == 2 and "needs a model" in flat(res)
+
+
+def test_checkpoint_ppl_is_skipped_with_a_reason_for_a_task_no_generator_plays(inception_file):
+    from types import SimpleNamespace
+
+    from installation.train.judge import CheckpointMetrics
+
+    path, _net = inception_file
+    data = SimpleNamespace(images=torch.randint(0, 255, (4, 3, 32, 32), dtype=torch.uint8))
+    deblur = CheckpointMetrics(path, data, 4, torch.device("cpu"), ppl_count=8, task_name="deblur")
+    assert deblur.load is None and "no generator plugin plays deblur" in deblur.skipped
+    wgan = CheckpointMetrics(path, data, 4, torch.device("cpu"), ppl_count=8, task_name="wgan")
+    assert wgan.load is not None and wgan.skipped is None
+    off = CheckpointMetrics(path, data, 4, torch.device("cpu"), ppl_count=0, task_name="wgan")
+    assert off.load is None and off.skipped is None
