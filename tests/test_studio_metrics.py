@@ -1,6 +1,7 @@
 """FID, KID and precision/recall on cases with known answers; the Inception feature network from both layouts."""
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 from installation.cli import build_app
 from installation.studio import metrics as m
 from installation.studio.inception import InceptionFeatures, load_inception
-from installation.studio.sheet import write_png
+from installation.studio.sheet import read_png, write_png
 from installation.weights import CheckpointError
 
 
@@ -111,20 +112,40 @@ def test_metrics_command_on_folders_and_a_model(inception_file, tmp_path):
 
 
 @pytest.mark.slow
-def test_training_logs_fid_and_kid_at_checkpoints(inception_file, tmp_path):
+def test_training_logs_fid_kid_and_ppl_at_checkpoints_and_keeps_them(inception_file, tmp_path):
     from plugins.wgan.bikes import make_bikes
+
+    from installation.train.loop import load_checkpoint
 
     path, _net = inception_file
     make_bikes(tmp_path / "data", 8, 32, seed=0)
+    common = ["--steps", "4", "--checkpoint-every", "2", "--sample-every", "2", "--resolution", "32",
+              "--batch", "4", "--device", "cpu", "-O", "z_dim=16", "-O", "width=8"]
     res = CliRunner().invoke(build_app(), ["train", "wgan", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
-                                           "--steps", "4", "--checkpoint-every", "2", "--sample-every", "100",
-                                           "--resolution", "32", "--batch", "4", "--device", "cpu",
-                                           "--metrics-features", str(path), "--metrics-count", "8",
-                                           "-O", "z_dim=16", "-O", "width=8"])
+                                           *common, "--metrics-features", str(path), "--metrics-count", "8",
+                                           "--metrics-ppl", "6"])
     assert res.exit_code == 0, res.output
     lines = [l for l in res.output.splitlines() if " fid " in l]
     assert [l.split(":")[1].strip() for l in lines] == ["step 2", "step 4"]
-    assert all(float(l.split(" fid ")[1].split()[0]) > 0 for l in lines)
+    assert all(float(l.split(" fid ")[1].split()[0]) > 0 and float(l.split(" ppl ")[1].split()[0]) > 0 for l in lines)
+    # kept with the checkpoint and in OUT/metrics.jsonl, one row per checkpoint
+    kept = load_checkpoint(tmp_path / "run" / "checkpoint.pt")["extra"]["metrics"]
+    rows = [json.loads(l) for l in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in kept] == [r["step"] for r in rows] == [2, 4]
+    assert set(kept[-1]) == {"step", "kimg", "fid", "kid", "ppl"} and kept[-1]["ppl"] == rows[-1]["ppl"]
+    # the last figure is what `installation ppl` measures on the exported weights
+    weights = next((tmp_path / "run").glob("*.safetensors"))
+    alone = CliRunner().invoke(build_app(), ["ppl", str(weights), "--features", str(path), "--count", "6",
+                                             "--device", "cpu"])
+    assert alone.exit_code == 0, alone.output
+    ppl_line = next(l for l in alone.output.splitlines() if l.startswith("PPL "))
+    assert float(ppl_line.split()[1]) == pytest.approx(kept[-1]["ppl"], rel=1e-4)
+    # measuring leaves the run untouched: the same run without metrics draws the same samples
+    res = CliRunner().invoke(build_app(), ["train", "wgan", str(tmp_path / "data"), "--out", str(tmp_path / "plain"),
+                                           *common])
+    assert res.exit_code == 0, res.output
+    for step in ("step0000002.png", "step0000004.png"):
+        assert np.array_equal(read_png(tmp_path / "run" / "samples" / step), read_png(tmp_path / "plain" / "samples" / step))
 
 
 @pytest.mark.slow
@@ -140,3 +161,45 @@ def test_ppl_command_on_shipped_models(inception_file):
         assert figures[model] > 0
     res = CliRunner().invoke(build_app(), ["ppl", "vae", "--features", str(path), "--space", "w", "--device", "cpu"])
     assert res.exit_code != 0 and "no mapping network" in res.output
+
+
+@pytest.mark.slow
+def test_metrics_ppl_of_a_model_alone_and_beside_a_folder(inception_file, tmp_path):
+    path, _net = inception_file
+    run = lambda *args: CliRunner().invoke(build_app(), ["metrics", *args, "--features", str(path), "--device", "cpu"])
+    res = run("wgan", "--ppl", "--count", "6", "--batch", "3")
+    assert res.exit_code == 0, res.output
+    line = next(l for l in res.output.splitlines() if l.startswith("PPL "))
+    assert float(line.split()[1]) > 0 and "wgan: 6 paths in z (full)" in line and "FID" not in res.output
+    # the same measurement as `installation ppl` (one implementation): the same figure, whatever the batch
+    alone = CliRunner().invoke(build_app(), ["ppl", "wgan", "--features", str(path), "--count", "6", "--batch", "4",
+                                             "--device", "cpu"])  # another batch size: the same paths
+    assert alone.exit_code == 0 and line.split()[1] == next(l for l in alone.output.splitlines() if l.startswith("PPL ")).split()[1]
+    rng = np.random.default_rng(1)
+    for i in range(6):
+        write_png(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8), tmp_path / "real" / f"{i}.png")
+    res = run("wgan", str(tmp_path / "real"), "--ppl", "--count", "6", "--size", "32", "--kid-subsets", "2")
+    assert res.exit_code == 0, res.output
+    assert [l.split()[0] for l in res.output.splitlines() if l.split()[:1] in (["FID"], ["PPL"])] == ["FID", "PPL"]
+    flat = lambda r: " ".join(r.output.replace("│", " ").split())
+    res = run("wgan", "--ppl", "--ppl-space", "w", "--count", "4")
+    assert res.exit_code != 0 and "no mapping network" in flat(res) and "--ppl-space" in flat(res)
+    res = run("wgan")
+    assert res.exit_code == 2 and "--ppl" in flat(res)
+    res = run(str(tmp_path / "real"), "--ppl")
+    assert res.exit_code == 2 and "needs a model" in flat(res)
+
+
+def test_checkpoint_ppl_is_skipped_with_a_reason_for_a_task_no_generator_plays(inception_file):
+    from types import SimpleNamespace
+
+    from installation.train.judge import CheckpointMetrics
+
+    path, _net = inception_file
+    data = SimpleNamespace(images=torch.randint(0, 255, (4, 3, 32, 32), dtype=torch.uint8))
+    deblur = CheckpointMetrics(path, data, 4, torch.device("cpu"), ppl_count=8, task_name="deblur")
+    assert deblur.load is None and "no generator plugin plays deblur" in deblur.skipped
+    wgan = CheckpointMetrics(path, data, 4, torch.device("cpu"), ppl_count=8, task_name="wgan")
+    assert wgan.load is not None and wgan.skipped is None
+    off = CheckpointMetrics(path, data, 4, torch.device("cpu"), ppl_count=0, task_name="wgan")
+    assert off.load is None and off.skipped is None

@@ -114,3 +114,15 @@ def test_render_logs_progress_off_a_terminal(tmp_path):
                            "--duration", "1", "--device", "cpu"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "record o.mp4: frames 0/10 (0%)" in proc.stderr and "record o.mp4: frames 10/10 (100%)" in proc.stderr
+
+
+def test_cue_labels_are_shortened_to_fit_the_thumbnail_not_cut_mid_word():
+    from installation.studio.preview import Mark, cue_labels, fit_label
+
+    m = Mark(12.0, 1, "", "storm")
+    # a 90 px thumbnail (the default height's width on a square show) took "0:12 cue 2: sto"
+    label = fit_label(cue_labels(m), 90 - 4)
+    assert label in ("0:12 cue 2: storm", "cue 2: storm")
+    assert fit_label(cue_labels(m), 1000) == "0:12 cue 2: storm"
+    assert fit_label(cue_labels(Mark(3.0, 0, "dusk", "calm")), 1000) == "0:03 cue 1 dusk: calm"
+    assert fit_label(cue_labels(m), 20) and len(fit_label(cue_labels(m), 20)) < len("0:12 cue 2")

@@ -73,3 +73,25 @@ def test_projection_on_a_model_without_latent_access_is_refused(tmp_path):
     res = CliRunner().invoke(build_app(), ["seeds", "project", "wgan", str(photo), "--name", "x",
                                            "--bank", str(tmp_path / "b.safetensors"), "--device", "cpu"])
     assert res.exit_code == 2 and "neither a mapping network nor an encoder" in " ".join(res.output.replace("│", " ").split())
+
+
+def test_the_latent_kept_is_the_one_that_rendered_the_best_picture():
+    # Adam with a large rate overshoots a pixel target: the step after the best picture moves away
+    # from it, so keeping the latent after that step would keep a worse one than reported
+    from installation.studio.project import optimise
+
+    target = torch.full((1, 3, 4, 4), 0.5)
+    seen = []
+
+    def render(x):
+        img = x.expand(1, 3, 4, 4)
+        seen.append((x.detach().clone(), psnr(img.detach()[0], target[0])))
+        return img
+
+    best_x, best = optimise(render, torch.zeros(1, 1, 1, 1), target, steps=25, lr=0.3)
+    top_x, top = max(seen, key=lambda s: s[1])
+    assert best == top and torch.equal(best_x, top_x)
+    # it renders the reported figure (with the latent after its step, the figure differs)
+    assert psnr(render(best_x)[0], target[0]) == best
+    after = [s[0] for s in seen][[s[1] for s in seen].index(top) + 1]
+    assert psnr(after.expand(1, 3, 4, 4)[0], target[0]) < best

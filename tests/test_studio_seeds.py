@@ -186,3 +186,16 @@ def test_progress_logs_a_line_at_least_every_interval_while_a_step_runs():
         bar.advance()
     lines = stream.getvalue().splitlines()
     assert len(lines) >= 5 and lines[0].startswith("job: items 0/2") and lines[-1].startswith("job: items 2/2 (100%)")
+
+
+def test_help_shows_the_bracketed_defaults_rich_would_take_for_markup():
+    # rich reads "[try each]" as a style tag and drops it; the help strings escape such brackets
+    def help_of(*cmd):
+        res = CliRunner().invoke(build_app(), [*cmd, "--help"], env={"COLUMNS": "240"}, terminal_width=240)
+        assert res.exit_code == 0, res.output
+        return " ".join(res.output.replace("│", " ").split())
+
+    assert "Bank file [beside --show, else ./seeds.safetensors]." in help_of("seeds", "project")
+    assert "reads a checkpoint MODEL [try each]." in help_of("seeds", "keep")
+    assert "Cells per row [square grid]." in help_of("seeds", "sheet")
+    assert "exported weights [runs/NAME]." in help_of("train")

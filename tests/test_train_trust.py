@@ -157,3 +157,38 @@ def test_timelapse_video_of_fixed_seeds_grows_across_a_resume(tmp_path, bikes):
     again = CliRunner().invoke(build_app(), args + ["--steps", "8"])
     assert again.exit_code == 0, again.output
     assert len(read_video(film)[0]) == 5
+
+
+@pytest.mark.slow
+def test_a_signal_while_the_checkpoint_figures_are_measured_saves_at_once(tmp_path, bikes):
+    # the checkpoint figures take a minute on a loaded CPU; SIGTERM during them must not wait for them
+    from safetensors.torch import save_file
+
+    from installation.studio.inception import InceptionFeatures
+
+    torch.manual_seed(0)
+    state = {k: v.contiguous() for k, v in InceptionFeatures(fid_variant=False).state_dict().items()}
+    state["fc.weight"], state["fc.bias"] = torch.zeros(1000, 2048), torch.zeros(1000)
+    save_file(state, str(tmp_path / "inception.safetensors"))
+
+    class SignalWhileMeasured(WGANTask):
+        """Sends SIGTERM to this process from inside the second checkpoint's measurement."""
+
+        measured = 0
+
+        def sample(self, n, seed):
+            self.measured += seed == 1  # each measurement starts at seed 1 (the grids sample at 0)
+            if seed == 1 and self.measured == 2:
+                os.kill(os.getpid(), signal.SIGTERM)
+            return super().sample(n, seed)
+
+    task = SignalWhileMeasured(z_dim=16, width=8, n_critic=1)
+    cfg = TrainConfig(out_dir=tmp_path / "run", steps=50, batch_size=4, resolution=32, sample_every=100,
+                      checkpoint_every=3, progress=False, metrics_features=tmp_path / "inception.safetensors",
+                      metrics_count=8, metrics_ppl=4)
+    result = run_training(task, ImageFolder(bikes, 32), cfg)
+    assert result.interrupted == "SIGTERM" and result.steps_done == 6
+    saved = ckpt(tmp_path / "run")
+    assert saved["step"] == 6 and [r["step"] for r in saved["extra"]["metrics"]] == [3]
+    assert result.weights is not None and result.weights.exists()
+    assert "fid" in result.history[2] and "fid" not in result.history[5]

@@ -117,13 +117,13 @@ def register(app: typer.Typer) -> None:
             help="Truncation psi, as a scene's `truncation` (w-space models).",
         ),
         class_index: int | None = typer.Option(None, "--class", help="Class of a conditional model (its class_index)."),
-        columns: int | None = typer.Option(None, "--columns", min=1, help="Cells per row [square grid]."),
+        columns: int | None = typer.Option(None, "--columns", min=1, help="Cells per row \\[square grid]."),
         cell: int | None = typer.Option(
-            None, "--cell", min=16, max=2048, help="Cell height in pixels [model size, at least ~96]."
+            None, "--cell", min=16, max=2048, help="Cell height in pixels \\[model size, at least ~96]."
         ),
         batch: int = typer.Option(16, "--batch", min=1, help="Samples generated at once."),
         plugin: str | None = typer.Option(
-            None, "--plugin", help="Generator plugin that reads a checkpoint MODEL [try each]."
+            None, "--plugin", help="Generator plugin that reads a checkpoint MODEL \\[try each]."
         ),
         device: str = typer.Option("auto", help="auto | cpu | cuda"),
         option: list[str] = typer.Option([], "--option", "-O", help="Generator option KEY=VALUE (repeatable)."),
@@ -154,10 +154,12 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Argument(..., help=MODEL_HELP),
         seeds: list[str] = typer.Argument(..., help="Seed numbers (as on a sheet); ranges like 10-13 too."),
         name: list[str] = typer.Option(
-            [], "--name", help="Name for each seed, in order; one name for several seeds names them NAME-SEED [seed-N]."
+            [],
+            "--name",
+            help="Name for each seed, in order; one name for several seeds names them NAME-SEED \\[seed-N].",
         ),
         bank: Path | None = typer.Option(
-            None, "--bank", help="Bank file (.safetensors, with its .json) [beside --show]."
+            None, "--bank", help="Bank file (.safetensors, with its .json) \\[beside --show]."
         ),
         show: Path | None = typer.Option(
             None, "--show", help="Keep in the bank beside this show file [./seeds.safetensors]."
@@ -165,7 +167,7 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Replace entries that already have these names."),
         class_index: int | None = typer.Option(None, "--class", help="Class of a conditional model (its class_index)."),
         plugin: str | None = typer.Option(
-            None, "--plugin", help="Generator plugin that reads a checkpoint MODEL [try each]."
+            None, "--plugin", help="Generator plugin that reads a checkpoint MODEL \\[try each]."
         ),
         device: str = typer.Option("auto", help="auto | cpu | cuda"),
         option: list[str] = typer.Option([], "--option", "-O", help="Generator option KEY=VALUE (repeatable)."),
@@ -217,7 +219,7 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Argument(..., help=MODEL_HELP),
         image: Path = typer.Argument(..., exists=True, dir_okay=False, help="The picture to find (JPEG, PNG)."),
         name: str = typer.Option(..., "--name", help="Name to keep the latent under."),
-        bank: Path | None = typer.Option(None, "--bank", help="Bank file [beside --show, else ./seeds.safetensors]."),
+        bank: Path | None = typer.Option(None, "--bank", help="Bank file \\[beside --show, else ./seeds.safetensors]."),
         show: Path | None = typer.Option(None, "--show", help="Keep in the bank beside this show file."),
         out: Path | None = typer.Option(
             None, "--out", "-o", help="Before/after PNG [NAME-projection.png beside the bank]."
@@ -228,7 +230,7 @@ def register(app: typer.Typer) -> None:
         lr: float = typer.Option(0.08, "--lr", min=1e-5, help="Learning rate of the optimisation."),
         force: bool = typer.Option(False, "--force", help="Replace an entry of that name."),
         plugin: str | None = typer.Option(
-            None, "--plugin", help="Generator plugin that reads a checkpoint MODEL [try each]."
+            None, "--plugin", help="Generator plugin that reads a checkpoint MODEL \\[try each]."
         ),
         device: str = typer.Option("auto", help="auto | cpu | cuda"),
         option: list[str] = typer.Option([], "--option", "-O", help="Generator option KEY=VALUE (repeatable)."),
@@ -274,7 +276,7 @@ def register(app: typer.Typer) -> None:
 
     @seeds_app.command("list")
     def list_(
-        bank: Path | None = typer.Option(None, "--bank", help="Bank file [beside --show, else ./seeds.safetensors]."),
+        bank: Path | None = typer.Option(None, "--bank", help="Bank file \\[beside --show, else ./seeds.safetensors]."),
         show: Path | None = typer.Option(None, "--show", help="The bank beside this show file."),
     ):
         """List a bank's entries and the model they belong to."""

@@ -3,7 +3,9 @@
 A run's options (the model's ``-O`` options and the loop's) are stored in its checkpoint; a
 resumed run reuses them, and what is given again on the command line wins (the loop prints
 each change, and refuses one that changes the networks' shapes).  Ctrl-C or SIGTERM saves a
-checkpoint and exports before exiting (exit status 130 or 143).
+checkpoint and exports before exiting (exit status 130 or 143).  With ``--metrics-features`` each
+checkpoint also measures FID and KID against the data and the perceptual path length, logs them
+and keeps them in the checkpoint (``metrics``) and in ``OUT/metrics.jsonl``.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def register(app: typer.Typer) -> None:
         ),
         data: Path = typer.Argument(..., help="Folder of training images (make one with `installation dataset`)."),
         out: Path = typer.Option(
-            None, "--out", "-o", help="Run folder for checkpoints, sample grids and exported weights [runs/NAME]."
+            None, "--out", "-o", help="Run folder for checkpoints, sample grids and exported weights \\[runs/NAME]."
         ),
         resolution: int | None = typer.Option(
             None, help="Training resolution in pixels (square, power of two for GANs) [64, or the resumed run's]."
@@ -76,9 +78,12 @@ def register(app: typer.Typer) -> None:
             "--metrics-features",
             exists=True,
             dir_okay=False,
-            help="Inception v3 state dict: log FID and KID against the data at every checkpoint.",
+            help="Inception v3 state dict: log FID, KID (against the data) and PPL at every checkpoint.",
         ),
         metrics_count: int = typer.Option(256, "--metrics-count", min=4, help="Samples the checkpoint FID/KID use."),
+        metrics_ppl: int = typer.Option(
+            128, "--metrics-ppl", min=0, help="Paths the checkpoint perceptual path length averages (0: none)."
+        ),
         log_every: float = typer.Option(
             30.0, "--log-every", min=0.1, help="Seconds between progress lines when not on a terminal."
         ),
@@ -143,6 +148,7 @@ def register(app: typer.Typer) -> None:
             timelapse_every=settings["timelapse_every"],
             metrics_features=metrics_features,
             metrics_count=metrics_count,
+            metrics_ppl=metrics_ppl,
         )
         result = run_training(task, dataset, cfg)
         if result.interrupted:

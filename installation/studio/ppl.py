@@ -18,11 +18,16 @@ FID), so figures are comparable between models measured the same way, not with t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
+from ..walks.wspace import has_w_space
+
 EPS = 1e-4
+DRAW = 256  # paths whose pairs and t are drawn at once
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -65,28 +70,30 @@ def path_lengths(
     """``[count]`` unfiltered samples of ``|f(G(p(t))) - f(G(p(t + eps)))|² / eps²``.
 
     ``sample(n, rng)`` draws ``[2n, D]`` latents (pairs in consecutive halves) in the space the
-    path runs in; ``render`` maps such latents to ``[N, 3, H, W]`` pictures.
+    path runs in; ``render`` maps such latents to ``[N, 3, H, W]`` pictures.  Pairs and ``t`` are
+    drawn ``DRAW`` paths at a time whatever ``batch`` is (the pictures are made ``batch`` paths
+    at a time), so the figure depends on the seed and the count, not on the batch size.
     """
     if space not in ("z", "w"):
         raise ValueError(f"space must be 'z' or 'w', not {space!r}")
     rng = torch.Generator().manual_seed(seed)
+    mix = slerp if space == "z" else lerp
     out = []
-    done = 0
-    while done < count:
-        n = min(batch, count - done)
-        lat = sample(n, rng)
-        a, b = lat[:n], lat[n:]
-        shape = (n,) + (1,) * (a.dim() - 1)
-        t = torch.randint(0, 2, shape, generator=rng).float() if end else torch.rand(shape, generator=rng)
-        t = t.to(a.device)
-        mix = slerp if space == "z" else lerp
-        p0, p1 = mix(a, b, t), mix(a, b, t + eps)
-        img = render(torch.cat([p0, p1]))
-        f = features(centre_crop(img, crop)).double().flatten(1)
-        out.append(((f[:n] - f[n:]) ** 2).sum(1).cpu() / (eps * eps))
-        done += n
-        if progress is not None:
-            progress.advance(n)
+    for start in range(0, count, DRAW):
+        m = min(DRAW, count - start)
+        lat = sample(m, rng)
+        a_all, b_all = lat[:m], lat[m:]
+        shape = (m,) + (1,) * (a_all.dim() - 1)
+        t_all = torch.randint(0, 2, shape, generator=rng).float() if end else torch.rand(shape, generator=rng)
+        t_all = t_all.to(a_all.device)
+        for i in range(0, m, batch):
+            a, b, t = a_all[i : i + batch], b_all[i : i + batch], t_all[i : i + batch]
+            n = a.shape[0]
+            img = render(torch.cat([mix(a, b, t), mix(a, b, t + eps)]))
+            f = features(centre_crop(img, crop)).double().flatten(1)
+            out.append(((f[:n] - f[n:]) ** 2).sum(1).cpu() / (eps * eps))
+            if progress is not None:
+                progress.advance(n)
     return torch.cat(out)
 
 
@@ -95,3 +102,70 @@ def filtered_mean(lengths: torch.Tensor) -> float:
     v = lengths.double()
     lo, hi = torch.quantile(v, 0.01), torch.quantile(v, 0.99)
     return float(v[(v >= lo) & (v <= hi)].mean())
+
+
+def resolve_space(generator: Any, space: str) -> str:
+    """``auto`` → ``w`` where the model has a mapping network, else ``z``; a ValueError for a space it lacks."""
+    if space == "auto":
+        return "w" if has_w_space(generator) else "z"
+    if space not in ("z", "w"):
+        raise ValueError(f"space must be auto, z or w, not {space!r}")
+    if space == "w" and not has_w_space(generator):
+        raise ValueError(f"{type(generator).__name__} has no mapping network (no w space); use z")
+    return space
+
+
+@dataclass
+class PathLength:
+    value: float  # mean within the 1st-99th percentile
+    lengths: torch.Tensor  # [count] unfiltered samples
+    space: str  # "z" or "w"
+    end: bool
+
+    def line(self, name: str, crop: float = 1.0) -> str:
+        where = f"{self.lengths.shape[0]} paths in {self.space} ({'end' if self.end else 'full'}), crop {crop:g}"
+        return f"PPL {self.value:.6g} ({name}: {where}; 1st-99th percentile; median {float(self.lengths.median()):.6g})"
+
+
+def model_ppl(
+    generator: Any,
+    features: Callable[[torch.Tensor], torch.Tensor],
+    count: int,
+    space: str = "auto",
+    end: bool = False,
+    batch: int = 16,
+    crop: float = 1.0,
+    seed: int = 0,
+    eps: float = EPS,
+    progress=None,
+) -> PathLength:
+    """The path length of a generator plugin: the one measurement ``ppl``, ``metrics --ppl`` and training use.
+
+    In w the pairs are mapped standard-normal z (truncation 1); in z slerp runs on the unit
+    sphere and the point is scaled back to the prior's typical radius ``sqrt(D)`` before the
+    generator sees it.  ``features`` gets pictures clamped to [0, 1].
+    """
+    space = resolve_space(generator, space)
+    dim = int(generator.latent_dim)
+    device = torch.device(getattr(generator, "device", "cpu"))
+    if space == "w":
+        from .latents import w_of
+
+        def sample(n: int, rng: torch.Generator) -> torch.Tensor:
+            return w_of(generator, torch.randn(2 * n, dim, generator=rng)).to(device)
+
+        def render(lat: torch.Tensor) -> torch.Tensor:
+            return generator.synthesize(lat)[:, :3].float()
+
+    else:
+
+        def sample(n: int, rng: torch.Generator) -> torch.Tensor:
+            return torch.randn(2 * n, dim, generator=rng)
+
+        def render(lat: torch.Tensor) -> torch.Tensor:
+            return generator.generate((lat * dim**0.5).to(device))[:, :3].float()
+
+    lengths = path_lengths(
+        render, lambda x: features(x.clamp(0, 1)), sample, count, space, end, batch, crop, seed, eps, progress
+    )
+    return PathLength(filtered_mean(lengths), lengths, space, end)

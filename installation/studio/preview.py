@@ -148,11 +148,36 @@ def strip(
             px = x + min(tw - 1, int((m.t - stop.t) / every * tw))
             cv2.line(img, (px, y), (px, y + th - 1), (255, 200, 0), 2)
             if j == 0:
-                text = f"{clock(m.t)} cue {m.cue + 1}{' ' + m.cue_name if m.cue_name else ''}: {m.scene}"
-                cv2.putText(
-                    img, text[: max(4, tw // 6)], (x + 2, y + th + 25), font, 0.34, (255, 200, 0), 1, cv2.LINE_AA
-                )
+                text = fit_label(cue_labels(m), tw - 4)
+                cv2.putText(img, text, (x + 2, y + th + 25), font, 0.34, (255, 200, 0), 1, cv2.LINE_AA)
     return img
+
+
+def cue_labels(m: Mark) -> list[str]:
+    """A cue mark's label, longest first: each drops what a reader can best do without."""
+    name = f" {m.cue_name}" if m.cue_name else ""
+    return [
+        f"{clock(m.t)} cue {m.cue + 1}{name}: {m.scene}",
+        f"{clock(m.t)} cue {m.cue + 1}: {m.scene}",
+        f"cue {m.cue + 1}: {m.scene}",
+        f"{clock(m.t)} cue {m.cue + 1}",
+    ]
+
+
+def fit_label(candidates: Sequence[str], width: int, scale: float = 0.34) -> str:
+    """The first candidate that fits ``width`` pixels in the strip's font, else the last one cut to fit."""
+    import cv2
+
+    def fits(t: str) -> bool:
+        return cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] <= width
+
+    for text in candidates:
+        if fits(text):
+            return text
+    text = candidates[-1]
+    while len(text) > 1 and not fits(text):
+        text = text[:-1]
+    return text
 
 
 def _png_data(img: np.ndarray) -> str:

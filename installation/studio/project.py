@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,49 @@ def fit_target(image: torch.Tensor, resolution: tuple[int, int]) -> torch.Tensor
     return img[..., y : y + th, x : x + tw].clamp(0, 1)
 
 
+def _lr(lr: float, i: int, steps: int) -> float:
+    """Constant, then the last quarter of the steps ramps down along a cosine."""
+    ramp = min(1.0, (1 - i / steps) / 0.25)
+    return lr * (0.5 - 0.5 * math.cos(math.pi * ramp)) if ramp < 1 else lr
+
+
+def optimise(
+    render: Callable[[torch.Tensor], torch.Tensor],
+    start: torch.Tensor,
+    target: torch.Tensor,
+    steps: int,
+    lr: float,
+    progress=None,
+    best: float = -1.0,
+) -> tuple[torch.Tensor, float]:
+    """Adam on ``start`` so that ``render(latent)`` matches ``target``: (best latent, its PSNR).
+
+    The latent kept is the one that rendered the best picture, i.e. the value *before* the step
+    that picture's gradient then took (the step after it may overshoot).  ``best`` is the score
+    the start already has (the encoder mean's), so the result is never worse than the start.
+    """
+    x = start.detach().clone().requires_grad_(True)
+    best_x = start.detach().clone()
+    opt = torch.optim.Adam([x], lr=lr, betas=(0.9, 0.999))
+    small = F.avg_pool2d(target, 2)
+    for i in range(steps):
+        for g in opt.param_groups:
+            g["lr"] = _lr(lr, i, steps)
+        rendered_from = x.detach().clone()
+        with torch.enable_grad():
+            img = render(x)
+            score = psnr(img.detach()[0], target[0])  # scored before the step (img may be a view of x)
+            loss = F.mse_loss(img, target) + 0.25 * F.mse_loss(F.avg_pool2d(img, 2), small)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        if score > best:
+            best, best_x = score, rendered_from
+        if progress is not None:
+            progress.advance(1, f"PSNR {best:.1f} dB")
+    return best_x, best
+
+
 def project(
     generator: Any, target: torch.Tensor, steps: int = 400, lr: float = 0.08, progress=None, seed: int = 0
 ) -> Projection:
@@ -67,30 +111,12 @@ def project(
         )
     synth = inspect.unwrap(type(generator).synthesize)  # the body, with gradients
     device = torch.device(getattr(generator, "device", "cpu"))
-    target = target.to(device)
     num_ws, w_dim = int(generator.num_ws), int(generator.w_dim)
     mean = generator.mean_w().float().to(device).reshape(-1)[-w_dim:]
     torch.manual_seed(seed)
-    w = mean.expand(1, num_ws, w_dim).clone().requires_grad_(True)
-    opt = torch.optim.Adam([w], lr=lr, betas=(0.9, 0.999))
-    small = F.avg_pool2d(target, 2)
-    best, best_w = -1.0, w.detach().clone()
-    for i in range(steps):
-        ramp = min(1.0, (1 - i / steps) / 0.25)  # the last quarter ramps down (cosine)
-        for g in opt.param_groups:
-            g["lr"] = lr * (0.5 - 0.5 * math.cos(math.pi * ramp)) if ramp < 1 else lr
-        with torch.enable_grad():
-            img = synth(generator, w)
-            loss = F.mse_loss(img, target) + 0.25 * F.mse_loss(F.avg_pool2d(img, 2), small)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        with torch.no_grad():
-            score = 10 * math.log10(1.0 / max(float(F.mse_loss(img.detach().clamp(0, 1), target)), 1e-12))
-            if score > best:
-                best, best_w = score, w.detach().clone()
-        if progress is not None:
-            progress.advance(1, f"PSNR {best:.1f} dB")
+    best_w, _ = optimise(
+        lambda w: synth(generator, w), mean.expand(1, num_ws, w_dim), target.to(device), steps, lr, progress
+    )
     with torch.no_grad():
         frame = generator.synthesize(best_w)[0, :3].float().clamp(0, 1).cpu()
     return Projection(frame, psnr(frame, target[0].cpu()), None, best_w[0].cpu(), steps)
@@ -106,33 +132,15 @@ def _refine_z(generator: Any, target: torch.Tensor, steps: int, lr: float, progr
     """
     device = torch.device(getattr(generator, "device", "cpu"))
     target = target.to(device).clone()  # a normal tensor even when made under inference_mode
-    z0 = generator.encode(target)[0].float()
+    z0 = generator.encode(target)[:1].float().to(device)
     with torch.no_grad():
-        frame0 = generator.generate(z0.unsqueeze(0).to(device))[0, :3].float().clamp(0, 1)
-    best, best_z = psnr(frame0, target[0]), z0.clone()
+        frame0 = generator.generate(z0)[0, :3].float().clamp(0, 1)
     decode = getattr(generator, "decode", None)
-    if not callable(decode):
+    if not callable(decode) or steps == 0:
         if progress is not None:
             progress.advance(progress.total - progress.done)
-        return Projection(frame0.cpu(), best, z0.cpu(), None, 1)
-    z = z0.to(device).unsqueeze(0).clone().requires_grad_(True)
-    opt = torch.optim.Adam([z], lr=lr)
-    small = F.avg_pool2d(target, 2)
-    for i in range(steps):
-        ramp = min(1.0, (1 - i / steps) / 0.25)
-        for g in opt.param_groups:
-            g["lr"] = lr * (0.5 - 0.5 * math.cos(math.pi * ramp)) if ramp < 1 else lr
-        with torch.enable_grad():
-            img = decode(z)[:, :3]
-            loss = F.mse_loss(img, target) + 0.25 * F.mse_loss(F.avg_pool2d(img, 2), small)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        score = psnr(img.detach()[0], target[0])
-        if score > best:
-            best, best_z = score, z.detach()[0].clone()
-        if progress is not None:
-            progress.advance(1, f"PSNR {best:.1f} dB")
+        return Projection(frame0.cpu(), psnr(frame0, target[0]), z0[0].cpu(), None, 1)
+    best_z, _ = optimise(lambda z: decode(z)[:, :3], z0, target, steps, lr, progress, psnr(frame0, target[0]))
     with torch.no_grad():
-        frame = generator.generate(best_z.unsqueeze(0).to(device))[0, :3].float().clamp(0, 1).cpu()
-    return Projection(frame, psnr(frame, target[0].cpu()), best_z.cpu(), None, steps)
+        frame = generator.generate(best_z)[0, :3].float().clamp(0, 1).cpu()
+    return Projection(frame, psnr(frame, target[0].cpu()), best_z[0].cpu(), None, steps)

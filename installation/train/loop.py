@@ -81,8 +81,9 @@ class TrainConfig:
     watch_warmup: int = 500  # steps before alike samples count as collapse (unless they were varied before)
     timelapse: Path | None = None  # a video of the fixed-seed samples over training
     timelapse_every: int = 100
-    metrics_features: Path | None = None  # Inception v3 state dict: FID/KID at every checkpoint
+    metrics_features: Path | None = None  # Inception v3 state dict: FID/KID (and PPL) at every checkpoint
     metrics_count: int = 256  # samples (and real images, at most) the checkpoint figures use
+    metrics_ppl: int = 128  # paths the checkpoint PPL averages (0: no PPL)
 
     def run_record(self, task_name: str) -> dict[str, Any]:
         """Every option of the run, as the checkpoint stores it (plain values only)."""
@@ -151,6 +152,7 @@ def _describe(changes: dict[str, tuple[Any, Any]]) -> str:
 
 
 CHECKPOINT = "checkpoint.pt"
+METRICS = "metrics.jsonl"  # one JSON line of figures per checkpoint (also in the checkpoint's ``metrics``)
 BEST = "best.pt"  # the best validated task state, kept across resumes
 
 
@@ -254,11 +256,27 @@ def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainR
     if cfg.metrics_features is not None:
         from .judge import CheckpointMetrics
 
-        judge = CheckpointMetrics(cfg.metrics_features, data, cfg.metrics_count, device, cfg.seed)
+        judge = CheckpointMetrics(
+            cfg.metrics_features,
+            data,
+            cfg.metrics_count,
+            device,
+            cfg.seed,
+            ppl_count=cfg.metrics_ppl,
+            task_name=task.name,
+        )
+        if judge.skipped:
+            _say(f"{task.name}: {judge.skipped}")
+    figures_log: list[dict[str, float]] = list(extra.get("metrics") or [])  # every checkpoint's figures
 
     def save() -> None:
         save_checkpoint(
-            ckpt, task, step, images_seen, rng, {"best_val": best_val, "bad_evals": bad_evals, "run": record}
+            ckpt,
+            task,
+            step,
+            images_seen,
+            rng,
+            {"best_val": best_val, "bad_evals": bad_evals, "run": record, "metrics": figures_log},
         )
 
     film = None
@@ -303,11 +321,17 @@ def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainR
                 with torch.no_grad():
                     film.add(step, images_seen, task.sample(cfg.sample_count, cfg.seed))
             if step % cfg.checkpoint_every == 0 or step == cfg.steps or stopped_early or interrupted:
+                if judge is not None and not interrupted:  # measured first: the checkpoint keeps them
+                    figures = judge(task, lambda: stop.requested is not None)
+                    if figures is None:  # a signal while measuring: save now, unmeasured
+                        interrupted = stop.requested
+                        _say(f"{task.name}: {interrupted} while measuring step {step}: figures skipped")
+                    else:
+                        history[-1].update(figures)
+                        figures_log.append({"step": step, "kimg": images_seen / 1000, **figures})
+                        _append_json(out / METRICS, figures_log[-1])
+                        _say(f"{task.name}: step {step}: " + "  ".join(f"{k} {v:.4g}" for k, v in figures.items()))
                 save()
-                if judge is not None and not interrupted:
-                    figures = judge(task)
-                    history[-1].update(figures)
-                    _say(f"{task.name}: step {step}: " + "  ".join(f"{k} {v:.4g}" for k, v in figures.items()))
             if stopped_early or interrupted:
                 break
         if interrupted is None and stop.requested:  # a signal after the last step
@@ -332,6 +356,11 @@ def run_training(task: TrainTask, data: ImageFolder, cfg: TrainConfig) -> TrainR
         interrupted,
         watch.warnings if watch is not None else [],
     )
+
+
+def _append_json(path: Path, row: dict[str, Any]) -> None:
+    with path.open("a") as f:
+        f.write(json.dumps(row) + "\n")
 
 
 def _clone(obj):
