@@ -82,7 +82,9 @@ class SuperResTask:
         self.net.eval()
         total, n = 0.0, 0
         for chunk in images.split(32):
-            total += float(F.mse_loss(self.net(downscale(chunk, self.scale, self.degradation)).clamp(0, 1), chunk, reduction="sum"))
+            total += float(
+                F.mse_loss(self.net(downscale(chunk, self.scale, self.degradation)).clamp(0, 1), chunk, reduction="sum")
+            )
             n += chunk.numel()
         return total / n
 
@@ -107,5 +109,6 @@ class SuperResTask:
         return rows.flatten(0, 1)
 
     def export(self, out_dir: Path) -> Path:
-        meta = WeightsMeta(model="espcn", config=self.net.config(), provenance={"degradation": "bicubic-antialias" if self.degradation == "bicubic" else self.degradation})
+        degradation = "bicubic-antialias" if self.degradation == "bicubic" else self.degradation
+        meta = WeightsMeta(model="espcn", config=self.net.config(), provenance={"degradation": degradation})
         return save_weights(Path(out_dir) / f"espcn_x{self.scale}.safetensors", self.net.state_dict(), meta)
