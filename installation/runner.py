@@ -176,6 +176,10 @@ def _run_show(opts: RunOptions, stop: _StopOnSignal) -> RunStats:
             from .sync import attach
 
             attach(control, sync)  # what reaches this host's inputs plays on every host, at one show time
+            from .audio.link_beats import beat_source_for
+
+            # cues `at_beat` and `keyframe_beats` follow the Link session's beat, as every host hears it
+            playhead.beats = beat_source_for(control.beats, sync.session, clock.now)
         if opts.control:
             control.start_inputs(registry.inputs(), offline=clock.deterministic)
             if sync is not None:

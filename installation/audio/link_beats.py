@@ -13,7 +13,6 @@ Nothing here joins a network until :func:`open_session` is called.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -25,35 +24,20 @@ class LinkUnavailable(RuntimeError):
 
 
 def open_session(bpm: float = 120.0, quantum: float = 4.0) -> Any:
-    """Join (or start) the Link session on this network: an enabled ``aalink.Link``.
-
-    aalink binds a Link to the asyncio loop running when it is made (for its callbacks, which the
-    beat source does not use): it is made inside a loop of its own, kept with it."""
+    """Join (or start) the Link session on this network: the sync package's session (one Link
+    wrapper for the show clock and the beat), enabled, with ``beat``, ``tempo``, ``quantum``, ``peers``."""
     try:
-        import aalink
+        import aalink  # noqa: F401
     except ImportError:
         raise LinkUnavailable(MISSING) from None
-    loop = asyncio.new_event_loop()
+    from ..sync.session import LinkSession
 
-    async def make() -> Any:
-        return aalink.Link(float(bpm))
-
-    link = loop.run_until_complete(make())
-    link.quantum = float(quantum)
-    link.enabled = True
-    _LOOPS[id(link)] = loop  # kept alive with the session
-    return link
+    return LinkSession(float(bpm), float(quantum))
 
 
-_LOOPS: dict[int, asyncio.AbstractEventLoop] = {}
-
-
-def close_session(link: Any) -> None:
-    """Leave the session and free its loop."""
-    link.enabled = False
-    loop = _LOOPS.pop(id(link), None)
-    if loop is not None:
-        loop.close()
+def close_session(session: Any) -> None:
+    """Leave the session and stop its loop."""
+    session.close()
 
 
 class LinkBeats:
@@ -87,7 +71,7 @@ class LinkBeats:
 
     @property
     def peers(self) -> int:
-        return int(self.session.num_peers)
+        return int(self.session.peers)
 
 
 def beat_source_for(default: Any, session: Any = None, now: Callable[[], float] | None = None) -> Any:

@@ -68,6 +68,15 @@ class LinkSession:
     def peers(self) -> int:
         return int(self._link.num_peers)
 
+    @property
+    def quantum(self) -> float:
+        return float(self._link.quantum)
+
+    @property
+    def time(self):
+        """Link's host clock now (a ``timedelta``): the instant two peers' beats are compared at."""
+        return self._link.time
+
     def close(self) -> None:
         """Leave the session (the others play on) and stop the loop thread."""
         try:
