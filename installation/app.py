@@ -85,6 +85,7 @@ class App:
             lambda kf: self.compositor.release(kf),
             clock.deterministic,
             hold_limit,
+            locked=bool(getattr(clock, "lockstep", False)),  # several hosts drawing one show time
         )
         self.snapshot = FrameSnapshot(brightness=show.output.brightness)
         self._source_control: tuple[dict, dict] | None = None  # (walk, post) control for newly built sources

@@ -61,7 +61,7 @@ class RunOptions:
     calibration: Path | None = None  # overrides the show's `calibration` (relative to the working directory)
     output: int | None = None  # with a per-display profile: the one output this process shows
     host: str | None = None  # the profile's [[hosts]] entry whose outputs this process draws
-    canvas_only: bool = False  # recordings get the canvas, never calibrated outputs (`installation render`)
+    canvas_only: bool = False  # `installation render`: the canvas, offline (no calibration, no [sync])
     control: bool = True  # start the show's OSC/MIDI/audio/serial inputs
     health_port: int | None = None  # serve GET /status here (0: any free port)
     health_host: str = "127.0.0.1"
@@ -244,7 +244,7 @@ def _run_show(opts: RunOptions, stop: _StopOnSignal) -> RunStats:
 
 def _link_clock(opts: RunOptions, show):
     """Under ``[sync] link = true`` a live run's clock is the Link session's (None otherwise)."""
-    if not show.sync.link:
+    if not show.sync.link or opts.canvas_only:  # `installation render`: offline, on the fixed-step clock
         return None
     if opts.record:  # the live frames as this host plays them (fragmented MP4: a kill loses a second or two)
         log.info("[sync]: --record records the live, Link-timed frames")

@@ -148,6 +148,24 @@ def test_realtime_mixer_fades_to_each_new_keyframe():
     assert step(0.5, wall=10.0).mix == 1.0
 
 
+def test_locked_mixer_shows_the_show_time_pair_or_holds_and_never_waits():
+    gen = GatedGenerator()  # gate closed: the worker makes nothing until the test lets it
+    worker = make_worker(gen)
+    mixer = KeyframeMixer(worker, deterministic=False, locked=True)
+    mixer.plan(1.3, wall=0.0)  # rate 4: keyframes 5 and 6 at 0.2; neither exists and nothing waits
+    assert mixer.blend(1.3, wall=0.0).b is None and worker.produced == 0
+    gen.gate.set()
+    worker.ensure(5)
+    mixer.plan(1.3, wall=0.0)
+    held = mixer.blend(1.3, wall=0.0)
+    assert (held.a.index, held.b.index, held.mix) == (5, 5, 0.0)  # 6 is missing: 5 holds
+    worker.ensure(6)
+    mixer.plan(1.3, wall=99.0)  # the wall clock (arrival) plays no part: only show time
+    b = mixer.blend(1.3, wall=99.0)
+    assert (b.a.index, b.b.index) == (5, 6) and b.mix == pytest.approx(0.2)
+    worker.stop()
+
+
 def test_post_chain_mix_from_the_show_and_live_multiply():
     from installation.engine.post import PostChain
 

@@ -9,6 +9,12 @@ keyframe arrives it becomes the fade target, and the fade runs over the measured
 between arrivals (at least ``1 / rate``), so a model that delivers 3 keyframes a second still
 gives motion that is smooth at display rate.
 
+Locked real time (``locked=True``: several hosts on one show time, ``[sync]``): the frame is the
+deterministic one — keyframes ``floor(t·rate)`` and the next at weight ``frac(t·rate)`` — but
+nothing waits: the worker is asked for the most urgent missing keyframe, and while one is missing
+the last good keyframe holds.  A host whose model keeps up then draws, at each show time, the
+same picture as every other host (and as an offline render), so blends meet across machines.
+
 ``crossfade`` (seconds, live ``/crossfade/time``) shortens each fade: a keyframe holds, then
 fades into the next over the last ``crossfade`` seconds of its interval, so keyframes still land
 on their times; 0 is a cut at the boundary.  Unset, a fade takes the whole interval.
@@ -38,9 +44,10 @@ class Blend:
 
 
 class KeyframeMixer:
-    def __init__(self, worker: GeneratorWorker, deterministic: bool):
+    def __init__(self, worker: GeneratorWorker, deterministic: bool, locked: bool = False):
         self.worker = worker
         self.deterministic = deterministic
+        self.locked = locked and not deterministic  # real time, but frames a function of show time
         self.rate = worker.rate
         self.shown_a: Keyframe | None = None
         self.shown_b: Keyframe | None = None
@@ -81,6 +88,9 @@ class KeyframeMixer:
                 self._held = False
             return
 
+        if self.locked:
+            self._plan_locked(local_t)
+            return
         self.worker.request(math.floor(local_t * self.rate) + 1)
         newest = self.worker.buffer.newest()
         self._empty = newest is None
@@ -96,11 +106,25 @@ class KeyframeMixer:
             self.shown_a, self.shown_b = self.shown_b, newest
             self._fade_start = wall
 
+    def _plan_locked(self, local_t: float) -> None:
+        """The deterministic pair if it is there; else hold the last good keyframe. Never waits."""
+        k0 = math.floor(local_t * self.rate)
+        a, b = self.worker.buffer.get(k0), self.worker.buffer.get(k0 + 1)
+        self.worker.request(k0 if a is None else k0 + 1 if b is None else k0 + 2)  # the most urgent missing
+        if a is not None and b is not None:
+            self.shown_a, self.shown_b, self._held = a, b, False
+            return
+        held = a or self.shown_b or self.worker.buffer.newest()
+        self._empty = held is None
+        if held is not None:
+            self.shown_a = self.shown_b = held
+            self._held = True
+
     def blend(self, local_t: float, wall: float) -> Blend:
         """View step: the planned pair and how far the fade between them is. Reads only."""
         if self.shown_b is None or self._empty:
             return Blend(None, None, 0.0)
-        if self.deterministic:
+        if self.deterministic or self.locked:
             if self._held:
                 return Blend(self.shown_b, self.shown_b, 0.0)
             pos = local_t * self.rate

@@ -55,8 +55,10 @@ class SceneSet:
         release: Callable[[Keyframe], None],
         deterministic: bool,
         hold_limit: float = 10.0,
+        locked: bool = False,
     ):
         self.new_worker = new_worker
+        self.locked = locked  # live frames as a function of show time (hosts in lock-step)
         self.builtin_fallback = builtin_fallback
         self.release = release
         self.deterministic = deterministic
@@ -68,7 +70,7 @@ class SceneSet:
     # -- lifecycle ------------------------------------------------------------------------
     def _runtime(self, scene: Scene, index: int) -> SceneRuntime:
         worker = self.new_worker(scene, index)
-        return SceneRuntime(index, worker, KeyframeMixer(worker, self.deterministic))
+        return SceneRuntime(index, worker, KeyframeMixer(worker, self.deterministic, self.locked))
 
     def sync(self, show: Show, wanted: set[int]) -> None:
         """Start the wanted scenes that are not running (and have not failed), stop the rest."""
@@ -153,7 +155,7 @@ class SceneSet:
             if rt is not None:
                 if layer.local_t < rt.last_local_t:  # the scene restarted (loop or seek)
                     rt.retired += rt.worker.buffer.clear()
-                    rt.mixer = KeyframeMixer(rt.worker, self.deterministic)
+                    rt.mixer = KeyframeMixer(rt.worker, self.deterministic, self.locked)
                     rt.worker.restart_source()
                 rt.last_local_t = layer.local_t
                 rt.mixer.crossfade = crossfade

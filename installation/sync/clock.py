@@ -30,6 +30,8 @@ class LinkClock:
     """A :class:`~installation.clock.Clock` on the Link session, with the peer bus that carries the epoch."""
 
     deterministic = False
+    #: keyframes are mixed as a function of show time, not of their arrival, so hosts draw alike
+    lockstep = True
 
     def __init__(
         self,
