@@ -163,9 +163,12 @@ def _run_show(opts: RunOptions, stop: _StopOnSignal) -> RunStats:
             opts = dataclasses.replace(opts, start=sync.now())
         live = not opts.record
         now = (
-            time.time if (live and opts.schedule and show.schedule and not opts.start and sync is None) else None
-        )  # an instant: the schedule converts to the venue zone (under [sync] show time is the hosts')
-        playhead = Playhead(show, now=now, watch=opts.show if (live and opts.watch) else None)
+            time.time if (live and opts.schedule and show.schedule and (not opts.start or sync is not None)) else None
+        )  # an instant: the schedule converts to the venue zone
+        # under [sync] the hours open and close each host by its wall clock; show time stays the hosts'
+        playhead = Playhead(
+            show, now=now, watch=opts.show if (live and opts.watch) else None, hours_gate_only=sync is not None
+        )
         if playhead.watcher is not None:
             playhead.watcher.check, playhead.watcher.store = (lambda s: check_show(s, registry, opts.show)), store
             if rejected is not None:

@@ -325,3 +325,40 @@ def test_status_reports_the_session_and_the_other_hosts():
     status = clock.sync_status()
     assert status["peers"] == 1 and status["tempo"] == 120.0 and status["epoch"] == clock.epoch.eid
     assert {"bus_received", "bus_rejected", "cues_waiting", "adopted", "realigned"} <= set(status)
+
+
+def test_under_sync_opening_hours_gate_the_show_but_show_time_stays_the_hosts():
+    import datetime as dt
+
+    from installation.show.loader import parse_show
+    from installation.show.playhead import Playhead
+
+    show = parse_show(
+        """
+[schedule]
+timezone = "Europe/Berlin"
+hours = { daily = ["10:00-18:00"] }
+outside = "blackout"
+fade = 30
+[[scenes]]
+name = "a"
+duration = 100
+[scenes.generator]
+plugin = "noisefield"
+[[scenes]]
+name = "b"
+duration = 100
+[scenes.generator]
+plugin = "noisefield"
+"""
+    )
+    berlin = dt.timezone(dt.timedelta(hours=1))  # December: CET
+    instant = {"t": dt.datetime(2026, 12, 3, 9, 0, tzinfo=berlin).timestamp()}  # closed
+    head = Playhead(show, now=lambda: instant["t"], hours_gate_only=True)
+    assert head.update(150.0) == []  # before opening: dark, whatever the hosts' show time
+    instant["t"] = dt.datetime(2026, 12, 3, 12, 0, tzinfo=berlin).timestamp()
+    (layer,) = head.update(150.0)
+    assert layer.scene.name == "b" and layer.opacity == 1.0  # open: the hosts' show time (150 s is scene b)
+    instant["t"] = dt.datetime(2026, 12, 3, 10, 0, 15, tzinfo=berlin).timestamp()
+    (layer,) = head.update(20.0)
+    assert layer.scene.name == "a" and 0.3 < layer.opacity < 0.7  # the opening fade, by the wall clock

@@ -35,8 +35,12 @@ class Playhead:
         now: Callable[[], float | dt.datetime] | None = None,
         watch: Path | str | None = None,
         watch_interval: float = 1.0,
+        hours_gate_only: bool = False,
     ):
         self.show = show
+        # [sync]: opening hours open, close and fade the show by the venue's wall clock, but show
+        # time is the hosts' shared one (every host's clock agrees with the others through chrony)
+        self.hours_gate_only = hours_gate_only
         self._beats = None  # a BeatSource for cues at_beat and keyframe_beats (see :attr:`beats`)
         self.timeline = Timeline(show)
         self.now = now
@@ -115,7 +119,7 @@ class Playhead:
                 self.pending = fresh
                 self.boundary = None
         if self.hours is not None and self.now is not None:  # hours are only made with a clock
-            return self._scheduled(self.hours, self.now())
+            return self._scheduled(self.hours, self.now(), clock_t)
         return self._at(clock_t)
 
     def _at(self, t: float) -> list[LayerState]:
@@ -128,7 +132,7 @@ class Playhead:
                 self._swap(self.boundary, self._boundary_cue)
         return self.timeline.layers_at(t)
 
-    def _scheduled(self, hours: OpeningHours, now: float | dt.datetime) -> list[LayerState]:
+    def _scheduled(self, hours: OpeningHours, now: float | dt.datetime, clock_t: float = 0.0) -> list[LayerState]:
         when = hours.localize(now)
         pos = hours.position(when)
         self.position, self.venue_time = pos, when
@@ -142,6 +146,9 @@ class Playhead:
                 i = self.show.scene_index(sched.holding_scene)
                 return [LayerState(i, self.show.scenes[i], pos.since_close, 1.0)]
             return []
+        if self.hours_gate_only:  # open or closed by the wall clock; the position is the hosts'
+            layers = self._at(clock_t)
+            return [replace(layer, opacity=layer.opacity * pos.fade) for layer in layers] if pos.fade < 1.0 else layers
         if pos.period_start != self._period:
             if self._period is not None or hours.spec.resume == "opening":
                 self.timeline = Timeline(self.show, beats=self._beats)  # a new opening: a fresh cue list and GO log
