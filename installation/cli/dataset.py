@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         crop: str = typer.Option("center", help="center: square crop from the middle; none: squash the whole frame."),
         start: float = typer.Option(0.0, help="Skip this many seconds first."),
         limit: int | None = typer.Option(None, help="Stop after this many images."),
-        out: Path = typer.Option(None, "--out", "-o", help="Output folder [data/CLIP-NAME]."),
+        out: Path = typer.Option(None, "--out", "-o", help="Output folder \\[data/CLIP-NAME]."),
     ):
         """Decode CLIP with av and write every N-th frame, square-cropped and resized, as a JPEG sequence."""
         from ..train.frames import frames_from_video
@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
         folder: Path = typer.Argument(..., help="Folder of images (searched recursively)."),
         size: int = typer.Option(256, help="Output size in pixels (square)."),
         crop: str = typer.Option("center", help="center: square crop from the middle; none: squash the whole image."),
-        out: Path = typer.Option(None, "--out", "-o", help="Output folder [data/FOLDER-NAME]."),
+        out: Path = typer.Option(None, "--out", "-o", help="Output folder \\[data/FOLDER-NAME]."),
     ):
         """Square-crop and resize every image in FOLDER into a JPEG training folder."""
         from ..train.frames import frames_from_images
@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
         count: int = typer.Option(1000, help="Number of images."),
         size: int = typer.Option(64, help="Image size in pixels (square)."),
         seed: int = typer.Option(0, help="Seed: the same seed gives the same images."),
-        out: Path = typer.Option(None, "--out", "-o", help="Output folder [data/NAME]."),
+        out: Path = typer.Option(None, "--out", "-o", help="Output folder \\[data/NAME]."),
     ):
         """Generate a data set with a maker from the register_datasets hook."""
         from ..plugins import make_plugin_manager

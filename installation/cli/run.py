@@ -12,7 +12,7 @@ from .common import exit_if_recording_lost, resolve_device
 
 
 def _opens_window(show: Path) -> bool:
-    """Whether the show would open a window: no ``[[outputs]]`` (one window), or a listed window.
+    """Whether the show would open a window: no ``\\[\\[outputs]]`` (one window), or a listed window.
     A show that does not load says so later, through the run's own error."""
     from ..show.loader import ShowError, load_show
 
@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
         display: int = typer.Option(
             0,
             "--display",
-            help="Index of the monitor to open the window on (0 = primary; a show that lists [[outputs]] sets "
+            help="Index of the monitor to open the window on (0 = primary; a show that lists \\[\\[outputs]] sets "
             "each window's display there).",
         ),
         record: Path | None = typer.Option(
@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
         host: str | None = typer.Option(
             None,
             "--host",
-            help="Draw the outputs the calibration profile's [[hosts]] entry NAME drives (one machine of a "
+            help="Draw the outputs the calibration profile's \\[\\[hosts]] entry NAME drives (one machine of a "
             "wall several drive); headless too, and --record records them.",
         ),
         health_port: int | None = typer.Option(
@@ -110,7 +110,7 @@ def register(app: typer.Typer) -> None:
         web_host: str | None = typer.Option(
             None,
             "--web-host",
-            help="Address the page listens on (default: the show's [web] host, 127.0.0.1); off loopback a "
+            help="Address the page listens on (default: the show's \\[web] host, 127.0.0.1); off loopback a "
             "token is required.",
         ),
         plugin_deadline: float | None = typer.Option(

@@ -162,7 +162,7 @@ def register(app: typer.Typer) -> None:
             None, "--bank", help="Bank file (.safetensors, with its .json) \\[beside --show]."
         ),
         show: Path | None = typer.Option(
-            None, "--show", help="Keep in the bank beside this show file [./seeds.safetensors]."
+            None, "--show", help="Keep in the bank beside this show file \\[./seeds.safetensors]."
         ),
         force: bool = typer.Option(False, "--force", help="Replace entries that already have these names."),
         class_index: int | None = typer.Option(None, "--class", help="Class of a conditional model (its class_index)."),
@@ -222,7 +222,7 @@ def register(app: typer.Typer) -> None:
         bank: Path | None = typer.Option(None, "--bank", help="Bank file \\[beside --show, else ./seeds.safetensors]."),
         show: Path | None = typer.Option(None, "--show", help="Keep in the bank beside this show file."),
         out: Path | None = typer.Option(
-            None, "--out", "-o", help="Before/after PNG [NAME-projection.png beside the bank]."
+            None, "--out", "-o", help="Before/after PNG \\[NAME-projection.png beside the bank]."
         ),
         steps: int = typer.Option(
             300, "--steps", min=1, help="Optimisation steps (w for StyleGAN2, z from the encoder mean for the VAE)."

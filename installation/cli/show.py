@@ -205,14 +205,14 @@ def _register_preview(show_app: typer.Typer) -> None:
     @show_app.command("preview")
     def preview(
         file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Show file (TOML)."),
-        out: Path | None = typer.Option(None, "--out", "-o", help="Strip PNG to write [FILE's name + -preview.png]."),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Strip PNG to write \\[FILE's name + -preview.png]."),
         html: Path | None = typer.Option(None, "--html", help="Also write a scrollable HTML page (frames embedded)."),
         every: float = typer.Option(10.0, "--every", min=0.1, help="Seconds of show time between frames."),
         start: str = typer.Option("0", "--from", help="Show time to start at: seconds, MM:SS or HH:MM:SS."),
-        duration: str | None = typer.Option(None, "--duration", help="Length to preview [one pass of the cue list]."),
+        duration: str | None = typer.Option(None, "--duration", help="Length to preview \\[one pass of the cue list]."),
         height: int = typer.Option(90, "--height", min=16, max=1080, help="Thumbnail height in pixels."),
         columns: int | None = typer.Option(
-            None, "--columns", min=1, help="Frames per row of the strip [all in one row]."
+            None, "--columns", min=1, help="Frames per row of the strip \\[all in one row]."
         ),
         device: str = typer.Option("auto", "--device", help="Where models run: auto | cpu | cuda."),
     ):

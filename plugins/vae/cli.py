@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(
             Path("latents.safetensors"), "--out", "-o", help="Latents file to write (safetensors)."
         ),
-        checkpoint: Path | None = typer.Option(None, help="VAE weights [shipped watch model]."),
+        checkpoint: Path | None = typer.Option(None, help="VAE weights \\[shipped watch model]."),
     ):
         """Encode PHOTOS to their mean latents; walk between them with `type = "latents"`."""
         from installation.api import WeightsMeta, save_weights
@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
     def decode(
         latents: Path = typer.Argument(..., help="Latents file from `installation vae encode`."),
         out: Path = typer.Option(Path("decoded.png"), "--out", "-o", help="PNG grid of the decoded images."),
-        checkpoint: Path | None = typer.Option(None, help="VAE weights [shipped watch model]."),
+        checkpoint: Path | None = typer.Option(None, help="VAE weights \\[shipped watch model]."),
         deblur: bool = typer.Option(False, help="Run the shipped deblur stage on the result."),
     ):
         """Decode a latents file to a PNG grid (check what the VAE made of your photos)."""
