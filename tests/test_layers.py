@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1] / "installation"
 #: is the package root (``from .. import hookimpl``).  control, health and sync sit below the app:
 #: they talk to it only through events and snapshots, never by importing it.
 LAYERS: list[set[str]] = [
-    {"installation", "problems", "protocols", "hookspecs", "weights", "clock", "plugins", "progress"},
+    {"installation", "problems", "protocols", "hookspecs", "weights", "clock", "plugins", "progress", "link"},
     {"show", "walks", "bank", "audio"},
     {"engine", "train", "studio"},
     {"render"},

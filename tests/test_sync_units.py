@@ -237,7 +237,7 @@ def test_missing_aalink_is_one_line(monkeypatch):
     import sys
 
     from installation.cli.common import user_error
-    from installation.sync.session import require_aalink
+    from installation.link import require_aalink
 
     monkeypatch.setitem(sys.modules, "aalink", None)
     with pytest.raises(Exception) as info:

@@ -30,7 +30,7 @@ def open_session(bpm: float = 120.0, quantum: float = 4.0) -> Any:
         import aalink  # noqa: F401
     except ImportError:
         raise LinkUnavailable(MISSING) from None
-    from ..sync.session import LinkSession
+    from ..link import LinkSession
 
     return LinkSession(float(bpm), float(quantum))
 

@@ -20,7 +20,7 @@ __all__ = ["LinkClock", "attach", "link_clock", "listen_osc_group"]
 
 def link_clock(show: Any) -> LinkClock:
     """The Link clock for ``show`` (its ``[sync]`` table); aalink missing is one clear line."""
-    from .session import require_aalink
+    from ..link import require_aalink
 
     require_aalink(f"{show.source or 'the show'}: [sync] link = true")
     return LinkClock(show.sync, show.show.name)

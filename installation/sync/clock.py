@@ -41,7 +41,7 @@ class LinkClock:
         bus: Callable[..., PeerBus] = PeerBus,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        from .session import LinkSession
+        from ..link import LinkSession
 
         self.cfg, self.show = cfg, show
         self.host = secrets.token_hex(6)

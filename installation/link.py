@@ -1,5 +1,9 @@
 """The Ableton Link session, through aalink, behind a small interface the clock can be tested with.
 
+One wrapper for everything that reads Link: the synchronised show clock (:mod:`installation.sync`)
+and the show's beat source under ``[sync]`` (:mod:`installation.audio.link_beats`); it sits at the
+bottom layer so both can use it.
+
 aalink wants a running asyncio loop when a ``Link`` is made (its callbacks are delivered there);
 the runtime has none in the render thread, so one runs in a daemon thread of its own.  The clock
 only reads ``beat``, ``tempo`` and ``num_peers``: properties Link keeps thread-safe.
@@ -11,7 +15,7 @@ import asyncio
 import threading
 from typing import Protocol
 
-from ..problems import Unavailable
+from .problems import Unavailable
 
 
 class Session(Protocol):
