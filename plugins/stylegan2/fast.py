@@ -87,7 +87,8 @@ def styles_of(affine: nn.Module, w: torch.Tensor) -> torch.Tensor:
             affine.bias.detach().float() * affine.bias_gain,
         ),
     )
-    return torch.addmm(bias.unsqueeze(0), w.float(), wt)
+    with torch.autocast(device_type=w.device.type, enabled=False):  # styles stay fp32 (demodulation)
+        return torch.addmm(bias.unsqueeze(0), w.float(), wt)
 
 
 def _matmul_conv(x: torch.Tensor, wmat: torch.Tensor) -> torch.Tensor:
