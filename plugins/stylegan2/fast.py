@@ -38,14 +38,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .ops import SQRT2
+from .ops import SQRT2, EqualLinear
 
 if TYPE_CHECKING:  # pragma: no cover - types only
     from .network import StyledConv, SynthesisBlock, SynthesisNetwork, ToRGB
 
 CL = torch.channels_last
 CHUNK_ELEMENTS = 1 << 22  # activation elements per chunk (16 MB in float32): about the L3 cache
-MATMUL_PIXELS = 256  # up to 16×16, a 3×3 conv runs as im2col + matmul
+MATMUL_PIXELS = 16  # at 4×4 a 3×3 conv runs as im2col + matmul (from 8×8 oneDNN wins)
 
 
 PROFILE = False  # benchmarks/stylegan2.py --profile sets it: label each op group for torch.profiler
@@ -75,7 +75,7 @@ def cached(module: nn.Module, name: str, sources: tuple[torch.Tensor, ...], extr
     return value
 
 
-def styles_of(affine: nn.Module, w: torch.Tensor) -> torch.Tensor:
+def styles_of(affine: EqualLinear, w: torch.Tensor) -> torch.Tensor:
     """The layer's affine map of w with its equalised-LR weight scaled once, not on every call."""
     wt, bias = cached(
         affine,
@@ -92,7 +92,7 @@ def styles_of(affine: nn.Module, w: torch.Tensor) -> torch.Tensor:
 
 
 def _matmul_conv(x: torch.Tensor, wmat: torch.Tensor) -> torch.Tensor:
-    """3×3 same-padding conv as im2col + one matmul, NHWC out: at ≤16×16 oneDNN's per-call setup
+    """3×3 same-padding conv as im2col + one matmul, NHWC out: at 4×4 oneDNN's per-call setup
     (and PyTorch's fallback below 20k elements) cost more than the arithmetic."""
     b, _, h, w = x.shape
     cols = F.unfold(x, 3, padding=1)  # [b, in·9, h·w]
