@@ -27,6 +27,7 @@ def tiny() -> StyleGAN2:
     return net
 
 
+@pytest.mark.slow  # inductor compiles for about a minute on two cores
 def test_compiled_generator_matches_eager():
     net = tiny()
     eager = StyleGAN2Generator(net, "cpu")
