@@ -10,6 +10,7 @@ autocast in half precision with fp32 weights and fp32 demodulation, the network 
 activations use ``channels_last``, and conv outputs are clamped at ±256 so fp16 stays finite.
 ``degrade()`` (called by the worker after an out-of-memory error) switches a CUDA fp32
 generator to fp16; batches larger than ``max_batch`` are always synthesised in chunks.
+``compile=True`` runs the synthesis network through ``torch.compile`` (any device).
 """
 
 from __future__ import annotations
