@@ -5,8 +5,9 @@ Each row is one (config, batch): our synthesis network (``plugins/stylegan2``, i
 grouped conv, textbook upfirdn2d) run on the SAME weights, w+ and constant noise, interleaved
 (the order flips every repetition) so a busy shared CPU slows both alike; each side's best of
 ``--reps`` runs (more for cheap rows, up to ``--seconds`` per row) is kept.  ``ratio`` is
-reference ms / our ms (above 1: ours is faster); ``b8/b1`` is our per-image time at this batch over batch 1; ``MB/img`` is the peak resident memory a call adds
-(``/proc/self/clear_refs``), per image; ``diff`` is the largest |ours − reference| of the image.
+reference ms / our ms (above 1: ours is faster); ``b8/b1`` is our per-image time at this batch
+over batch 1; ``MB/img`` is the peak resident memory a call adds (``/proc/self/clear_refs``),
+per image; ``diff`` is the largest |ours − reference| of the image.
 
 Configs (z/w 512, 8 mapping layers unless said; random weights cost what trained ones cost):
 ``waves64`` the shipped model (its own weights; 64², channel_base 1024, max 128, z/w 128),
