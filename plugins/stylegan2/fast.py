@@ -100,17 +100,18 @@ def _matmul_conv(x: torch.Tensor, wmat: torch.Tensor) -> torch.Tensor:
     return y.view(b, h, w, -1).permute(0, 3, 1, 2)
 
 
-def _conv_weights(layer: StyledConv, dt: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(gain-scaled weight in the layout its conv wants, Σ w² over the kernel [out, in] in fp32,
-    the gain-scaled weight as an [out, in·9] matrix for the im2col path)."""
+def _conv_weights(layer: StyledConv, dt: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(gain-scaled weight in the layout its conv wants, Σ w² over the kernel [in, out] in fp32,
+    the gain-scaled weight as an [out, in·9] matrix for the im2col path, the epsilon)."""
 
     def build():
         w = layer.weight.detach().float()
-        wsq = w.square().sum(dim=[2, 3])
+        wsq = w.square().sum(dim=[2, 3]).t().contiguous()  # [in, out]: styles² @ wsq
+        eps = torch.full((1,), 1e-8, device=w.device)  # demodulation's epsilon, as addmm's input
         wg = w * SQRT2
         if layer.up:  # conv_transpose2d reads [in, out, kh, kw]
             wg = wg.transpose(0, 1)
-        return wg.to(dt).contiguous(memory_format=CL), wsq, (w * SQRT2).to(dt).reshape(w.shape[0], -1)
+        return wg.to(dt).contiguous(memory_format=CL), wsq, (w * SQRT2).to(dt).reshape(w.shape[0], -1), eps
 
     return cached(layer, "weights", (layer.weight,), dt, build)
 
@@ -144,14 +145,14 @@ def styled_conv(layer: StyledConv, x: torch.Tensor, w: torch.Tensor, noise_mode:
     b, cin, h, wd = x.shape
     cout = layer.weight.shape[0]
     ho, wo = (2 * h, 2 * wd) if layer.up else (h, wd)
-    bias = (layer.bias.detach().float() * SQRT2).to(dt)
+    bias = cached(layer, "bias", (layer.bias,), dt, lambda: (layer.bias.detach().float() * SQRT2).to(dt))
     # fold the style into the weights when they are the smaller tensor to scale
     fold = b == 1 and cout * cin * 9 <= cin * h * wd + cout * ho * wo
     with scope("modconv"):
-        weight, wsq, wmat = _conv_weights(layer, dt)
+        weight, wsq, wmat, eps = _conv_weights(layer, dt)
         styles = styles_of(layer.affine, w)  # [b, in]
         with torch.autocast(device_type=x.device.type, enabled=False):  # fp32: Σ (w·s)² overflows half
-            dcoefs = (styles.square() @ wsq.t() + 1e-8).rsqrt()  # [b, out]
+            dcoefs = torch.addmm(eps, styles.square(), wsq).rsqrt_()  # [b, out]
         x = x.to(dt)
         if fold:
             if layer.up:  # weight is [in, out, 3, 3]
