@@ -187,15 +187,16 @@ def styled_conv(layer: StyledConv, x: torch.Tensor, w: torch.Tensor, noise_mode:
 
 
 def to_rgb(layer: ToRGB, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """Modulated 1×1 conv as one batched matmul on the NHWC activation → ``[b, C, h, w]``."""
+    """Modulated 1×1 conv as one batched matmul on the NHWC activation → ``[b, C, h, w]`` NCHW."""
     dt = compute_dtype(x)
     b, cin, h, wd = x.shape
     cout = layer.weight.shape[0]
     styles = styles_of(layer.affine, w) * layer.style_gain  # [b, in]
     wm = (layer.weight.detach().float().view(1, cout, cin) * styles.view(b, 1, cin)).to(dt)
     xv = x.to(dt).permute(0, 2, 3, 1).reshape(b, h * wd, cin)  # a view when x is channels_last
-    bias = layer.bias.detach().to(dt).view(1, 1, cout)
-    y = torch.baddbmm(bias, xv, wm.transpose(1, 2)).view(b, h, wd, cout).permute(0, 3, 1, 2)
+    bias = layer.bias.detach().to(dt).view(1, cout, 1)
+    # [b, C, h·w] out: the RGB image is NCHW, the layout the skip's bilinear kernel vectorises
+    y = torch.baddbmm(bias, wm, xv.transpose(1, 2)).view(b, cout, h, wd)
     if layer.clamp is not None:
         y = y.clamp_(-layer.clamp, layer.clamp)
     return y
