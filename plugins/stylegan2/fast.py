@@ -58,9 +58,12 @@ def scope(name: str):
 
 def compute_dtype(x: torch.Tensor) -> torch.dtype:
     """The dtype convolutions run in: autocast's when it is on, else the activation's."""
-    if torch.is_autocast_enabled(x.device.type):
-        return torch.get_autocast_dtype(x.device.type)
-    return x.dtype
+    kind = x.device.type
+    if hasattr(torch, "get_autocast_dtype"):  # torch ≥ 2.4
+        return torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else x.dtype
+    if kind == "cpu":  # pragma: no cover - older torch
+        return torch.get_autocast_cpu_dtype() if torch.is_autocast_cpu_enabled() else x.dtype
+    return torch.get_autocast_gpu_dtype() if torch.is_autocast_enabled() else x.dtype  # pragma: no cover
 
 
 def cached(module: nn.Module, name: str, sources: tuple[torch.Tensor, ...], extra: Any, build: Callable[[], Any]):
