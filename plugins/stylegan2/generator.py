@@ -10,6 +10,7 @@ autocast in half precision with fp32 weights and fp32 demodulation, the network 
 activations use ``channels_last``, and conv outputs are clamped at ±256 so fp16 stays finite.
 ``degrade()`` (called by the worker after an out-of-memory error) switches a CUDA fp32
 generator to fp16; batches larger than ``max_batch`` are always synthesised in chunks.
+``compile=True`` runs the synthesis network through ``torch.compile`` (any device).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class StyleGAN2Generator:
         channels_last: bool | None = None,
         max_batch: int = 16,
         info: dict[str, Any] | None = None,
+        compile: bool = False,
     ):
         self.device = torch.device(device)
         if noise_mode not in NOISE_MODES:
@@ -66,6 +68,9 @@ class StyleGAN2Generator:
         self.noise_mode = noise_mode
         self.max_batch = max(1, int(max_batch))
         self.info = info or {}
+        # torch.compile traces the plain (training) formulation: the inference path's weight caches
+        # are Python-side state a graph cannot hold, and inductor fuses the elementwise ops itself
+        self._compiled = torch.compile(self.net.synthesis, dynamic=False) if compile else None
         self.c = None
         if self.cfg.c_dim > 0:
             idx = 0 if class_index is None else int(class_index)
@@ -103,7 +108,10 @@ class StyleGAN2Generator:
         frames = []
         for chunk in ws.split(self.max_batch):
             with self._autocast():
-                img = self.net.synthesis(chunk, self.noise_mode)
+                if self._compiled is not None:
+                    img = self._compiled(chunk, self.noise_mode, fast=False)
+                else:
+                    img = self.net.synthesis(chunk, self.noise_mode)
             frames.append(((img.float() + 1) * 0.5).clamp(0, 1).contiguous())
         return torch.cat(frames)
 
@@ -128,11 +136,21 @@ def make_generator(
     """``register_generators`` factory: ``checkpoint=None`` plays the shipped wave model.
 
     Options: ``truncation``, ``truncation_cutoff``, ``noise_mode``, ``class_index``, ``precision``,
-    ``channels_last``, ``max_batch``, ``mapping_lr`` (rosinality files, whose mapping learning-rate
+    ``channels_last``, ``max_batch``, ``compile`` (``torch.compile`` the synthesis network; the
+    first frame of each batch size pays the compilation), ``mapping_lr`` (rosinality files, whose mapping learning-rate
     multiplier is not stored; default 0.01).
     """
     mapping_lr = float(options.pop("mapping_lr", 0.01))
-    known = {"truncation", "truncation_cutoff", "noise_mode", "class_index", "precision", "channels_last", "max_batch"}
+    known = {
+        "truncation",
+        "truncation_cutoff",
+        "noise_mode",
+        "class_index",
+        "precision",
+        "channels_last",
+        "max_batch",
+        "compile",
+    }
     unknown = set(options) - known
     if unknown:
         raise ValueError(

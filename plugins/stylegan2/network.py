@@ -25,6 +25,7 @@ from typing import Any, cast
 import torch
 import torch.nn as nn
 
+from .fast import synthesis as fast_synthesis
 from .ops import EqualLinear, lrelu_bias, make_filter, modulated_conv2d, upsample2d
 
 NOISE_MODES = ("random", "const", "none")
@@ -228,12 +229,20 @@ class SynthesisNetwork(nn.Module):
             blocks.append(SynthesisBlock(in_ch, cfg.ch(res), cfg.w_dim, res, cfg.img_channels, cfg.conv_clamp))
         self.blocks = nn.ModuleList(blocks)
 
-    def forward(self, ws: torch.Tensor, noise_mode: str = "random", fused: bool | None = None) -> torch.Tensor:
+    def forward(
+        self, ws: torch.Tensor, noise_mode: str = "random", fused: bool | None = None, fast: bool | None = None
+    ) -> torch.Tensor:
+        """``fast`` (default: whenever autograd is off and ``fused`` is not forced) runs
+        :mod:`.fast`, the inference path; ``fast=False`` is the out-of-place path training uses."""
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
         if ws.dim() != 3 or ws.shape[1] != self.num_ws or ws.shape[2] != self.w_dim:
             raise ValueError(f"ws must be [N, {self.num_ws}, {self.w_dim}], got {tuple(ws.shape)}")
         ws = ws.float()
+        if fast is None:
+            fast = fused is None and not torch.is_grad_enabled()
+        if fast:
+            return fast_synthesis(self, ws, noise_mode)
         x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1)
         img, idx = None, 0
         for block in cast("list[SynthesisBlock]", self.blocks):
