@@ -42,7 +42,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("show", "Show files: validate, schema for editors, timeline at a time."),
     "osc": ("osc", "OSC address map, test sender, monitor and MIDI/OSC learn."),
     "seeds": ("seeds", "Contact sheets of a model's seeds; keep favourite latents in a seed bank."),
-    "metrics": ("metrics", "FID, KID, precision and recall of B against A (folders of images or models)."),
+    "metrics": (
+        "metrics",
+        "FID, KID, precision and recall of B against A (folders or models); --ppl: path length of models.",
+    ),
     "ppl": ("metrics", "Perceptual path length of MODEL (Karras et al. 2019)."),
     "dataset": (
         "dataset",
