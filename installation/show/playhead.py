@@ -148,12 +148,12 @@ class Playhead:
             return []
         if self.hours_gate_only:  # open or closed by the wall clock; the position is the hosts'
             layers = self._at(clock_t)
-            return [replace(layer, opacity=layer.opacity * pos.fade) for layer in layers] if pos.fade < 1.0 else layers
-        if pos.period_start != self._period:
-            if self._period is not None or hours.spec.resume == "opening":
-                self.timeline = Timeline(self.show, beats=self._beats)  # a new opening: a fresh cue list and GO log
-            self._period = pos.period_start
-        layers = self._at(pos.show_t)
+        else:
+            if pos.period_start != self._period:
+                if self._period is not None or hours.spec.resume == "opening":
+                    self.timeline = Timeline(self.show, beats=self._beats)  # a new opening: a fresh cue list and GO log
+                self._period = pos.period_start
+            layers = self._at(pos.show_t)
         if pos.fade < 1.0:
             layers = [replace(layer, opacity=layer.opacity * pos.fade) for layer in layers]
         return layers

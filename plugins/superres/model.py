@@ -56,16 +56,21 @@ class ESPCN(nn.Module):
 DEGRADATIONS = ("bicubic", "area")
 
 
+def check_degradation(degradation: str) -> str:
+    """``degradation`` if it is one the network can learn; ValueError naming the choices otherwise."""
+    if degradation not in DEGRADATIONS:
+        raise ValueError(f"degradation must be one of {', '.join(DEGRADATIONS)}, got {degradation!r}")
+    return degradation
+
+
 def downscale(x: torch.Tensor, scale: int, degradation: str = "bicubic") -> torch.Tensor:
     """The degradation the network learns to invert: antialiased bicubic reduction by ``scale``,
     or ``"area"`` averaging (how the wave data and so the wave model's frames are made)."""
     h, w = x.shape[-2:]
     if h % scale or w % scale:
         raise ValueError(f"image size {h}x{w} is not divisible by scale {scale}")
-    if degradation == "area":
+    if check_degradation(degradation) == "area":
         return F.avg_pool2d(x, scale)
-    if degradation != "bicubic":
-        raise ValueError(f"degradation must be one of {', '.join(DEGRADATIONS)}, got {degradation!r}")
     return F.interpolate(x, size=(h // scale, w // scale), mode="bicubic", align_corners=False, antialias=True).clamp(
         0, 1
     )

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from installation.api import WeightsMeta, psnr, save_weights
 
-from .model import DEGRADATIONS, ESPCN, downscale
+from .model import ESPCN, check_degradation, downscale
 
 
 class SuperResTask:
@@ -37,9 +37,9 @@ class SuperResTask:
         self.scale, self.features, self.mid, self.layers = int(scale), int(features), int(mid), int(layers)
         self.lr = float(lr)
         self.lr_decay_steps = int(lr_decay_steps)  # >0: cosine decay to lr/20 over this many steps
-        if degradation not in DEGRADATIONS:
-            raise ValueError(f"degradation must be one of {', '.join(DEGRADATIONS)}, got {degradation!r}")
-        self.degradation = degradation  # "area": frames area-reduced like the wave data (and the wave model's)
+        self.degradation = check_degradation(
+            degradation
+        )  # "area": frames area-reduced like the wave data (and the wave model's)
         self.net = ESPCN(self.scale, self.features, self.mid, self.layers)  # validates the options now
         self._preview: torch.Tensor | None = None
 
