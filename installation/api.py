@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "ControlEvent": "installation.control.events",
     # errors a plugin raises (or sees)
     "CheckpointError": "installation.weights",
+    "LatentSizeError": "installation.weights",
     "ContractError": "installation.protocols",
     "OutputError": "installation.output.base",
     "OptionError": "installation.output.base",
@@ -78,6 +79,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from .walks.slerp import SeedSlerp
     from .weights import (
         CheckpointError,
+        LatentSizeError,
         WeightsMeta,
         detect_format,
         load_into,

@@ -40,6 +40,14 @@ class CheckpointError(ValueError):
         super().__init__(f"{path}: {reason}")
 
 
+class LatentSizeError(CheckpointError):
+    """A latents file (a bank, a latents walk) made for a model of another latent size.
+
+    Its own type because a show check that builds a walk without the model (with a stand-in
+    latent size) must not report it: the real build, which knows the model, does.
+    """
+
+
 class WeightsMeta(BaseModel):
     """The one shape of ``NAME.json`` beside ``NAME.safetensors``."""
 

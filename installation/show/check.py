@@ -118,6 +118,7 @@ def walk_problems(show: Show, registry) -> list[Problem]:
     is a walk that cannot play.  Walks that need the generator itself (``directions``) are left
     to the run, which reports them the same way."""
     from ..walks.common import OptionError
+    from ..weights import LatentSizeError
 
     walks = registry.walks() if registry is not None else _builtin_walks()
     problem = _placer(show)
@@ -149,6 +150,8 @@ def walk_problems(show: Show, registry) -> list[Problem]:
         for _ in range(len(options) + 1):  # each bad option in turn: drop it (its default is fine), try again
             try:
                 factory(latent_dim=16, seed=scene.walk.seed, **options)
+                break
+            except LatentSizeError:  # 16 is a stand-in for the model's size: building the scene checks it
                 break
             except OptionError as exc:
                 field = exc.field.split("[", 1)[0]

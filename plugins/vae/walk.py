@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from installation.api import CheckpointError, SeedSlerp, load_weights
+from installation.api import CheckpointError, LatentSizeError, SeedSlerp, load_weights
 
 BANK = Path(__file__).parent / "weights" / "watch-bank.safetensors"
 
@@ -63,7 +63,7 @@ class LatentFileWalk(SeedSlerp):
             raise ValueError('the latents walk needs file = "LATENTS.safetensors" (from `installation vae encode`)')
         keys = read_latents(file)
         if keys.shape[1] != int(latent_dim):
-            raise CheckpointError(file, f"latents are {keys.shape[1]}-d but the generator takes {latent_dim}-d")
+            raise LatentSizeError(file, f"latents are {keys.shape[1]}-d but the generator takes {latent_dim}-d")
         super().__init__(
             latent_dim, seed=seed, seeds=list(range(keys.shape[0])), hold=hold, transition=transition, ease=ease
         )
@@ -115,7 +115,7 @@ class PosteriorWalk(SeedSlerp):
     ):
         bank, allowed = read_bank(file or BANK)
         if bank.shape[1] != int(latent_dim):
-            raise CheckpointError(
+            raise LatentSizeError(
                 file or BANK,
                 f"latents are {bank.shape[1]}-d but the generator takes {latent_dim}-d"
                 + ("" if file else " (the shipped bank fits the shipped watch model only: give file =)"),
