@@ -135,11 +135,15 @@ def test_two_link_peers_share_beat_tempo_and_bars(tmp_path):
 
 
 def test_without_aalink_link_is_one_clear_line(monkeypatch):
-    from installation.audio.link_beats import LinkUnavailable, beat_source_for, open_session
+    from installation.audio.link_beats import beat_source_for, open_session
+    from installation.problems import Unavailable
 
     monkeypatch.setitem(sys.modules, "aalink", None)  # import aalink now raises ImportError
-    with pytest.raises(LinkUnavailable) as err:
+    with pytest.raises(Unavailable) as err:
         open_session()
-    assert str(err.value) == "Ableton Link needs aalink: pip install 'installation[link]'"
+    assert str(err.value) == (
+        "[sync] link = true needs the Python package 'aalink' (Ableton Link), which is not installed: "
+        "pip install 'installation[link]'"
+    )
     grid = object()
     assert beat_source_for(grid) is grid  # no session: the show's own beat

@@ -16,20 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-MISSING = "Ableton Link needs aalink: pip install 'installation[link]'"
-
-
-class LinkUnavailable(RuntimeError):
-    """aalink is not installed (one line: what to install)."""
-
-
 def open_session(bpm: float = 120.0, quantum: float = 4.0) -> Any:
     """Join (or start) the Link session on this network: the sync package's session (one Link
-    wrapper for the show clock and the beat), enabled, with ``beat``, ``tempo``, ``quantum``, ``peers``."""
-    try:
-        import aalink  # noqa: F401
-    except ImportError:
-        raise LinkUnavailable(MISSING) from None
+    wrapper for the show clock and the beat), enabled, with ``beat``, ``tempo``, ``quantum``, ``peers``.
+
+    Without aalink it raises :class:`installation.problems.Unavailable` with the one line the sync
+    clock gives too (:func:`installation.link.require_aalink`)."""
     from ..link import LinkSession
 
     return LinkSession(float(bpm), float(quantum))
