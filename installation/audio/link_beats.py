@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+
 def open_session(bpm: float = 120.0, quantum: float = 4.0) -> Any:
     """Join (or start) the Link session on this network: the sync package's session (one Link
     wrapper for the show clock and the beat), enabled, with ``beat``, ``tempo``, ``quantum``, ``peers``.
