@@ -6,7 +6,8 @@
    never used, area-reduced to 64²: the way the wave data and so the wave model's frames are made),
    ×4 by the shipped wave ESPCN, the general ESPCN, bicubic and Lanczos.
 2. The show live at 1920x1080, headless, display paced to 30 fps, generator worker (StyleGAN2 then
-   the post chain) in the background: display fps, keyframes/s the visible scene's worker delivered.
+   the post chain) in the background: display fps, keyframes/s the visible scene's worker delivered,
+   and the worker's own time per keyframe (the chain's cost, apart from the display's).
 3. Frames read back from that run: ``detail_ratio`` (energy beyond the 64² model's texels over the
    frame's variance; issue 14 asks ≥ 0.0026) and ``edge_ratio`` (border/interior change, ≤ 1.5).
 """
@@ -67,6 +68,9 @@ def live(show_path: Path, seconds: float, fps: float = 30.0) -> None:
             raise SystemExit("no keyframe within 120 s")
     produced0 = {k: rt.worker.produced for k, rt in app.runtimes.items()}
     frames, grabs, t0 = 0, [], time.perf_counter()
+    frame_ms: list[float] = []
+    makes: dict[str, list[float]] = {k: [] for k in app.runtimes}
+    last = dict(produced0)
     while time.perf_counter() - t0 < seconds:
         start = time.perf_counter()
         app.frame()
@@ -76,14 +80,25 @@ def live(show_path: Path, seconds: float, fps: float = 30.0) -> None:
             comp.ensure_output()
             ctx.finish()
         frames += 1
+        frame_ms.append(1000 * (time.perf_counter() - start))
+        for k, rt in app.runtimes.items():  # the worker's own time per keyframe (walk, model, post chain)
+            if rt.worker.produced != last.get(k):
+                last[k] = rt.worker.produced
+                makes[k].append(1000 * rt.worker.last_duration)
         time.sleep(max(0.0, 1 / fps - (time.perf_counter() - start)))
     dt = time.perf_counter() - t0
+    if not grabs:  # a display slower than 1 frame/s (a swamped host): still one frame for the metrics
+        grabs.append(comp.read_output().astype(np.float32))
     rates = {k: (rt.worker.produced - produced0.get(k, 0)) / dt for k, rt in app.runtimes.items()}
     app.close()
     scene = max(rates, key=rates.get)
     print(f"{show_path.name} live 1920x1080, display paced to {fps:g} fps: {frames / dt:.1f} fps; "
           f"keyframes/s delivered: " + ", ".join(f"{k} {v:.2f}" for k, v in rates.items())
           + f" (visible: {scene})")
+    make = makes.get(scene) or [float("nan")]
+    print(f"  display frame median {np.median(frame_ms):.0f} ms; the visible worker's make per keyframe median "
+          f"{np.median(make):.0f} ms (max {max(make):.0f}); the mixer asks for one keyframe per displayed frame, "
+          f"so keyframes/s <= min(display fps, keyframe_rate)")
     stack = np.stack(grabs)
     cols, rows = edge_ratio(stack)
     print(f"{len(grabs)} frames read back: detail_ratio {detail_ratio(stack):.4f} (>= 0.0026 asked)  "

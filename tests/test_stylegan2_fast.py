@@ -133,3 +133,30 @@ def test_bf16_autocast_fast_path_stays_close_to_fp32():
     a, b = gen32.generate(z), gen16.generate(z)
     assert b.dtype == torch.float32 and torch.isfinite(b).all()
     assert float((a - b).abs().mean()) < 0.03 and float((a - b).abs().max()) < 0.3
+
+
+def test_small_blocks_run_on_one_thread_and_the_callers_count_comes_back(monkeypatch):
+    net = trained_like(CONFIGS["wide32"])
+    ws = net.mapping(torch.randn(2, net.cfg.z_dim, generator=torch.Generator().manual_seed(9)))
+    seen: list[int] = []
+    real = fast.block_forward
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real(*args, **kwargs)
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        monkeypatch.setattr(fast, "block_forward", spy)
+        with torch.no_grad():
+            monkeypatch.setattr(fast, "SERIAL_ELEMENTS", 1 << 40)  # every block serial
+            serial = net.synthesis(ws, "const")
+            assert seen and set(seen) == {1} and torch.get_num_threads() == 2
+            seen.clear()
+            monkeypatch.setattr(fast, "SERIAL_ELEMENTS", 0)  # every block on the caller's threads
+            parallel = net.synthesis(ws, "const")
+            assert set(seen) == {2}
+        torch.testing.assert_close(serial, parallel, atol=TOL, rtol=0)
+    finally:
+        torch.set_num_threads(before)

@@ -191,3 +191,19 @@ def test_train_command_exports_weights_the_stage_loads(tmp_path):
     assert weights.exists() and (tmp_path / "run" / "samples").is_dir()
     stage = make_superres(device="cpu", scale=4, method=str(weights))
     assert stage.process(torch.rand(1, 3, 8, 8)).shape == (1, 3, 32, 32)
+
+
+def test_inference_path_is_the_training_forward_on_the_shipped_wave_weights():
+    """plugins/superres/infer.py (matrix bicubic, folded input scaling) gives what ESPCN.forward gives."""
+    from plugins.superres.infer import bicubic_matrix, espcn_upscale
+
+    stage = make_superres(scale=4, method="espcn-waves")
+    x = torch.rand(2, 3, 24, 40, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        want = stage.net(x).clamp(0, 1)
+    torch.testing.assert_close(espcn_upscale(stage.net, x), want, atol=1e-5, rtol=0)
+    torch.testing.assert_close(stage.process(x), want, atol=1e-5, rtol=0)
+    m = bicubic_matrix(24, 4, torch.device("cpu"), torch.float64)
+    img = torch.rand(1, 1, 24, 1, dtype=torch.float64)
+    bic = torch.nn.functional.interpolate(img, size=(96, 1), mode="bicubic", align_corners=False)
+    torch.testing.assert_close(m @ img[0, 0], bic[0, 0])

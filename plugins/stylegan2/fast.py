@@ -23,6 +23,10 @@ docs/models/stylegan2.md):
 * the **skip image** is up-sampled polyphase (``[1,3,3,1]`` zero-insertion up-sampling is bilinear
   interpolation of the zero-padded image) instead of a 4×4 FIR over a zero-stuffed image.
 * the toRGB 1×1 conv is one batched matrix product on the NHWC activation.
+* **one thread for small blocks** (below ``SERIAL_ELEMENTS`` activation elements per batch): at
+  4²–32² of a small net each op takes microseconds, and a second OpenMP thread per op (a stall
+  whenever the other core is busy, as it always is on a shared 2-core host) costs more than the
+  op; large blocks keep the caller's thread count.
 
 A cached tensor is keyed on its source's storage and version, so loading, moving or training the
 weights rebuilds it.
@@ -46,6 +50,9 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 CL = torch.channels_last
 CHUNK_ELEMENTS = 1 << 21  # activation elements per chunk (8 MB in float32): well inside the L3 cache
 MATMUL_PIXELS = 16  # at 4×4 a 3×3 conv runs as im2col + matmul (from 8×8 oneDNN wins)
+#: a block whose batch of activations has fewer elements runs on one thread: its ops take µs, and
+#: waking a second OpenMP thread for each (a stall when that core is busy) costs more than they do
+SERIAL_ELEMENTS = 1 << 19
 
 
 PROFILE = False  # benchmarks/stylegan2.py --profile sets it: label each op group for torch.profiler
@@ -230,6 +237,20 @@ def block_forward(block: SynthesisBlock, x, img, ws, noise_mode):
     return x, y
 
 
+@contextlib.contextmanager
+def _threads_for(elements: int):
+    """One intra-op thread for a block below ``SERIAL_ELEMENTS`` (the caller's count otherwise)."""
+    threads = torch.get_num_threads()
+    if threads == 1 or elements >= SERIAL_ELEMENTS:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def _run(blocks: list[SynthesisBlock], start: int, x, img, ws, idx: int, noise_mode: str, budget: int):
     for i in range(start, len(blocks)):
         block = blocks[i]
@@ -250,7 +271,8 @@ def _run(blocks: list[SynthesisBlock], start: int, x, img, ws, idx: int, noise_m
                 for j in range(0, x.shape[0], chunk)
             ]
             return torch.cat(parts)
-        x, img = block_forward(block, x, img, ws[:, idx : idx + block.num_conv + 1], noise_mode)
+        with _threads_for(x.shape[0] * per_image):
+            x, img = block_forward(block, x, img, ws[:, idx : idx + block.num_conv + 1], noise_mode)
         idx += block.num_conv
     return img
 
