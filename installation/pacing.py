@@ -6,10 +6,11 @@ the intervals spread and the show's frame rate sags.  :class:`Pacer` instead kee
 display would have — slot ``n`` begins at ``start + n / fps`` — and after each frame waits for
 the start of the next slot still ahead:
 
+* a frame's work starts when its slot begins and is due by the slot's end (the next vsync);
 * a frame that finishes inside its slot waits for the next slot boundary (no drift, however
   long each sleep overshoots: the next deadline is computed from the grid, not from now);
-* a frame that runs past its slot by less than ``late`` of a period is shown at once and the
-  grid keeps its place (the next frame catches up: one long and one short interval, no drop);
+* a frame that runs past its slot's end by less than ``late`` of a period is shown at once and
+  the grid keeps its place (the next frame catches up: one long and one short interval, no drop);
 * a frame later than that gives up the slots it missed, as a vsync'd display would (those are
   counted in :attr:`dropped`), and the next frame aims at the next slot boundary.
 
@@ -62,7 +63,7 @@ class Pacer:
             self.start = t
             self.slot = 0
         else:
-            due = self.deadline(self.slot)
+            due = self.deadline(self.slot + 1)  # the end of the slot its work began in
             behind = (t - due) / self.period
             if behind > self.late:  # missed: it fills a later slot, the ones between show the old frame
                 skipped = math.floor(behind - self.late) + 1
