@@ -31,6 +31,7 @@ from .health import HealthMonitor, Heartbeat, StatusServer
 from .output.base import Canvas, Frame
 from .output.record import lost_recordings
 from .output.setup import build_outputs, close_outputs, open_outputs, select_outputs
+from .pacing import Pacer
 from .plugins import make_plugin_manager
 from .progress import Progress
 from .render.compositor import Compositor
@@ -316,8 +317,13 @@ def _loop(
     pace,
     stop: _StopOnSignal,
     progress: Progress | None = None,
+    pacer: Pacer | None = None,
 ) -> tuple[int, float]:
-    """Until done or stopped: poll the outputs for input, draw one frame, hand it to every output."""
+    """Until done or stopped: poll the outputs for input, draw one frame, hand it to every output.
+
+    With ``pace`` (real time, no output waiting for vsync) frames keep the slots of a display at
+    ``fps`` (:class:`~installation.pacing.Pacer`: a deadline schedule, not a fixed sleep)."""
+    pacer = pacer or Pacer(fps)
     pollers = [o for o in outputs if callable(getattr(o, "poll", None))]
     if opts.log_frames:
         from .health.logs import log_frame
@@ -334,6 +340,7 @@ def _loop(
             frame = Frame(app.compositor, frames, app.t, values=app.control.registry.values)
             for o in outputs:
                 o.write(frame)
+            pacer.presented_now()
             monitor.frame(time.perf_counter() - frame_start)
             if opts.log_frames:
                 at = getattr(clock, "ticked_at", None)
@@ -343,7 +350,7 @@ def _loop(
             if heartbeat is not None:
                 heartbeat.beat(app.t, frames)
             if pace:
-                time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - frame_start)))
+                pacer.wait()
             frames += 1
             if progress is not None:
                 progress.advance(1)
