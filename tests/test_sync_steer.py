@@ -134,6 +134,38 @@ def test_keyframes_made_ahead_with_stale_control_are_made_again():
         early.stop()
 
 
+@pytest.mark.slow
+def test_a_worker_process_gets_the_stamped_changes_and_its_origin_too():
+    """Process-isolated workers (the default): the placed control travels through the pipe."""
+    from installation.engine.build import SourceRecipe
+    from installation.engine.policy import RestartPolicy
+    from installation.show.loader import parse_show
+
+    scene = parse_show(SHOW).scenes[0]
+    policy = RestartPolicy(deadline=60.0, build_deadline=120.0, isolated=True)
+    child = GeneratorWorker(name="steer-child", recipe=SourceRecipe(scene, show_seed=5), policy=policy).start()
+    local = GeneratorWorker(
+        name="steer-here", recipe=SourceRecipe(scene, show_seed=5), policy=RestartPolicy(isolated=False)
+    )
+    local.start()
+    try:
+        assert child.isolated and not local.isolated
+        for w in (child, local):
+            w.set_origin(2.0)  # the scene began at show time 2: the change at 3.1 counts from local 1.1
+        child.set_control(_control([]), {})
+        for k in range(2, 6):
+            _make(child, k)
+        child.set_control(_control([(3.1, 0.0)]), {})  # speed 0: the walk holds from local 1.1 on
+        assert [k.index for k in child.buffer.snapshot()] == [2, 3, 4]  # keyframe 5 (local 1.25) is stale
+        local.set_control(_control([(3.1, 0.0)]), {})
+        made = {k: digest(_make(child, k)) for k in range(2, 8)}
+        assert made == {k: digest(_make(local, k)) for k in range(2, 8)}
+        assert made[5] == made[6] == made[7] != made[4]  # held from 1.1, moving before
+    finally:
+        child.stop()
+        local.stop()
+
+
 # --- end to end: three hosts in network namespaces --------------------------------------------
 FPS = 30
 RATE = 4.0
