@@ -327,6 +327,7 @@ def _loop(
     pollers = [o for o in outputs if callable(getattr(o, "poll", None))]
     if opts.log_frames:
         from .health.logs import log_frame
+        from .sync.digest import shown_keyframes
     frames, t0 = 0, time.perf_counter()
     try:
         while not stop.flag and not _finished(opts, clock, frames, n_frames):
@@ -345,7 +346,11 @@ def _loop(
             if opts.log_frames:
                 at = getattr(clock, "ticked_at", None)
                 log_frame(
-                    frames, app.t, time.monotonic() if at is None else at, app.control.registry.get("/status/scene", "")
+                    frames,
+                    app.t,
+                    time.monotonic() if at is None else at,
+                    app.control.registry.get("/status/scene", ""),
+                    shown_keyframes(app.snapshot),
                 )
             if heartbeat is not None:
                 heartbeat.beat(app.t, frames)

@@ -23,13 +23,15 @@ class ControlEvent:
     ``address`` is an OSC-style path: OSC messages keep theirs, MIDI becomes ``/midi/cc/CH/N`` or
     ``/midi/note/CH/N``, serial sensors ``/serial/NAME``, audio ``/audio/level`` and ``/audio/onset``.
     ``source`` names the sender (``"127.0.0.1:53211"``, ``"midi:nanoKONTROL2"``); ``arrival`` is
-    :func:`time.monotonic` when the input thread received it.
+    :func:`time.monotonic` when the input thread received it.  ``at`` is the show time a
+    synchronised host scheduled it for (``[sync]``: the same on every host), else ``None``.
     """
 
     address: str
     args: tuple = ()
     source: str = ""
     arrival: float = field(default_factory=time.monotonic)
+    at: float | None = None
 
     @property
     def value(self):

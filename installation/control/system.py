@@ -23,6 +23,7 @@ from .osc_out import OscOut
 from .params import ParameterRegistry
 from .replay import EventRecorder, ShowTimeReplay
 from .router import ControlRouter
+from .stamps import ChangeLog, runs, walk_values
 from .standard import ShowLayout, build_registry
 from .stats import Counters
 
@@ -109,6 +110,7 @@ class Control:
         )
         self.track = track  # the soundtrack's features (audio_file.TrackSource), drained at show time
         self.timed: list[Any] = []  # more sources drained at show time (``due(show_t)``): synced cues
+        self.changes = ChangeLog()  # walk changes at the show times they were scheduled for (sync)
         self.beats = audio_beats.beat_source(track)  # the playhead's beat (cues at_beat): the track's, or followed
 
     @staticmethod
@@ -219,8 +221,22 @@ class Control:
         if self.recorder is not None and events:
             self.recorder.record(events)
         audio_beats.observe(self.beats, events, show_t)
-        self.router.update(events, dt)
+        if any(e.at is not None for e in events):
+            self._apply_stamped(events, dt)
+        else:
+            self.router.update(events, dt)
         return FrameControl(events, self.registry.pop_triggers(), self.registry.pop_changes())
+
+    def _apply_stamped(self, events: list[ControlEvent], dt: float) -> None:
+        """Scheduled events (``[sync]``): in order, one run per show time, logging walk changes at it."""
+        for at, run in runs(events):
+            if at is None:
+                self.router.apply(run)
+                continue
+            before = walk_values(self.registry.values())
+            self.router.apply(run)
+            self.changes.add(at, before, walk_values(self.registry.values()))
+        self.router.step(dt)
 
     def rejected(self) -> int:
         snap = self.counters.snapshot()

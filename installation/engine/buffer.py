@@ -20,6 +20,7 @@ class Keyframe:
     frame: torch.Tensor  # [3, H, W] float in [0, 1], on the generator's device until upload
     arrival: float  # wall-clock time it became available
     texture: Any = field(default=None, repr=False)  # GL texture, filled by the render thread on first use
+    digest: str | None = field(default=None, repr=False)  # of the frame, once asked for (--log-frames)
 
 
 class KeyframeBuffer:
@@ -55,6 +56,13 @@ class KeyframeBuffer:
     def snapshot(self) -> list[Keyframe]:
         with self._lock:
             return list(self._items)
+
+    def discard(self, index: int) -> None:
+        """Drop keyframe ``index`` (made with stale control); its texture is released like an evicted one."""
+        with self._lock:
+            gone = [k for k in self._items if k.index == index]
+            self._items = [k for k in self._items if k.index != index]
+            self.evicted += gone
 
     def take_evicted(self) -> list[Keyframe]:
         with self._lock:

@@ -114,7 +114,9 @@ class KeyframeMixer:
         if a is not None and b is not None:
             self.shown_a, self.shown_b, self._held = a, b, False
             return
-        held = a or self.shown_b or self.worker.buffer.newest()
+        buf = self.worker.buffer
+        kept = [k for k in (self.shown_b, self.shown_a) if k is not None and buf.get(k.index) is k]
+        held = a or (kept[0] if kept else None) or buf.newest() or self.shown_b  # not one dropped as stale
         self._empty = held is None
         if held is not None:
             self.shown_a = self.shown_b = held

@@ -42,6 +42,7 @@ from .build import SourceRecipe
 from .faults import FAULT_KINDS, PluginFault, is_out_of_memory  # noqa: F401 - is_out_of_memory: public
 from .policy import RestartPolicy, interrupt_waits, interrupted, reset_interrupt  # noqa: F401 - public here too
 from .source import KeyframeSource
+from .stamps import CHANGES_KEY, newest, placed, reach, stamped
 from .transport import ProcessTransport, ThreadTransport
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class GeneratorWorker:
     ):
         if source is None and build is None and recipe is None:
             raise ValueError("a worker needs a source, a build callable or a recipe")
-        self.buffer = buffer or KeyframeBuffer()
+        self.buffer = buffer if buffer is not None else KeyframeBuffer()  # an empty buffer is falsy
         self.name = name
         if rate is None:
             if source is not None:
@@ -116,6 +117,11 @@ class GeneratorWorker:
         self._next_attempt = float("-inf")
         self._control: tuple[dict, dict] | None = recipe.control if recipe is not None else None
         self._control_sent: tuple[dict, dict] | None = None
+        self._walk_raw: dict | None = self._control[0] if self._control else None
+        self._origin: float | None = None  # set_origin: the scene's local time 0 in show time
+        self._made: dict[int, int] = {}  # keyframe index -> newest stamped change it was made with
+        self._busy_seq = -1
+        self.invalidated = 0  # keyframes dropped because a stamped change reached them
         self._restart_pending = False
         self.state = "starting" if source is None else "ok"
         self.produced = 0
@@ -162,12 +168,47 @@ class GeneratorWorker:
             self._cond.notify_all()
 
     def set_control(self, walk: dict, post: dict) -> None:
-        """The live control state for the next keyframe (replaced, never mutated; sent before the next make)."""
+        """The live control state for the next keyframe (replaced, never mutated; sent before the next make).
+
+        Under ``[sync]`` the walk state carries stamped changes: keyframes made ahead with an older
+        log, for local times at or after a new change, are dropped and made again (see :mod:`.stamps`).
+        """
         with self._cond:
-            self._control = (walk, post)
-        source = self.source
-        if source is not None:  # in-process: at once, as the render thread always did
-            source.control, source.post.control = walk, post
+            self._walk_raw = walk
+            self._control = (placed(walk, self._origin), post)
+            self._invalidate()
+            source = self.source
+            if source is not None:  # in-process: at once, as the render thread always did
+                source.control, source.post.control = self._control
+
+    def set_origin(self, origin: float) -> None:
+        """The show time at which this scene's local time is 0 (the render thread, each frame it shows).
+
+        Only stamped walk changes (``[sync]``) need it, to count from the same local time everywhere.
+        """
+        origin = round(float(origin), 6)  # t - local_t: the same run start, whatever frame computed it
+        with self._cond:
+            if origin == self._origin:
+                return
+            self._origin = origin
+            if self._walk_raw is None or CHANGES_KEY not in self._walk_raw:
+                return
+            self._control = (placed(self._walk_raw, origin), self._control[1] if self._control else {})
+            self._invalidate()
+            source = self.source
+            if source is not None:
+                source.control, source.post.control = self._control
+
+    def _invalidate(self) -> None:
+        """Drop buffered keyframes that a stamped change newer than their own log reaches (under the lock)."""
+        entries = stamped(self._control)
+        if not entries or self._origin is None:
+            return
+        for kf in self.buffer.snapshot():
+            if kf.t >= reach(entries, self._made.get(kf.index, -1), self._origin):
+                self.buffer.discard(kf.index)
+                self._made.pop(kf.index, None)
+                self.invalidated += 1
 
     def restart_source(self) -> None:
         """The scene starts over at local time 0: walks with history begin afresh (before the next keyframe)."""
@@ -267,6 +308,7 @@ class GeneratorWorker:
             "degrade_notes": list(self.degrade_notes),
             "last_error": self.last_error,
             "last_duration_s": round(self.last_duration, 4),
+            "invalidated": self.invalidated,
             "last_recovery_s": None if self.last_recovery is None else round(self.last_recovery, 3),
         }
 
@@ -444,6 +486,7 @@ class GeneratorWorker:
         with self._cond:
             control = self._control if self._control is not self._control_sent else None
             self._control_sent = self._control
+            self._busy_seq = newest(self._control)
             restart, self._restart_pending = self._restart_pending, False
         try:
             frame, notes, duration = self._transport.make(index, self.policy.deadline, control, restart)
@@ -466,6 +509,14 @@ class GeneratorWorker:
             self._note_degraded(notes)
             self.last_duration = duration
             kf = Keyframe(index=index, t=index / self.rate, frame=frame, arrival=time.perf_counter())
+            entries = stamped(self._control)
+            if entries and self._origin is not None and kf.t >= reach(entries, self._busy_seq, self._origin):
+                self.invalidated += 1  # a change scheduled for its time came while it was made
+                return None
+            self._made[index] = self._busy_seq
+            if len(self._made) > 64:
+                for k in sorted(self._made)[:-16]:
+                    del self._made[k]
             self.buffer.put(kf)
             self.produced += 1
             if self.faulted_since is not None:

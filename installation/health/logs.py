@@ -89,25 +89,26 @@ RATE_EXEMPT, FILE_ONLY = "_rate_exempt", "_file_only"
 FRAMES = logging.getLogger("installation.frames")
 
 
-def log_frame(frame: int, show_time: float, monotonic: float, scene: str) -> None:
+def log_frame(frame: int, show_time: float, monotonic: float, scene: str, keyframes: list | None = None) -> None:
     """``--log-frames``: one JSON record per frame in the log file, to compare hosts frame by frame.
 
     ``monotonic_s`` is the moment the clock read ``show_time_s`` (CLOCK_MONOTONIC): on one machine
     (hosts in network namespaces) records of different processes match by it directly; across
     machines it needs the offset between their clocks (chrony or PTP, docs/operations.md).
+    ``keyframes``: the keyframes shown, with digests (:func:`installation.sync.digest.shown_keyframes`).
     """
-    FRAMES.info(
-        "frame",
-        extra={
-            "event": "frame",
-            "frame": frame,
-            "show_time_s": round(show_time, 6),
-            "monotonic_s": round(monotonic, 6),
-            "scene": scene,
-            RATE_EXEMPT: True,
-            FILE_ONLY: True,
-        },
-    )
+    extra = {
+        "event": "frame",
+        "frame": frame,
+        "show_time_s": round(show_time, 6),
+        "monotonic_s": round(monotonic, 6),
+        "scene": scene,
+        RATE_EXEMPT: True,
+        FILE_ONLY: True,
+    }
+    if keyframes is not None:
+        extra["keyframes"] = keyframes
+    FRAMES.info("frame", extra=extra)
 
 
 class _Stderr(logging.StreamHandler):

@@ -14,6 +14,7 @@ from typing import Any
 from ..control.system import Control
 from ..show.playhead import Playhead
 from ..show.schema import Show, Transition
+from ..walks.common import CHANGES_KEY
 
 #: value parameters that are requests to act, not state: handled, then put back
 ACTIONS = ("/scene", "/scene/index", "/cue/goto")
@@ -90,11 +91,15 @@ class ControlRouting:
         Only values that are set: ``/walk/truncation`` stays out until it is sent, so a scene's own
         truncation holds until the performer takes it over.
         """
-        return {
+        walk = {
             a: v
             for a, v in self.registry.values().items()
             if v is not None and (a.startswith("/walk/") or a.startswith("/direction/"))
         }
+        changes = getattr(self.control, "changes", None)
+        if changes:  # [sync]: the show times walk changes were scheduled for
+            walk[CHANGES_KEY] = changes.snapshot()
+        return walk
 
     def post_control(self, show: Show) -> dict:
         """``{stage: (enabled, mix)}`` for the show's post stages (see :class:`PostChain`)."""

@@ -157,6 +157,8 @@ class SceneSet:
                     rt.retired += rt.worker.buffer.clear()
                     rt.mixer = KeyframeMixer(rt.worker, self.deterministic, self.locked)
                     rt.worker.restart_source()
+                if self.locked and not layer.scene.keyframe_beats:  # stamped walk changes count from here
+                    rt.worker.set_origin(t - layer.local_t)
                 rt.last_local_t = layer.local_t
                 rt.mixer.crossfade = crossfade
                 rt.mixer.plan(layer.local_t, wall)

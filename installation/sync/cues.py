@@ -20,6 +20,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 
 from ..control.events import ControlEvent, EventQueue
 from .epoch import Message, wire_args
@@ -104,14 +105,14 @@ class CueSchedule:
         out: list[ControlEvent] = []
         with self._lock:
             while self._heap and self._heap[0][0] <= show_t:
-                _, _, event, msg, cancelled = heapq.heappop(self._heap)
+                at, _, event, msg, cancelled = heapq.heappop(self._heap)
                 if msg is not None and msg.source:
                     key = (msg.source, msg.address, msg.args)
                     if self._pending.get(key, [None] * 5)[3] is msg:
                         del self._pending[key]
                 if cancelled:
                     continue
-                out.append(event)
+                out.append(replace(event, at=at))  # walks record the change at ``at``, not at this frame
                 if msg is not None:
                     self._played.append(msg)
         return out

@@ -8,6 +8,11 @@ from typing import Any
 
 import torch
 
+#: keys of the control state that are not addresses: the stamped walk changes of a synchronised
+#: show (``(initial items, ((seq, show time, ((address, value), ...)), ...))``) and the show time at
+#: which the scene's local time is 0, added by its worker (see :mod:`installation.control.stamps`)
+CHANGES_KEY, ORIGIN_KEY = "@changes", "@origin"
+
 
 def control_value(control: Mapping[str, Any] | None, key: str, default: float) -> float:
     """A control value by its address, e.g. ``"/walk/speed"``, else ``default``.
