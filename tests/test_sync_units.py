@@ -362,3 +362,68 @@ plugin = "noisefield"
     instant["t"] = dt.datetime(2026, 12, 3, 10, 0, 15, tzinfo=berlin).timestamp()
     (layer,) = head.update(20.0)
     assert layer.scene.name == "a" and 0.3 < layer.opacity < 0.7  # the opening fade, by the wall clock
+
+
+# --- a joiner that heard the epoch before it plays ---------------------------------------------
+def test_a_joining_host_does_not_announce_until_it_plays():
+    """It learns the epoch from an announcement while ``since`` is still inf: announcing then
+    killed the bus thread (inf has no JSON form), and the host never heard a cue again."""
+    peer = Message("epoch", "show", "other", 100.0, "old", phase=0.0, quantum=4.0, beats=60.0)
+    s = FakeSession(beat=8.0)
+    s.peers = 0  # Link has not joined yet: the clock waits (calling sleep) with the epoch heard
+    made: list[FakeBus] = []
+
+    class Bus(FakeBus):
+        reply = [peer]
+
+        def __init__(self, *a):
+            super().__init__(*a)
+            made.append(self)
+
+    during: list[object] = []
+
+    def sleep(_):
+        during.append(made[-1].announce())
+        s.peers = 1
+        made[-1].on_message(peer)
+
+    clock = LinkClock(SyncConfig(link=True, join_wait=0.05), "show", session=s, bus=Bus, sleep=sleep)
+    assert during and all(m is None for m in during)
+    ann = clock._announce()  # playing now: it announces, and the message encodes
+    assert ann is not None and decode(encode(ann)) == ann
+
+
+def test_a_message_with_a_non_finite_field_is_refused_as_bad():
+    msg = Message("epoch", "show", "h", 1.0, "e", phase=0.0, quantum=4.0, beats=1.0, since=math.inf)
+    with pytest.raises(BadMessage, match="non-finite"):
+        encode(msg)
+
+
+def test_the_bus_thread_outlives_a_failing_announcement():
+    import threading
+    import time
+
+    from installation.sync.bus import PeerBus
+
+    calls: list[int] = []
+
+    def announce():
+        calls.append(1)
+        raise RuntimeError("a bug")
+
+    class Sock:
+        def recvfrom(self, n):
+            time.sleep(0.01)
+            raise TimeoutError
+
+        def close(self):
+            pass
+
+    bus = PeerBus.__new__(PeerBus)  # no socket: the loop alone (the wire is tested in namespaces)
+    bus.announce, bus.interval, bus.sock, bus._stop = announce, 0.02, Sock(), threading.Event()
+    bus._thread = threading.Thread(target=bus._run, daemon=True)
+    bus.start()
+    time.sleep(0.3)
+    alive = bus._thread.is_alive()
+    bus.close()
+    assert alive and len(calls) >= 3

@@ -96,10 +96,13 @@ class PeerBus:
         while not self._stop.is_set():
             now = time.monotonic()
             if now >= next_announce:
-                msg = self.announce()
-                if msg is not None:
-                    self.send(msg)
                 next_announce = now + self.interval
+                try:
+                    msg = self.announce()
+                    if msg is not None:
+                        self.send(msg)
+                except Exception:  # as below: the bus must outlive a bug, or this host drifts alone
+                    log.exception("sync: announcing failed")
             try:
                 data, _ = self.sock.recvfrom(4096)
             except TimeoutError:

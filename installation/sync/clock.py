@@ -99,8 +99,12 @@ class LinkClock:
             sleep(0.01)
 
     def _announce(self) -> Message | None:
+        """The epoch and this host's position in it; nothing while it is still joining.
+
+        A joiner learns the epoch from an announcement before it plays (``since`` is still inf):
+        announcing then would claim a position it does not hold, and inf has no JSON form."""
         epoch = self.epoch
-        if epoch is None:
+        if epoch is None or not math.isfinite(self.since):
             return None
         beat = self.session.beat
         return Message(

@@ -108,7 +108,10 @@ def encode(msg: Message) -> bytes:
         doc.update(r=msg.phase, q=msg.quantum, s=msg.beats, j=msg.since)
     elif msg.kind == "cue":
         doc.update(at=msg.at, n=msg.seq, a=msg.address, args=list(msg.args), src=msg.source)
-    data = json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
+    try:
+        data = json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
+    except ValueError as exc:  # NaN or inf in a field: the peers would refuse it anyway
+        raise BadMessage(f"{msg.kind} message with a non-finite field: {exc}") from None
     if len(data) > MAX_DATAGRAM:
         raise BadMessage(f"message of {len(data)} bytes is over {MAX_DATAGRAM}")
     return data
