@@ -76,3 +76,22 @@ def test_textures_are_released(comp, gl_ctx):
     assert kf.texture is not None
     comp.release(kf)
     assert kf.texture is None
+
+
+@pytest.mark.gl
+def test_reading_the_canvas_gives_the_bytes_the_present_pass_would(gl_ctx):
+    """A recording reads the canvas itself when the present pass would only copy it: every byte
+    must be the same as after that pass, for noise (every value, every position) at 1080p."""
+    comp = Compositor(gl_ctx, (1920, 1080))
+    rng = np.random.default_rng(3)
+    noise = Keyframe(0, 0.0, torch.from_numpy(rng.random((3, 1080, 1920), dtype=np.float32)), arrival=0.0)
+    grey = solid([0.3, 0.6, 0.9])
+    comp.compose([LayerDraw(noise, grey, 0.37)])
+    fast = comp.read_output().copy()
+    comp.present()
+    presented = np.frombuffer(comp.output_fbo.read(components=3, alignment=1), np.uint8)
+    presented = presented.reshape(1080, 1920, 3)[::-1]
+    assert fast.std() > 20 and np.array_equal(fast, presented)
+    comp.brightness = 0.5  # the pass changes the picture: it is drawn, not skipped
+    comp.compose([LayerDraw(noise, grey, 0.37)])
+    assert np.abs(comp.read_output().astype(int) - presented.astype(int) * 0.5).max() <= 1
