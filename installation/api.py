@@ -51,6 +51,8 @@ _EXPORTS: dict[str, str] = {
     "write_image": "installation.train.data",
     "save_grid": "installation.train.data",
     "psnr": "installation.train.metrics",
+    # inference paths: values derived from weights, rebuilt when a weight changes
+    "cached": "installation.derived",
     # a walk a plugin may extend
     "SeedSlerp": "installation.walks.slerp",
     # other plugins' contributions (a data set maker that mixes in another plugin's images)
@@ -61,6 +63,7 @@ __all__ = ["hookimpl", *_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from .control.events import ControlEvent
+    from .derived import cached
     from .output.base import OptionError, OutputError
     from .plugins import make_plugin_manager
     from .protocols import (

@@ -35,12 +35,12 @@ weights rebuilds it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+from installation.api import cached
 
 from .ops import SQRT2, EqualLinear
 
@@ -71,18 +71,6 @@ def compute_dtype(x: torch.Tensor) -> torch.dtype:
     if kind == "cpu":  # pragma: no cover - older torch
         return torch.get_autocast_cpu_dtype() if torch.is_autocast_cpu_enabled() else x.dtype
     return torch.get_autocast_gpu_dtype() if torch.is_autocast_enabled() else x.dtype  # pragma: no cover
-
-
-def cached(module: nn.Module, name: str, sources: tuple[torch.Tensor, ...], extra: Any, build: Callable[[], Any]):
-    """``build()`` once per (sources' storage and version, ``extra``); kept on the module."""
-    key = (tuple((t.data_ptr(), t._version, t.device) for t in sources), extra)
-    store = module.__dict__.setdefault("_fast_cache", {})
-    hit = store.get(name)
-    if hit is not None and hit[0] == key:
-        return hit[1]
-    value = build()
-    store[name] = (key, value)
-    return value
 
 
 def styles_of(affine: EqualLinear, w: torch.Tensor) -> torch.Tensor:

@@ -15,24 +15,13 @@ weights rebuilds it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from installation.api import cached
+
 from .model import ESPCN
-
-
-def _cached(net: nn.Module, name: str, sources: tuple[torch.Tensor, ...], extra: Any, build) -> Any:
-    key = (tuple((t.data_ptr(), t._version, t.device) for t in sources), extra)
-    store = net.__dict__.setdefault("_infer_cache", {})
-    hit = store.get(name)
-    if hit is not None and hit[0] == key:
-        return hit[1]
-    value = build()
-    store[name] = (key, value)
-    return value
 
 
 def bicubic_matrix(n: int, scale: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
@@ -52,7 +41,7 @@ def _first_conv(net: ESPCN) -> tuple[torch.Tensor, torch.Tensor]:
         w = conv.weight.detach()
         return (w * 2).contiguous(), conv.bias.detach() - w.sum(dim=(1, 2, 3))
 
-    return _cached(net, "first", (conv.weight, conv.bias), None, build)
+    return cached(net, "first", (conv.weight, conv.bias), None, build)
 
 
 @torch.inference_mode()
@@ -60,8 +49,8 @@ def espcn_upscale(net: ESPCN, x: torch.Tensor, clamp: bool = True) -> torch.Tens
     """``net(x)`` (optionally clamped to [0, 1]) for ``[N, 3, h, w]`` float32 in [0, 1]."""
     b, c, h, w = x.shape
     s = net.scale
-    mh = _cached(net, f"mh{h}", (), (h, s, x.device, x.dtype), lambda: bicubic_matrix(h, s, x.device, x.dtype))
-    mw = _cached(net, f"mw{w}", (), (w, s, x.device, x.dtype), lambda: bicubic_matrix(w, s, x.device, x.dtype))
+    mh = cached(net, f"mh{h}", (), (h, s, x.device, x.dtype), lambda: bicubic_matrix(h, s, x.device, x.dtype))
+    mw = cached(net, f"mw{w}", (), (w, s, x.device, x.dtype), lambda: bicubic_matrix(w, s, x.device, x.dtype))
     base = torch.matmul(torch.matmul(mh, x), mw.t())  # [b, c, s·h, s·w]
     layers = list(net.body)
     first = layers[0]
