@@ -64,12 +64,14 @@ def count_presents(monkeypatch):
     return counts
 
 
-def test_a_recorded_frame_is_presented_once(small_show, tmp_path, monkeypatch):
+def test_a_recorded_frame_is_read_from_the_canvas_when_presenting_would_only_copy_it(small_show, tmp_path, monkeypatch):
+    """No calibration, brightness 1: the present pass would copy the canvas texel for texel, so a
+    recording reads the canvas and skips it (tests/test_gl_compositor.py: the same bytes)."""
     from installation.runner import RunOptions, run_show
 
     counts = count_presents(monkeypatch)
     stats = run_show(RunOptions(show=small_show, headless=True, record=tmp_path / "a.mp4", duration=1.0))
-    assert stats.frames == 12 and counts == {"offscreen": 12, "screen": 0}
+    assert stats.frames == 12 and counts == {"offscreen": 0, "screen": 0}
 
 
 def test_a_run_without_cpu_outputs_skips_the_offscreen_pass(small_show, monkeypatch):

@@ -20,14 +20,14 @@ ROOT = Path(__file__).resolve().parents[1] / "installation"
 #: is the package root (``from .. import hookimpl``).  control, health and sync sit below the app:
 #: they talk to it only through events and snapshots, never by importing it.
 LAYERS: list[set[str]] = [
-    {"installation", "problems", "protocols", "hookspecs", "weights", "clock", "plugins", "progress", "link"},
+    {"installation", "problems", "protocols", "hookspecs", "weights", "clock", "plugins", "progress", "link", "derived"},
     {"show", "walks", "bank", "audio"},
     {"engine", "train", "studio"},
     {"render"},
     {"output", "calibration"},
     {"control", "health", "sync", "web"},
     {"builtin", "api"},
-    {"app", "runtime", "checks", "runner", "supervise"},
+    {"app", "runtime", "checks", "runner", "supervise", "pacing"},
     {"cli", "__main__"},
 ]
 
